@@ -1,0 +1,504 @@
+"""The registry's rules: how an application is reviewed, how a member joins and leaves, how waves
+open and close.
+
+Pure Python: no database, broker or nameko. Every step that changes state returns the events to
+emit, as ``(type, data)`` pairs of the catalogue in ``shared/events.py``; the caller writes them to
+the outbox in the same transaction as the change.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from services.registry.duplicates import PossibleDuplicate
+from services.registry.regions import UnknownCountry, region_of
+
+Event = tuple[str, dict[str, Any]]
+LANGUAGES = ("en", "fr", "es")
+ERASED = "[erased]"
+
+
+class DomainError(Exception):
+    """A request the rules refuse; the message says why, in words staff can act on."""
+
+
+class IllegalTransition(DomainError):
+    """The action is not allowed in the current state."""
+
+    def __init__(self, what: str, action: str, state: str, allowed: Iterable[str]):
+        allowed_states = ", ".join(sorted(allowed))
+        super().__init__(
+            f"cannot {action.replace('_', ' ')} {what}: it is {state}"
+            f" ({action.replace('_', ' ')} is allowed only when {allowed_states})"
+        )
+        self.action = action
+        self.state = state
+
+
+class InvalidRequest(DomainError):
+    """The request itself is malformed (a wave with no French name, a country that does not exist)."""
+
+
+class WaveConflict(DomainError):
+    """The waves do not allow this (another wave is open, the number is taken)."""
+
+
+# --- applications -----------------------------------------------------------------------------
+
+class ApplicationStatus(StrEnum):
+    RECEIVED = "received"
+    WAITLISTED = "waitlisted"
+    UNDER_REVIEW = "under_review"
+    INFO_REQUESTED = "info_requested"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN_STATUSES = frozenset(
+    {
+        ApplicationStatus.RECEIVED,
+        ApplicationStatus.WAITLISTED,
+        ApplicationStatus.UNDER_REVIEW,
+        ApplicationStatus.INFO_REQUESTED,
+    }
+)
+
+# action -> (states it may start from, state it leads to)
+_APPLICATION_STEPS: dict[str, tuple[frozenset[ApplicationStatus], ApplicationStatus]] = {
+    "waitlist": (frozenset({ApplicationStatus.RECEIVED}), ApplicationStatus.WAITLISTED),
+    "review": (
+        frozenset({ApplicationStatus.RECEIVED, ApplicationStatus.WAITLISTED}),
+        ApplicationStatus.UNDER_REVIEW,
+    ),
+    "resume_review": (
+        frozenset({ApplicationStatus.INFO_REQUESTED}), ApplicationStatus.UNDER_REVIEW
+    ),
+    "request_info": (frozenset({ApplicationStatus.UNDER_REVIEW}), ApplicationStatus.INFO_REQUESTED),
+    "accept": (frozenset({ApplicationStatus.UNDER_REVIEW}), ApplicationStatus.ACCEPTED),
+    "decline": (frozenset({ApplicationStatus.UNDER_REVIEW}), ApplicationStatus.DECLINED),
+    "withdraw": (OPEN_STATUSES, ApplicationStatus.WITHDRAWN),
+}
+
+# The form fields kept from application.received (shared/events.py ApplicationReceived).
+FORM_FIELDS = (
+    "government_name",
+    "country",
+    "jurisdiction_type",
+    "population",
+    "website",
+    "authority_name",
+    "authority_title",
+    "contact_name",
+    "contact_position",
+    "contact_email",
+    "contact_phone",
+    "language",
+    "themes",
+    "commitment",
+    "frameworks",
+)
+# What erasure removes: everything that names or reaches a person, and free text that may.
+PERSONAL_FIELDS = (
+    "authority_name",
+    "contact_name",
+    "contact_position",
+    "contact_email",
+    "contact_phone",
+    "commitment",
+    "frameworks",
+)
+
+
+@dataclass
+class Application:
+    reference: str
+    government_name: str
+    country: str
+    region: str
+    jurisdiction_type: str
+    population: int
+    authority_name: str
+    authority_title: str
+    contact_name: str
+    contact_position: str
+    contact_email: str
+    language: str
+    themes: list[str]
+    commitment: str
+    submitted_at: datetime
+    website: str | None = None
+    contact_phone: str | None = None
+    frameworks: str | None = None
+    id: int | None = None
+    status: ApplicationStatus = ApplicationStatus.RECEIVED
+    wave: int | None = None
+    member_id: int | None = None
+    possible_duplicates: list[dict[str, Any]] = field(default_factory=list)
+    info_request: str | None = None
+    decision_reason: str | None = None
+    erased: bool = False
+
+    @classmethod
+    def receive(cls, data: Mapping[str, Any]) -> Application:
+        """An application from the data of an application.received event."""
+        try:
+            region = region_of(data["country"])
+        except UnknownCountry as exc:
+            raise InvalidRequest(str(exc)) from None
+        return cls(
+            reference=data["reference"],
+            region=region,
+            submitted_at=_parse_time(data["submitted_at"]),
+            **{name: data.get(name) for name in FORM_FIELDS if name != "country"},
+            country=data["country"].upper(),
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def triage(
+        self, open_wave: Wave | None, duplicates: Iterable[PossibleDuplicate] = ()
+    ) -> list[Event]:
+        """Put a new application under review in the open wave, or on the waitlist if none is."""
+        self.possible_duplicates = [d.as_event_data() for d in duplicates]
+        if open_wave is None:
+            self._step("waitlist")
+            return [
+                (
+                    "application.waitlisted",
+                    {**self._ids(), "possible_duplicates": self.possible_duplicates},
+                )
+            ]
+        return self.review(open_wave)
+
+    def review(self, wave: Wave) -> list[Event]:
+        """Start the review in the open wave."""
+        self._check("review")
+        if not wave.is_open:
+            raise WaveConflict(f"cannot review application {self.reference}: wave {wave.number} is not open")
+        self._step("review")
+        self.wave = wave.number
+        return [self._under_review_event()]
+
+    def resume_review(self) -> list[Event]:
+        """Back under review once the applicant has sent the information asked for."""
+        self._step("resume_review")
+        self.info_request = None
+        return [self._under_review_event()]
+
+    def request_info(self, message: str) -> list[Event]:
+        message = _required_text(message, "message")
+        self._step("request_info")
+        self.info_request = message
+        return [("application.info_requested", {**self._ids(), "message": message})]
+
+    def accept(self, member: Member) -> list[Event]:
+        """Accept into the member's wave; ``member`` comes from ``Member.admit`` (with its id)."""
+        self._step("accept")
+        self.member_id = member.id
+        self.wave = member.joined_wave
+        return [
+            (
+                "application.accepted",
+                {**self._ids(), "member_id": member.id, "wave": member.joined_wave},
+            ),
+            ("member.joined", member.joined_event_data()),
+        ]
+
+    def decline(self, reason: str) -> list[Event]:
+        reason = _required_text(reason, "reason")
+        self._step("decline")
+        self.decision_reason = reason
+        return [("application.declined", {**self._ids(), "reason": reason})]
+
+    def withdraw(self, reason: str | None = None) -> list[Event]:
+        self._step("withdraw")
+        self.decision_reason = reason
+        return [("application.withdrawn", {**self._ids(), "reason": reason})]
+
+    def erase(self) -> None:
+        """Remove the personal data; what the government is and what was decided stays."""
+        for name in PERSONAL_FIELDS:
+            setattr(self, name, None if name in ("contact_phone", "frameworks") else ERASED)
+        self.info_request = None
+        self.erased = True
+
+    def state(self) -> dict[str, Any]:
+        """What an audit entry keeps of the application: its place in the review, nothing personal."""
+        return {
+            "status": self.status.value,
+            "wave": self.wave,
+            "member_id": self.member_id,
+            "info_request": self.info_request,
+            "decision_reason": self.decision_reason,
+            "erased": self.erased,
+        }
+
+    def _check(self, action: str) -> None:
+        allowed, _ = _APPLICATION_STEPS[action]
+        if self.status not in allowed:
+            raise IllegalTransition(
+                f"application {self.reference}", action, self.status.value, allowed
+            )
+
+    def _step(self, action: str) -> None:
+        self._check(action)
+        self.status = _APPLICATION_STEPS[action][1]
+
+    def _under_review_event(self) -> Event:
+        return (
+            "application.under_review",
+            {**self._ids(), "wave": self.wave, "possible_duplicates": self.possible_duplicates},
+        )
+
+    def _ids(self) -> dict[str, Any]:
+        if self.id is None:
+            raise ValueError("an application needs its id before it emits events")
+        return {"application_id": self.id, "reference": self.reference}
+
+
+def check_acceptance_wave(application: Application, wave: Wave) -> None:
+    """An application joins the open wave, or the wave it was reviewed in (decided after closing)."""
+    if not (wave.is_open or wave.number == application.wave):
+        raise WaveConflict(
+            f"cannot accept application {application.reference} into wave {wave.number}:"
+            " it is neither open nor the wave the application was reviewed in"
+        )
+
+
+# --- members ----------------------------------------------------------------------------------
+
+class MemberStatus(StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+    ERASED = "erased"
+
+
+@dataclass
+class Member:
+    application_id: int
+    reference: str
+    government_name: str
+    country: str
+    region: str
+    jurisdiction_type: str
+    population: int
+    themes: list[str]
+    language: str
+    contact_name: str | None
+    contact_email: str | None
+    joined_wave: int
+    joined_at: datetime
+    waves: list[int] = field(default_factory=list)
+    id: int | None = None
+    status: MemberStatus = MemberStatus.ACTIVE
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
+
+    @classmethod
+    def admit(cls, application: Application, wave: Wave, now: datetime) -> Member:
+        """The member an accepted application becomes (the caller stores it, then accepts)."""
+        application._check("accept")
+        check_acceptance_wave(application, wave)
+        if application.id is None:
+            raise ValueError("an application needs its id before it is accepted")
+        return cls(
+            application_id=application.id,
+            reference=application.reference,
+            government_name=application.government_name,
+            country=application.country,
+            region=application.region,
+            jurisdiction_type=application.jurisdiction_type,
+            population=application.population,
+            themes=list(application.themes),
+            language=application.language,
+            contact_name=application.contact_name,
+            contact_email=application.contact_email,
+            joined_wave=wave.number,
+            joined_at=now,
+            waves=[wave.number],
+        )
+
+    def take_part_in(self, wave: Wave) -> None:
+        if self.status is MemberStatus.ACTIVE and wave.number not in self.waves:
+            self.waves = sorted([*self.waves, wave.number])
+
+    def withdraw(self, reason: str | None, now: datetime) -> list[Event]:
+        if self.status is not MemberStatus.ACTIVE:
+            raise IllegalTransition(
+                f"member {self.id}", "withdraw", self.status.value, [MemberStatus.ACTIVE.value]
+            )
+        self.status = MemberStatus.WITHDRAWN
+        self.withdrawn_at = now
+        self.withdrawal_reason = reason
+        return [("member.withdrawn", {"member_id": self.id, "reason": reason})]
+
+    def erase(self, applications: Iterable[Application]) -> list[Event]:
+        """Anonymise the member and the applications it filed; tell every service to forget it."""
+        if self.status is MemberStatus.ERASED:
+            raise IllegalTransition(
+                f"member {self.id}",
+                "erase",
+                self.status.value,
+                [MemberStatus.ACTIVE.value, MemberStatus.WITHDRAWN.value],
+            )
+        references = sorted({self.reference, *(a.reference for a in applications)})
+        for application in applications:
+            application.erase()
+        self.contact_name = None
+        self.contact_email = None
+        self.withdrawal_reason = None
+        self.status = MemberStatus.ERASED
+        return [("member.erased", {"member_id": self.id, "references": references})]
+
+    def state(self) -> dict[str, Any]:
+        return {"status": self.status.value, "waves": list(self.waves)}
+
+    def joined_event_data(self) -> dict[str, Any]:
+        return {
+            "member_id": self.id,
+            "wave": self.joined_wave,
+            "government_name": self.government_name,
+            "country": self.country,
+            "region": self.region,
+            "application_id": self.application_id,
+            "reference": self.reference,
+            "jurisdiction_type": self.jurisdiction_type,
+            "population": self.population,
+            "themes": list(self.themes),
+            "joined_at": self.joined_at.isoformat(),
+            "contact_name": self.contact_name,
+            "contact_email": self.contact_email,
+            "language": self.language,
+        }
+
+
+# --- waves ------------------------------------------------------------------------------------
+
+class WaveStatus(StrEnum):
+    PLANNED = "planned"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass
+class Wave:
+    number: int
+    name: dict[str, str]
+    theme: dict[str, str]
+    opens_at: datetime
+    closes_at: datetime | None = None
+    status: WaveStatus = WaveStatus.PLANNED
+
+    @classmethod
+    def create(
+        cls,
+        number: int,
+        name: Mapping[str, str],
+        theme: Mapping[str, str],
+        opens_at: datetime,
+        closes_at: datetime | None,
+        existing: Iterable[Wave] = (),
+    ) -> Wave:
+        if number < 1:
+            raise InvalidRequest("a wave number is a positive integer")
+        if any(w.number == number for w in existing):
+            raise WaveConflict(f"wave {number} already exists")
+        if closes_at is not None and closes_at <= opens_at:
+            raise InvalidRequest("a wave closes after it opens")
+        return cls(
+            number=number,
+            name=_multilingual(name, "name"),
+            theme=_multilingual(theme, "theme"),
+            opens_at=_aware(opens_at),
+            closes_at=_aware(closes_at) if closes_at else None,
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is WaveStatus.OPEN
+
+    def open(
+        self,
+        waves: Iterable[Wave],
+        waitlist: Iterable[Application] = (),
+        members: Iterable[Member] = (),
+    ) -> list[Event]:
+        """Open the wave: the waitlist goes under review in it, active members take part in it."""
+        if self.status is not WaveStatus.PLANNED:
+            raise IllegalTransition(
+                f"wave {self.number}", "open", self.status.value, [WaveStatus.PLANNED.value]
+            )
+        already_open = [w.number for w in waves if w.is_open and w.number != self.number]
+        if already_open:
+            raise WaveConflict(
+                f"cannot open wave {self.number}: wave {already_open[0]} is open;"
+                " close it first (at most one wave is open)"
+            )
+        self.status = WaveStatus.OPEN
+        events: list[Event] = [("wave.opened", self.opened_event_data())]
+        for application in waitlist:
+            events += application.review(self)
+        for member in members:
+            member.take_part_in(self)
+        return events
+
+    def close(self) -> list[Event]:
+        if self.status is not WaveStatus.OPEN:
+            raise IllegalTransition(
+                f"wave {self.number}", "close", self.status.value, [WaveStatus.OPEN.value]
+            )
+        self.status = WaveStatus.CLOSED
+        return [("wave.closed", {"number": self.number})]
+
+    def state(self) -> dict[str, Any]:
+        return {"status": self.status.value}
+
+    def opened_event_data(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "name": dict(self.name),
+            "theme": dict(self.theme),
+            "opens_at": self.opens_at.isoformat(),
+            "closes_at": self.closes_at.isoformat() if self.closes_at else None,
+        }
+
+
+def open_wave_of(waves: Iterable[Wave]) -> Wave | None:
+    return next((w for w in waves if w.is_open), None)
+
+
+# --- small rules shared by the aggregates -------------------------------------------------------
+
+def _multilingual(texts: Mapping[str, str], what: str) -> dict[str, str]:
+    missing = [lang for lang in LANGUAGES if not (texts.get(lang) or "").strip()]
+    if missing:
+        raise InvalidRequest(f"the wave's {what} is missing in {', '.join(missing)}")
+    return {lang: texts[lang].strip() for lang in LANGUAGES}
+
+
+def _required_text(text: str | None, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise InvalidRequest(f"a {what} is required")
+    if len(text) > 5000:
+        raise InvalidRequest(f"the {what} is longer than 5000 characters")
+    return text
+
+
+def _parse_time(value: str | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return _aware(value)
+    try:
+        return _aware(datetime.fromisoformat(value))
+    except ValueError:
+        raise InvalidRequest(f"{value!r} is not an ISO 8601 time") from None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
