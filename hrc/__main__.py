@@ -1,0 +1,5 @@
+import sys
+
+from hrc.cli import main
+
+sys.exit(main())

@@ -1,0 +1,88 @@
+"""``hrc``: run the services, prepare a deployment, and look after parked events."""
+import eventlet
+
+eventlet.monkey_patch()  # before anything imports socket, threading or psycopg2
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+
+from shared import config, db, inbox  # noqa: E402
+from shared.events import SERVICES  # noqa: E402
+
+# Modules that add their own subcommands with ``register(subparsers)``.
+COMMAND_MODULES: list[str] = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hrc", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="start services (all four in one process by default)")
+    run.add_argument("services", nargs="*", choices=[[], *SERVICES], metavar="SERVICE",
+                     help=f"one or more of {', '.join(SERVICES)}")
+    run.set_defaults(action=_run)
+
+    setup = commands.add_parser("setup", help="migrate databases and declare the broker topology")
+    setup.add_argument("services", nargs="*", metavar="SERVICE")
+    setup.set_defaults(action=_setup)
+
+    events = commands.add_parser("events", help="parked events").add_subparsers(
+        dest="events_command", required=True)
+    failed = events.add_parser("failed", help="list parked events")
+    failed.add_argument("--service", choices=SERVICES, action="append")
+    failed.set_defaults(action=_events_failed)
+    replay = events.add_parser("replay", help="run parked events again")
+    replay.add_argument("--service", choices=SERVICES, action="append")
+    replay.add_argument("event_ids", nargs="*", help="only these events (default: all parked)")
+    replay.set_defaults(action=_events_replay)
+
+    for module_name in COMMAND_MODULES:
+        __import__(module_name, fromlist=["register"]).register(commands)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.action(args) or 0
+
+
+def _run(args) -> int:
+    from hrc.run import run
+
+    run(config.load(), args.services or None)
+    return 0
+
+
+def _setup(args) -> int:
+    from hrc.run import setup
+
+    setup(config.load(), args.services or list(SERVICES))
+    print("databases migrated, broker topology declared")
+    return 0
+
+
+def _events_failed(args) -> int:
+    settings = config.load()
+    total = 0
+    for service in args.service or SERVICES:
+        with db.database_for(settings.db_urls[service]).transaction() as session:
+            for row in inbox.parked(session):
+                total += 1
+                print(f"{service}\t{row.event_id}\t{row.type}\tattempts={row.attempts}\t"
+                      f"{(row.last_error or '').splitlines()[-1:] and row.last_error.splitlines()[-1]}")
+    print(f"{total} parked event(s)", file=sys.stderr)
+    return 0
+
+
+def _events_replay(args) -> int:
+    settings = config.load()
+    total = 0
+    for service in args.service or SERVICES:
+        with db.database_for(settings.db_urls[service]).transaction() as session:
+            total += inbox.replay(session, args.event_ids or None)
+    print(f"{total} event(s) put back in line")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Configuration from the environment, with the embedded defaults of DESIGN.md.
+
+Every variable has a default that works on a laptop with nothing installed: an in-memory
+broker, SQLite files and mail written to ``var/outbox/``. A real deployment overrides them.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SERVICE_PORTS = {"intake": 8000, "registry": 8001, "notify": 8002, "reports": 8003}
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path
+    amqp_uri: str
+    db_urls: dict[str, str]
+    ports: dict[str, int]
+    bind_host: str
+    smtp_host: str | None
+    smtp_port: int
+    smtp_user: str | None
+    smtp_password: str | None
+    smtp_starttls: bool
+    mail_from: str
+    staff_emails: tuple[str, ...]
+    staff_api_tokens: str | None
+    digest_schedule: str
+    raw: Mapping[str, str]
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.amqp_uri.startswith("memory://")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.var_dir / "outbox"
+
+    def nameko_config(self, service: str) -> dict[str, Any]:
+        """The config dict of one service's nameko container.
+
+        Each service gets its own WEB_SERVER_ADDRESS: nameko 2.14 shares one web server per
+        address, and two services on one address would silently take each other's requests.
+        """
+        config: dict[str, Any] = {
+            "AMQP_URI": self.amqp_uri,
+            "WEB_SERVER_ADDRESS": f"{self.bind_host}:{self.ports[service]}",
+            "SERVICE_NAME": service,
+            "DB_URL": self.db_urls[service],
+            "SETTINGS": self,
+            "max_workers": int(self.raw.get("MAX_WORKERS", "10")),
+            "parent_calls_tracked": 10,
+        }
+        return config
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    var_dir = Path(env.get("HRC_VAR_DIR", "var")).resolve()
+    db_urls = {
+        service: env.get(f"{service.upper()}_DB_URL") or f"sqlite:///{var_dir / service}.db"
+        for service in SERVICE_PORTS
+    }
+    ports = {
+        service: int(env.get(f"{service.upper()}_PORT", default))
+        for service, default in SERVICE_PORTS.items()
+    }
+    staff_emails = tuple(
+        address.strip()
+        for address in env.get("STAFF_EMAILS", "staff@localhost").split(",")
+        if address.strip()
+    )
+    return Settings(
+        var_dir=var_dir,
+        amqp_uri=env.get("AMQP_URI", "memory://"),
+        db_urls=db_urls,
+        ports=ports,
+        bind_host=env.get("BIND_HOST", "0.0.0.0"),
+        smtp_host=env.get("SMTP_HOST") or None,
+        smtp_port=int(env.get("SMTP_PORT", "25")),
+        smtp_user=env.get("SMTP_USER") or None,
+        smtp_password=env.get("SMTP_PASSWORD") or None,
+        smtp_starttls=_flag(env.get("SMTP_STARTTLS")),
+        mail_from=env.get("MAIL_FROM", "campaign@localhost"),
+        staff_emails=staff_emails,
+        staff_api_tokens=env.get("STAFF_API_TOKENS") or None,
+        digest_schedule=env.get("DIGEST_SCHEDULE", "0 8 * * MON"),
+        raw=env,
+    )

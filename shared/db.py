@@ -1,0 +1,115 @@
+"""Database helpers: one engine per service database, short transactions, alembic migrations.
+
+SQLite is the embedded default, PostgreSQL (psycopg2, green under eventlet) the real one. With
+eventlet, a transaction must never wait on the network: a SQLite write lock held across a
+cooperative yield would block every other worker. Hence ``transaction()`` blocks that only touch
+the database, and I/O (publishing, SMTP) outside them.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from nameko.extensions import DependencyProvider
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the machinery tables (outbox, inbox) that every service database has.
+
+    Each service keeps its own tables on its own ``DeclarativeBase``; its migrations create both.
+    """
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+class Database:
+    """One engine and its session factory."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed at the end of the block, or rolled back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+
+_databases: dict[str, Database] = {}
+_databases_lock = threading.Lock()
+
+
+def database_for(url: str) -> Database:
+    """The process's one Database for a URL, shared by a service's entrypoints and loops."""
+    with _databases_lock:
+        if url not in _databases:
+            _databases[url] = Database(url)
+        return _databases[url]
+
+
+def dispose_all() -> None:
+    with _databases_lock:
+        for database in _databases.values():
+            database.engine.dispose()
+        _databases.clear()
+
+
+def migrate(url: str, migrations_dir: Path) -> None:
+    """Bring a service database to the newest revision of its alembic migrations."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    database = database_for(url)
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class ServiceDatabase(DependencyProvider):
+    """Injects the service's Database; an entrypoint opens ``transaction()`` for its work.
+
+    A transaction per entrypoint call, committed before the entrypoint answers, rather than a
+    session committed after the worker returns: intake must have stored an application before
+    it says 202, and a commit failure must become the entrypoint's error, not a log line.
+    """
+
+    def setup(self) -> None:
+        self.database = database_for(self.container.config["DB_URL"])
+
+    def get_dependency(self, worker_ctx) -> Database:
+        return self.database

@@ -1,0 +1,313 @@
+"""The event catalogue: every event that crosses the broker, its envelope and its data schema.
+
+An event is validated when it is written (``new_event``) and when it is received
+(``parse_event``): a producer cannot emit a malformed event, and a consumer never trusts one.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+ENVELOPE_VERSION = 1
+
+LANGUAGES = ("en", "fr", "es")
+JURISDICTION_TYPES = (
+    "municipality",
+    "intermediary_city",
+    "metropolitan_area",
+    "province",
+    "region",
+    "association",
+    "other",
+)
+THEMES = (
+    "right_to_the_city",
+    "food",
+    "housing",
+    "culture",
+    "health",
+    "informality",
+    "gender",
+    "non_discrimination",
+    "climate_justice",
+    "participatory_democracy",
+    "migration",
+    "peace",
+)
+
+
+class InvalidEvent(Exception):
+    """An event that does not match the catalogue; ``errors`` says why, field by field."""
+
+    def __init__(self, errors: Any):
+        super().__init__(f"invalid event: {errors}")
+        self.errors = errors
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class Multilingual(_Strict):
+    en = fields.String(required=True)
+    fr = fields.String(required=True)
+    es = fields.String(required=True)
+
+
+class ApplicationReceived(_Strict):
+    reference = fields.String(required=True, validate=validate.Length(min=5, max=40))
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    submitted_at = fields.String(required=True)
+    government_name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    country = fields.String(required=True, validate=validate.Length(equal=2))
+    jurisdiction_type = fields.String(required=True, validate=validate.OneOf(JURISDICTION_TYPES))
+    population = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    website = fields.String(load_default=None, allow_none=True)
+    authority_name = fields.String(required=True)
+    authority_title = fields.String(required=True)
+    contact_name = fields.String(required=True)
+    contact_position = fields.String(required=True)
+    contact_email = fields.String(required=True)
+    contact_phone = fields.String(load_default=None, allow_none=True)
+    themes = fields.List(
+        fields.String(validate=validate.OneOf(THEMES)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    commitment = fields.String(required=True, validate=validate.Length(min=20, max=5000))
+    frameworks = fields.String(load_default=None, allow_none=True)
+    consent = fields.Boolean(required=True, validate=validate.Equal(True))
+
+
+class PossibleDuplicate(_Strict):
+    reference = fields.String(required=True)
+    government_name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("member", "application")))
+    score = fields.Float(load_default=None, allow_none=True)
+
+
+class _ApplicationStep(_Strict):
+    application_id = fields.Integer(required=True)
+    reference = fields.String(required=True)
+
+
+class ApplicationWaitlisted(_ApplicationStep):
+    possible_duplicates = fields.List(fields.Nested(PossibleDuplicate), load_default=list)
+
+
+class ApplicationUnderReview(_ApplicationStep):
+    wave = fields.Integer(required=True)
+    possible_duplicates = fields.List(fields.Nested(PossibleDuplicate), load_default=list)
+
+
+class ApplicationInfoRequested(_ApplicationStep):
+    message = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class ApplicationAccepted(_ApplicationStep):
+    member_id = fields.Integer(required=True)
+    wave = fields.Integer(required=True)
+
+
+class ApplicationDeclined(_ApplicationStep):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class ApplicationWithdrawn(_ApplicationStep):
+    reason = fields.String(load_default=None, allow_none=True)
+
+
+class MemberJoined(_Strict):
+    member_id = fields.Integer(required=True)
+    wave = fields.Integer(required=True)
+    government_name = fields.String(required=True)
+    country = fields.String(required=True)
+    region = fields.String(required=True)
+    application_id = fields.Integer(load_default=None, allow_none=True)
+    reference = fields.String(load_default=None, allow_none=True)
+    jurisdiction_type = fields.String(load_default=None, allow_none=True)
+    population = fields.Integer(load_default=None, allow_none=True)
+    themes = fields.List(fields.String(), load_default=list)
+    joined_at = fields.String(load_default=None, allow_none=True)
+    contact_name = fields.String(load_default=None, allow_none=True)
+    contact_email = fields.String(load_default=None, allow_none=True)
+    language = fields.String(load_default=None, allow_none=True)
+
+
+class MemberWithdrawn(_Strict):
+    member_id = fields.Integer(required=True)
+    reason = fields.String(load_default=None, allow_none=True)
+
+
+class MemberErased(_Strict):
+    member_id = fields.Integer(required=True)
+    # The applications this person filed, so that services keyed by reference can forget them too.
+    references = fields.List(fields.String(), load_default=list)
+
+
+class WaveOpened(_Strict):
+    number = fields.Integer(required=True)
+    name = fields.Nested(Multilingual, required=True)
+    theme = fields.Nested(Multilingual, required=True)
+    opens_at = fields.String(required=True)
+    closes_at = fields.String(load_default=None, allow_none=True)
+
+
+class WaveClosed(_Strict):
+    number = fields.Integer(required=True)
+
+
+class Period(_Strict):
+    start = fields.String(required=True)
+    end = fields.String(required=True)
+
+
+class Attachment(_Strict):
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    content_base64 = fields.String(required=True)
+    # An inline attachment (a chart in the HTML part) is referenced as cid:<content_id>.
+    content_id = fields.String(load_default=None, allow_none=True)
+
+
+class DigestReady(_Strict):
+    digest = fields.String(required=True)
+    period = fields.Nested(Period, required=True)
+    recipients = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    subject = fields.String(required=True)
+    html = fields.String(required=True)
+    text = fields.String(required=True)
+    attachments = fields.List(fields.Nested(Attachment), load_default=list)
+    language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
+
+
+class NotificationOutcome(_Strict):
+    event_id = fields.String(required=True)
+    template = fields.String(required=True)
+    recipient = fields.String(required=True)
+    error = fields.String(load_default=None, allow_none=True)
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    source: str
+    schema: type[Schema]
+    # Consumers, as service names; each gets a durable queue declared up front (rule 3).
+    subscribers: tuple[str, ...] = field(default=())
+
+    @property
+    def handler_name(self) -> str:
+        """The nameko method that receives this event in every subscriber."""
+        return "on_" + self.name.replace(".", "_")
+
+
+CATALOGUE: dict[str, EventType] = {
+    t.name: t
+    for t in (
+        EventType("application.received", "intake", ApplicationReceived,
+                  ("registry", "notify", "reports")),
+        EventType("application.waitlisted", "registry", ApplicationWaitlisted,
+                  ("notify", "reports")),
+        EventType("application.under_review", "registry", ApplicationUnderReview,
+                  ("notify", "reports")),
+        EventType("application.info_requested", "registry", ApplicationInfoRequested,
+                  ("notify", "reports")),
+        EventType("application.accepted", "registry", ApplicationAccepted,
+                  ("notify", "reports")),
+        EventType("application.declined", "registry", ApplicationDeclined,
+                  ("notify", "reports")),
+        EventType("application.withdrawn", "registry", ApplicationWithdrawn,
+                  ("notify", "reports")),
+        EventType("member.joined", "registry", MemberJoined, ("notify", "reports")),
+        EventType("member.withdrawn", "registry", MemberWithdrawn, ("notify", "reports")),
+        EventType("member.erased", "registry", MemberErased, ("intake", "notify", "reports")),
+        EventType("wave.opened", "registry", WaveOpened, ("notify", "reports")),
+        EventType("wave.closed", "registry", WaveClosed, ("notify", "reports")),
+        EventType("digest.ready", "reports", DigestReady, ("notify",)),
+        EventType("notification.sent", "notify", NotificationOutcome, ()),
+        EventType("notification.failed", "notify", NotificationOutcome, ()),
+    )
+}
+
+SERVICES = ("intake", "registry", "notify", "reports")
+
+
+def subscriptions(service: str) -> list[EventType]:
+    """The event types a service consumes."""
+    return [t for t in CATALOGUE.values() if service in t.subscribers]
+
+
+@dataclass(frozen=True)
+class Event:
+    event_id: str
+    type: str
+    occurred_at: str
+    version: int
+    data: dict[str, Any]
+
+    @property
+    def source(self) -> str:
+        return CATALOGUE[self.type].source
+
+    def as_message(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id,
+            "type": self.type,
+            "occurred_at": self.occurred_at,
+            "version": self.version,
+            "data": self.data,
+        }
+
+
+class Envelope(_Strict):
+    event_id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(tuple(CATALOGUE)))
+    occurred_at = fields.AwareDateTime(required=True, format="iso")
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    data = fields.Dict(required=True)
+
+
+def new_event(
+    type_: str,
+    data: dict[str, Any],
+    *,
+    event_id: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Event:
+    """Build and validate an event; raises InvalidEvent rather than emit a malformed one."""
+    return parse_event(
+        {
+            "event_id": event_id or str(uuid.uuid4()),
+            "type": type_,
+            "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
+            "version": ENVELOPE_VERSION,
+            "data": data,
+        }
+    )
+
+
+def parse_event(message: Any) -> Event:
+    """Validate a received message against the envelope and its type's data schema."""
+    if not isinstance(message, dict):
+        raise InvalidEvent({"_schema": ["an event is a JSON object"]})
+    try:
+        envelope = Envelope().load(message)
+    except ValidationError as exc:
+        raise InvalidEvent(exc.messages) from exc
+    try:
+        data = CATALOGUE[envelope["type"]].schema().load(envelope["data"])
+    except ValidationError as exc:
+        raise InvalidEvent({"data": exc.messages}) from exc
+    return Event(
+        event_id=str(envelope["event_id"]),
+        type=envelope["type"],
+        occurred_at=envelope["occurred_at"].isoformat(),
+        version=envelope["version"],
+        data=data,
+    )

@@ -1,0 +1,72 @@
+"""The HTTP entrypoint of every service: errors become JSON in one place, never a stack trace.
+
+Routes raise ``HttpError`` (or a domain error that carries ``http_status``); anything else is
+an internal error, logged with its traceback and answered with a plain 500.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+log = logging.getLogger(__name__)
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, error: str, detail: Any = None, headers: dict | None = None):
+        super().__init__(f"{status} {error}")
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.headers = headers or {}
+
+
+def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(
+        json.dumps(payload, ensure_ascii=False, default=str),
+        status=status,
+        headers=headers,
+        mimetype="application/json",
+    )
+
+
+def error_response(status: int, error: str, detail: Any = None,
+                   headers: dict | None = None) -> Response:
+    return json_response({"error": error, "detail": detail}, status, headers)
+
+
+def parse_json_body(request, max_bytes: int = 64 * 1024) -> Any:
+    """The request's JSON body, or the HttpError a client should see."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise HttpError(413, "payload_too_large", f"the body is limited to {max_bytes} bytes")
+    if request.mimetype != "application/json":
+        raise HttpError(415, "unsupported_media_type", "send application/json")
+    raw = request.get_data(cache=True)
+    if len(raw) > max_bytes:
+        raise HttpError(413, "payload_too_large", f"the body is limited to {max_bytes} bytes")
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise HttpError(400, "malformed_json", str(exc)) from exc
+
+
+class JsonHttpEntrypoint(HttpRequestHandler):
+    def response_from_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, HttpError):
+            return error_response(exc.status, exc.error, exc.detail, exc.headers)
+        status = getattr(exc, "http_status", None)
+        if isinstance(status, int):
+            return error_response(status, getattr(exc, "error_code", type(exc).__name__),
+                                  str(exc))
+        if isinstance(exc, HTTPException):
+            return error_response(exc.code or 500, exc.name.lower().replace(" ", "_"),
+                                  exc.description)
+        log.error("unhandled error in %s", self.method_name, exc_info=exc)
+        return error_response(500, "internal_error", "something went wrong on our side")
+
+
+http = JsonHttpEntrypoint.decorator

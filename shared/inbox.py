@@ -1,0 +1,196 @@
+"""The inbox (rule 2): an incoming event is stored and committed before its message is acked;
+processing runs from the stored row, with retries and backoff, and what keeps failing is parked.
+
+nameko acks a message whose handler raised and the message is gone; so the handler only stores
+(``store``), and every failure after that point is the inbox's to retry, not the broker's.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shared.db import Base, Database
+from shared.events import Event, InvalidEvent, parse_event
+from shared.retry import Backoff, utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING, DONE, PARKED = "pending", "done", "parked"
+
+Handler = Callable[[Event, Session], None]
+
+
+class InboxRow(Base):
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+def store(database: Database, message: object) -> bool:
+    """Keep an incoming message. True if it is new; False for a duplicate delivery.
+
+    An invalid event is kept too, parked with its error: nothing that arrives is dropped.
+    """
+    now = utcnow()
+    values: dict = {"received_at": now, "next_attempt_at": now, "attempts": 0}
+    try:
+        event = parse_event(message)
+        values.update(event_id=event.event_id, type=event.type, payload=event.as_message(),
+                      status=PENDING)
+    except InvalidEvent as exc:
+        event_id = message.get("event_id") if isinstance(message, dict) else None
+        values.update(
+            event_id=f"invalid-{event_id if isinstance(event_id, str) else ''}-{uuid.uuid4()}"[:64],
+            type=message.get("type") if isinstance(message, dict) else None,
+            payload={"message": message} if _jsonable(message) else {"repr": repr(message)},
+            status=PARKED,
+            last_error=f"invalid event: {exc.errors}",
+        )
+        log.error("inbox: parked an invalid event: %s", exc.errors)
+    insert = pg_insert if database.is_postgresql else sqlite_insert
+    with database.transaction() as session:
+        result = session.execute(
+            insert(InboxRow).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
+        )
+        return result.rowcount == 1
+
+
+def _jsonable(value: object) -> bool:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+class InboxProcessor:
+    """Runs stored events through their handlers, each in its own transaction."""
+
+    def __init__(
+        self,
+        database: Database,
+        handlers: Mapping[str, Handler],
+        *,
+        max_attempts: int = 5,
+        backoff: Backoff = Backoff(1.0, 300.0),
+        batch_size: int = 100,
+        lease: timedelta = timedelta(seconds=120),
+    ):
+        self.database = database
+        self.handlers = handlers
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.batch_size = batch_size
+        self.lease = lease
+
+    def process_due(self) -> int:
+        """Process every due event once. Returns how many were handled successfully."""
+        handled = 0
+        for row in self._claim():
+            handled += self._process(row)
+        return handled
+
+    def _claim(self) -> list[InboxRow]:
+        now = utcnow()
+        with self.database.transaction() as session:
+            query = (
+                select(InboxRow)
+                .where(
+                    InboxRow.status == PENDING,
+                    InboxRow.next_attempt_at <= now,
+                    or_(InboxRow.claimed_until.is_(None), InboxRow.claimed_until < now),
+                )
+                .order_by(InboxRow.id)
+                .limit(self.batch_size)
+            )
+            if self.database.is_postgresql:
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.scalars(query))
+            if rows:
+                session.execute(
+                    update(InboxRow)
+                    .where(InboxRow.id.in_([r.id for r in rows]))
+                    .values(claimed_until=now + self.lease)
+                )
+            return rows
+
+    def _process(self, row: InboxRow) -> bool:
+        try:
+            event = parse_event(row.payload)
+            handler = self.handlers.get(event.type)
+            with self.database.transaction() as session:
+                if handler is not None:
+                    handler(event, session)
+                session.execute(
+                    update(InboxRow)
+                    .where(InboxRow.id == row.id)
+                    .values(status=DONE, processed_at=utcnow(), claimed_until=None,
+                            attempts=row.attempts + 1, last_error=None)
+                )
+            return True
+        except Exception as exc:
+            self._failed(row, exc)
+            return False
+
+    def _failed(self, row: InboxRow, exc: Exception) -> None:
+        attempts = row.attempts + 1
+        parked = attempts >= self.max_attempts
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        (log.error if parked else log.warning)(
+            "inbox: %s %s failed (attempt %d%s): %s", row.type, row.event_id, attempts,
+            ", parked" if parked else "", error,
+        )
+        with self.database.transaction() as session:
+            session.execute(
+                update(InboxRow)
+                .where(InboxRow.id == row.id)
+                .values(
+                    attempts=attempts,
+                    last_error=error[:4000],
+                    status=PARKED if parked else PENDING,
+                    next_attempt_at=self.backoff.next_attempt(attempts),
+                    claimed_until=None,
+                )
+            )
+
+
+def parked(session: Session) -> list[InboxRow]:
+    return list(session.scalars(
+        select(InboxRow).where(InboxRow.status == PARKED).order_by(InboxRow.id)
+    ))
+
+
+def replay(session: Session, event_ids: list[str] | None = None) -> int:
+    """Put parked events back in line, all of them or the ones named. Returns how many."""
+    query = update(InboxRow).where(InboxRow.status == PARKED)
+    if event_ids:
+        query = query.where(InboxRow.event_id.in_(event_ids))
+    result = session.execute(
+        query.values(status=PENDING, attempts=0, next_attempt_at=utcnow(), claimed_until=None)
+    )
+    return result.rowcount
+
+
+def counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(InboxRow.status, func.count()).group_by(InboxRow.status))
+    return {status: count for status, count in rows}

@@ -1,0 +1,148 @@
+"""The outbox (rule 1): an event is written in the same transaction as the change it reports,
+then a relay publishes it with publisher confirms and marks it sent.
+
+Delivery is at least once: a crash between publishing and marking re-publishes the event, and
+every consumer's inbox drops the duplicate by ``event_id``.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, func, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from shared.db import Base, Database
+from shared.events import Event
+from shared.retry import Backoff, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+def record(session: Session, *events: Event) -> None:
+    """Add events to the caller's transaction; they leave only if it commits."""
+    now = utcnow()
+    for event in events:
+        session.add(
+            OutboxRow(
+                event_id=event.event_id,
+                type=event.type,
+                payload=event.as_message(),
+                created_at=now,
+                next_attempt_at=now,
+                attempts=0,
+            )
+        )
+
+
+class Relay:
+    """Publishes pending outbox rows in order; holds them, with backoff, while the broker is away."""
+
+    def __init__(
+        self,
+        database: Database,
+        publish: Callable[[dict], None],
+        *,
+        backoff: Backoff = Backoff(0.5, 30.0),
+        batch_size: int = 200,
+        lease: timedelta = timedelta(seconds=60),
+    ):
+        self.database = database
+        self.publish = publish
+        self.backoff = backoff
+        self.batch_size = batch_size
+        self.lease = lease
+
+    def relay_due(self) -> tuple[int, Exception | None]:
+        """Publish what is due. Returns how many were sent and the failure that stopped the batch."""
+        rows = self._claim()
+        sent: list[int] = []
+        failure: Exception | None = None
+        for row in rows:
+            try:
+                self.publish(row.payload)
+            except Exception as exc:  # any broker failure: keep the row, try again later
+                failure = exc
+                self._failed(row, exc)
+                break
+            sent.append(row.id)
+        self._release(sent, [r.id for r in rows if r.id not in sent])
+        return len(sent), failure
+
+    def pending(self) -> int:
+        with self.database.transaction() as session:
+            return session.scalar(
+                select(func.count()).select_from(OutboxRow).where(OutboxRow.sent_at.is_(None))
+            )
+
+    def _claim(self) -> list[OutboxRow]:
+        now = utcnow()
+        with self.database.transaction() as session:
+            query = (
+                select(OutboxRow)
+                .where(
+                    OutboxRow.sent_at.is_(None),
+                    OutboxRow.next_attempt_at <= now,
+                    or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+                )
+                .order_by(OutboxRow.id)
+                .limit(self.batch_size)
+            )
+            if self.database.is_postgresql:
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.scalars(query))
+            if rows:
+                session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_([r.id for r in rows]))
+                    .values(claimed_until=now + self.lease)
+                )
+            return rows
+
+    def _failed(self, row: OutboxRow, exc: Exception) -> None:
+        attempts = row.attempts + 1
+        log.warning("outbox: %s %s not published (attempt %d): %r", row.type, row.event_id,
+                    attempts, exc)
+        with self.database.transaction() as session:
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == row.id)
+                .values(
+                    attempts=attempts,
+                    last_error=repr(exc)[:2000],
+                    next_attempt_at=self.backoff.next_attempt(attempts),
+                    claimed_until=None,
+                )
+            )
+
+    def _release(self, sent: list[int], unsent: list[int]) -> None:
+        if not sent and not unsent:
+            return
+        with self.database.transaction() as session:
+            if sent:
+                session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_(sent))
+                    .values(sent_at=utcnow(), claimed_until=None)
+                )
+            if unsent:
+                session.execute(
+                    update(OutboxRow).where(OutboxRow.id.in_(unsent)).values(claimed_until=None)
+                )

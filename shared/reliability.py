@@ -1,0 +1,191 @@
+"""The reliability rules as nameko dependencies, the same in every service.
+
+- ``Outbox``: a relay loop per container that publishes the service's outbox; ``wake()`` after
+  a commit that wrote events makes it publish at once instead of at the next poll.
+- ``Inbox``: ``store(message)`` from an event handler, and a loop that processes stored events.
+- ``subscribed``: adds to a service class the event handlers of its catalogue subscriptions;
+  each stores the message, and is requeued (not acked) if even storing fails, e.g. while the
+  database is down.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import eventlet
+from eventlet.event import Event as Signal
+from nameko.events import event_handler
+from nameko.extensions import DependencyProvider
+
+from shared import inbox as inbox_store
+from shared.broker import EventPublisher
+from shared.db import Database, database_for
+from shared.events import CATALOGUE, subscriptions
+from shared.inbox import Handler, InboxProcessor
+from shared.outbox import Relay
+from shared.retry import Backoff
+
+log = logging.getLogger(__name__)
+
+
+def receives(event_type: str):
+    """The nameko entrypoint for one catalogue event on a method named ``on_<type>``."""
+    source = CATALOGUE[event_type].source
+    return event_handler(source, event_type, requeue_on_error=True)
+
+
+def subscribed(service_class: type) -> type:
+    """Give a service one receiving method per event it subscribes to in the catalogue.
+
+    The catalogue (shared.events) names each subscriber, and shared.topology declares a queue
+    for each; generating the methods from the same list keeps the two from drifting apart.
+    Each method only stores the message in the service's ``inbox``.
+    """
+    for event_type in subscriptions(service_class.name):
+        def receive(self, message):
+            self.inbox.store(message)
+
+        receive.__name__ = receive.__qualname__ = event_type.handler_name
+        setattr(service_class, event_type.handler_name, receives(event_type.name)(receive))
+    return service_class
+
+
+class Loop:
+    """A managed greenthread that runs ``step`` when woken, or every ``interval`` seconds."""
+
+    def __init__(self, name: str, step: Callable[[], bool], interval: float, idle_backoff: Backoff):
+        self.name = name
+        self.step = step
+        self.interval = interval
+        self.idle_backoff = idle_backoff
+        self._signal = Signal()
+        self._running = False
+
+    def wake(self) -> None:
+        if not self._signal.ready():
+            self._signal.send(True)
+
+    def run(self) -> None:
+        self._running = True
+        failures = 0
+        while self._running:
+            try:
+                ok = self.step()
+                failures = 0 if ok else failures + 1
+            except Exception:
+                failures += 1
+                log.exception("%s: step failed", self.name)
+            wait = self.interval if failures == 0 else self.idle_backoff.delay(failures)
+            with eventlet.Timeout(wait, False):
+                self._signal.wait()
+            self._signal = Signal()
+
+    def stop(self) -> None:
+        self._running = False
+        self.wake()
+
+
+def _settings_number(config: Mapping[str, Any], key: str, default: float) -> float:
+    settings = config.get("SETTINGS")
+    raw = settings.raw.get(key) if settings is not None else None
+    return float(raw if raw is not None else config.get(key, default))
+
+
+class Outbox(DependencyProvider):
+    def setup(self) -> None:
+        config = self.container.config
+        self.database: Database = database_for(config["DB_URL"])
+        self.publisher = EventPublisher(config["AMQP_URI"])
+        self.relay = Relay(
+            self.database,
+            self.publisher.publish,
+            backoff=Backoff(_settings_number(config, "RELAY_RETRY_BASE_SECONDS", 0.5),
+                            _settings_number(config, "RELAY_RETRY_MAX_SECONDS", 30.0)),
+        )
+        self.loop = Loop(
+            f"{self.container.service_name} outbox relay",
+            self._relay_step,
+            _settings_number(config, "RELAY_POLL_SECONDS", 1.0),
+            self.relay.backoff,
+        )
+
+    def _relay_step(self) -> bool:
+        sent, failure = self.relay.relay_due()
+        while failure is None and sent == self.relay.batch_size:
+            sent, failure = self.relay.relay_due()
+        return failure is None
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self.loop.run)
+
+    def stop(self) -> None:
+        self.loop.stop()
+        self.publisher.close()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> "Outbox":
+        return self
+
+    def wake(self) -> None:
+        self.loop.wake()
+
+
+class Inbox(DependencyProvider):
+    """``handlers(config)`` returns the service's handler per event type."""
+
+    def __init__(self, handlers: Callable[[Mapping[str, Any]], Mapping[str, Handler]]):
+        self.handlers_factory = handlers
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.database: Database = database_for(config["DB_URL"])
+        self.processor = InboxProcessor(
+            self.database,
+            self.handlers_factory(config),
+            max_attempts=int(_settings_number(config, "INBOX_MAX_ATTEMPTS", 5)),
+            backoff=Backoff(_settings_number(config, "INBOX_RETRY_BASE_SECONDS", 1.0),
+                            _settings_number(config, "INBOX_RETRY_MAX_SECONDS", 300.0)),
+        )
+        self.loop = Loop(
+            f"{self.container.service_name} inbox",
+            self._process_step,
+            _settings_number(config, "INBOX_POLL_SECONDS", 0.5),
+            Backoff(0.5, 10.0),
+        )
+
+    def _process_step(self) -> bool:
+        while self.processor.process_due():
+            # Handlers write events to the outbox: have them published now, not at the next poll.
+            for outbox in self._outboxes():
+                outbox.wake()
+            eventlet.sleep(0)
+        return True
+
+    def _outboxes(self) -> list[Outbox]:
+        return [d for d in self.container.dependencies if isinstance(d, Outbox)]
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self.loop.run)
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> "Inbox":
+        return self
+
+    def store(self, message: object) -> None:
+        try:
+            if inbox_store.store(self.database, message):
+                self.loop.wake()
+        except Exception:
+            # The message goes back to the broker (requeue_on_error); pause so a database
+            # outage does not become a tight redelivery loop.
+            log.exception("inbox: could not store an event; it will be redelivered")
+            eventlet.sleep(1.0)
+            raise
