@@ -1,0 +1,257 @@
+"""Staff commands: ``hrc applications|waves|members ...`` over the registry's staff HTTP API.
+
+They talk HTTP, never to the broker: the embedded ``make run`` uses an in-memory broker that no
+other process can reach. The API address comes from ``--url`` (default: $HRC_REGISTRY_URL, else
+http://localhost:$REGISTRY_PORT), the token from $HRC_STAFF_TOKEN.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import requests
+
+TOKEN_VARIABLE = "HRC_STAFF_TOKEN"
+TIMEOUT_SECONDS = 30
+
+
+class StaffApiError(Exception):
+    def __init__(self, status: int, error: str, detail: Any = None):
+        super().__init__(f"{status} {error}" + (f": {detail}" if detail else ""))
+        self.status = status
+
+
+class StaffApi:
+    """The registry's staff API, one method per route."""
+
+    def __init__(self, url: str, token: str | None):
+        self.url = url.rstrip("/")
+        self.token = token
+        self.session = requests.Session()
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self._call("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        return self._call("POST", path, json=body or {})
+
+    def delete(self, path: str) -> Any:
+        return self._call("DELETE", path)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"Accept": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        response = self.session.request(
+            method, self.url + path, headers=headers, timeout=TIMEOUT_SECONDS, **kwargs
+        )
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"error": response.reason or "error", "detail": response.text[:500]}
+        if response.status_code >= 400:
+            raise StaffApiError(response.status_code, body.get("error", ""), body.get("detail"))
+        return body
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``applications``, ``waves`` and ``members`` to the ``hrc`` command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--url", default=_default_url(), help="the registry (default: %(default)s)")
+    common.add_argument("--json", action="store_true", help="print the API's JSON as it is")
+
+    _applications(subparsers.add_parser(
+        "applications", help="review applications"
+    ).add_subparsers(dest="applications_command", required=True), common)
+    _waves(subparsers.add_parser(
+        "waves", help="campaign waves"
+    ).add_subparsers(dest="waves_command", required=True), common)
+    _members(subparsers.add_parser(
+        "members", help="campaign members"
+    ).add_subparsers(dest="members_command", required=True), common)
+
+
+def _applications(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    listing = commands.add_parser("list", parents=[common], help="applications, newest first")
+    listing.add_argument("--status")
+    listing.add_argument("--wave", type=int)
+    listing.add_argument("--country")
+    listing.add_argument("--region")
+    listing.add_argument("--possible-duplicate", action="store_true",
+                         help="only applications flagged as possible duplicates")
+    _paging(listing)
+    listing.set_defaults(action=_command(lambda api, a: _Table(
+        api.get("/api/applications", status=a.status, wave=a.wave, country=a.country,
+                region=a.region, possible_duplicate="true" if a.possible_duplicate else None,
+                page=a.page, per_page=a.per_page),
+        ("id", "reference", "status", "wave", "country", "region", "government_name",
+         "possible_duplicates"))))
+
+    _action(commands, common, "show", "one application",
+            lambda api, a: api.get(f"/api/applications/{a.id}"))
+    _action(commands, common, "audit", "what staff did to an application",
+            lambda api, a: _Table(api.get(f"/api/applications/{a.id}/audit"),
+                                 ("at", "who", "action", "before", "after")))
+    accept = _action(commands, common, "accept", "accept into a wave (default: the open one)",
+                     lambda api, a: api.post(f"/api/applications/{a.id}/accept",
+                                             {"wave": a.wave} if a.wave else {}))
+    accept.add_argument("--wave", type=int)
+    decline = _action(commands, common, "decline", "decline, with the reason sent to them",
+                      lambda api, a: api.post(f"/api/applications/{a.id}/decline",
+                                              {"reason": a.reason}))
+    decline.add_argument("--reason", required=True)
+    info = _action(commands, common, "request-info", "ask the applicant for more information",
+                   lambda api, a: api.post(f"/api/applications/{a.id}/request-info",
+                                           {"message": a.message}))
+    info.add_argument("--message", required=True)
+    _action(commands, common, "resume", "back under review once the information has come",
+            lambda api, a: api.post(f"/api/applications/{a.id}/resume-review"))
+    withdraw = _action(commands, common, "withdraw", "the applicant withdraws",
+                       lambda api, a: api.post(f"/api/applications/{a.id}/withdraw",
+                                               {"reason": a.reason}))
+    withdraw.add_argument("--reason")
+
+
+def _waves(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    commands.add_parser("list", parents=[common], help="all waves").set_defaults(
+        action=_command(lambda api, a: _Table(
+            api.get("/api/waves"), ("number", "status", "opens_at", "closes_at", "name"))))
+    create = commands.add_parser("create", parents=[common], help="a new wave (not yet open)")
+    create.add_argument("number", type=int)
+    for what in ("name", "theme"):
+        for language in ("en", "fr", "es"):
+            create.add_argument(f"--{what}-{language}", required=True)
+    create.add_argument("--opens-at", required=True, help="ISO 8601, e.g. 2026-03-01")
+    create.add_argument("--closes-at", help="ISO 8601")
+    create.set_defaults(action=_command(lambda api, a: api.post("/api/waves", {
+        "number": a.number,
+        "name": {lang: getattr(a, f"name_{lang}") for lang in ("en", "fr", "es")},
+        "theme": {lang: getattr(a, f"theme_{lang}") for lang in ("en", "fr", "es")},
+        "opens_at": a.opens_at,
+        "closes_at": a.closes_at,
+    })))
+    for verb, help_text in (("open", "open a wave: its waitlist goes under review"),
+                            ("close", "close the open wave")):
+        command = commands.add_parser(verb, parents=[common], help=help_text)
+        command.add_argument("number", type=int)
+        command.set_defaults(action=_command(
+            lambda api, a, verb=verb: api.post(f"/api/waves/{a.number}/{verb}")))
+
+
+def _members(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    listing = commands.add_parser("list", parents=[common], help="members")
+    listing.add_argument("--status")
+    listing.add_argument("--wave", type=int)
+    listing.add_argument("--country")
+    listing.add_argument("--region")
+    _paging(listing)
+    listing.set_defaults(action=_command(lambda api, a: _Table(
+        api.get("/api/members", status=a.status, wave=a.wave, country=a.country,
+                region=a.region, page=a.page, per_page=a.per_page),
+        ("id", "government_name", "country", "region", "joined_wave", "waves", "status"))))
+    _action(commands, common, "show", "one member",
+            lambda api, a: api.get(f"/api/members/{a.id}"))
+    export = _action(commands, common, "export", "everything held about a member, as JSON",
+                     lambda api, a: _export(api.get(f"/api/members/{a.id}/export"), a.output))
+    export.add_argument("--output", "-o", help="write to this file instead of stdout")
+    withdraw = _action(commands, common, "withdraw", "the member leaves the campaign",
+                       lambda api, a: api.post(f"/api/members/{a.id}/withdraw",
+                                               {"reason": a.reason}))
+    withdraw.add_argument("--reason")
+    erase = _action(commands, common, "erase", "erase the member's personal data everywhere",
+                    lambda api, a: _erase(api, a))
+    erase.add_argument("--yes", action="store_true", help="do it (erasure cannot be undone)")
+
+
+# --- plumbing ---------------------------------------------------------------------------------
+
+class _Table:
+    """A list to print as a table (unless --json)."""
+
+    def __init__(self, body: dict[str, Any], columns: Sequence[str]):
+        self.body, self.columns = body, columns
+
+
+def _export(body: Any, output: str | None) -> Any:
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            json.dump(body, handle, ensure_ascii=False, indent=2)
+        return {"written": output}
+    return body
+
+
+def _erase(api: StaffApi, args: argparse.Namespace) -> Any:
+    if not args.yes:
+        raise StaffApiError(0, "not erased", "erasure cannot be undone: add --yes")
+    return api.delete(f"/api/members/{args.id}")
+
+
+def _action(
+    commands: argparse._SubParsersAction,
+    common: argparse.ArgumentParser,
+    name: str,
+    help_text: str,
+    call: Callable[[StaffApi, argparse.Namespace], Any],
+) -> argparse.ArgumentParser:
+    command = commands.add_parser(name, parents=[common], help=help_text)
+    command.add_argument("id", type=int)
+    command.set_defaults(action=_command(call))
+    return command
+
+
+def _paging(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--page", type=int, default=1)
+    command.add_argument("--per-page", type=int, default=50)
+
+
+def _command(call: Callable[[StaffApi, argparse.Namespace], Any]) -> Callable[..., int]:
+    def run(args: argparse.Namespace) -> int:
+        api = StaffApi(args.url, os.environ.get(TOKEN_VARIABLE))
+        try:
+            result = call(api, args)
+        except StaffApiError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            if exc.status == 401:
+                print(f"(set {TOKEN_VARIABLE} to a staff token)", file=sys.stderr)
+            return 1
+        except requests.ConnectionError as exc:
+            print(f"error: cannot reach the registry at {args.url}: {exc}", file=sys.stderr)
+            return 1
+        _print(result, as_json=args.json)
+        return 0
+
+    return run
+
+
+def _print(result: Any, *, as_json: bool) -> None:
+    if isinstance(result, _Table) and not as_json:
+        items = result.body.get("items", [])
+        print("\t".join(result.columns))
+        for item in items:
+            print("\t".join(_cell(item.get(column)) for column in result.columns))
+        total = result.body.get("total", len(items))
+        page = result.body.get("page")
+        print(f"{len(items)} of {total}" + (f" (page {page})" if page else ""), file=sys.stderr)
+        return
+    body = result.body if isinstance(result, _Table) else result
+    print(json.dumps(body, ensure_ascii=False, indent=2))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return ",".join(str(v.get("reference", v)) for v in value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _default_url() -> str:
+    return os.environ.get(
+        "HRC_REGISTRY_URL", f"http://localhost:{os.environ.get('REGISTRY_PORT', '8001')}"
+    )
