@@ -1,0 +1,393 @@
+"""Which mails each event produces, for whom, in which language.
+
+Notify keeps its own projection of the people it writes to (the ``Directory``), learned from
+events: ``application.received`` carries the applicant's contact, ``application.accepted`` links
+a member to the application, ``member.joined`` carries the member's contact. ``handle`` updates that
+projection and returns the notifications an event calls for. Pure Python: the directory is a
+port that the database (or a test's fake) implements.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shared.events import LANGUAGES, Event
+
+DEFAULT_LANGUAGE = "en"
+
+# Templates, one per kind of mail; each exists as subject, text and HTML (templates/mail/).
+ACKNOWLEDGEMENT = "acknowledgement"
+NEW_APPLICATION = "new_application"
+INFO_REQUESTED = "info_requested"
+WELCOME = "welcome"
+DECLINED = "declined"
+WAITLISTED = "waitlisted"
+WAVE_OPENED = "wave_opened"
+WITHDRAWAL = "withdrawal"
+ERASURE = "erasure"
+DIGEST = "digest"
+DELIVERY_FAILED = "delivery_failed"
+TEMPLATES = (
+    ACKNOWLEDGEMENT,
+    NEW_APPLICATION,
+    INFO_REQUESTED,
+    WELCOME,
+    DECLINED,
+    WAITLISTED,
+    WAVE_OPENED,
+    WITHDRAWAL,
+    ERASURE,
+    DIGEST,
+    DELIVERY_FAILED,
+)
+# What the staff alert repeats from the form: enough to judge, the rest is in the registry.
+ALERT_FACTS = (
+    "government_name", "country", "jurisdiction_type", "population", "website",
+    "authority_name", "authority_title", "contact_name", "contact_position", "contact_email",
+    "themes", "submitted_at",
+)
+# Announcements go to many at once and carry List-Unsubscribe.
+ANNOUNCEMENTS = frozenset({WAVE_OPENED})
+
+
+class DomainError(Exception):
+    """A rule of notify was broken."""
+
+
+class RecipientNotYetKnown(DomainError):
+    """An event names an application or member whose contact notify has not learned yet.
+
+    Events come through different queues, so ``application.accepted`` may arrive before the
+    ``application.received`` it follows; processing is retried until the contact is known.
+    """
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str
+    name: str
+    language: str
+    government_name: str
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            object.__setattr__(self, "language", DEFAULT_LANGUAGE)
+
+
+@dataclass(frozen=True)
+class Wave:
+    number: int
+    name: Mapping[str, str]
+    theme: Mapping[str, str]
+    opens_at: str | None = None
+    closes_at: str | None = None
+
+    def name_in(self, language: str) -> str:
+        return self.name.get(language) or self.name.get(DEFAULT_LANGUAGE, "")
+
+    def theme_in(self, language: str) -> str:
+        return self.theme.get(language) or self.theme.get(DEFAULT_LANGUAGE, "")
+
+
+@dataclass(frozen=True)
+class Secretariat:
+    """Where staff mail goes, and in which language."""
+
+    emails: tuple[str, ...]
+    language: str = DEFAULT_LANGUAGE
+
+    def contacts(self) -> list[Contact]:
+        return [Contact(e, "", self.language, "") for e in self.emails]
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One mail to one recipient, caused by one event; (event_id, recipient, template) is its key."""
+
+    event_id: str
+    template: str
+    to: Contact
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def recipient(self) -> str:
+        return self.to.email
+
+    @property
+    def language(self) -> str:
+        return self.to.language
+
+    @property
+    def announcement(self) -> bool:
+        return self.template in ANNOUNCEMENTS
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.event_id, self.recipient, self.template)
+
+
+class Directory(Protocol):
+    """Notify's projection of applicants, members and waves."""
+
+    def add_applicant(self, reference: str, contact: Contact, facts: Mapping[str, Any]) -> None: ...
+
+    def applicant(self, reference: str) -> Contact | None: ...
+
+    def applicant_facts(self, reference: str) -> Mapping[str, Any]: ...
+
+    def set_application_status(self, reference: str, status: str) -> None: ...
+
+    def add_member(self, member_id: int, contact: Contact | None, reference: str | None) -> None: ...
+
+    def member(self, member_id: int) -> Contact | None: ...
+
+    def set_member_status(self, member_id: int, status: str) -> None: ...
+
+    def active_members(self) -> Iterable[Contact]: ...
+
+    def waitlisted_applicants(self) -> Iterable[Contact]: ...
+
+    def add_wave(self, wave: Wave) -> None: ...
+
+    def wave(self, number: int) -> Wave | None: ...
+
+    def forget_member(self, member_id: int, references: Iterable[str]) -> None: ...
+
+
+def handle(event: Event, directory: Directory, secretariat: Secretariat) -> list[Notification]:
+    """Learn what the event tells about people and return the mails it calls for."""
+    react = _REACTIONS.get(event.type)
+    if react is None:
+        return []
+    return react(event, directory, secretariat)
+
+
+def delivery_failure_alert(
+    failed: Notification | tuple[str, str, str], error: str, secretariat: Secretariat
+) -> list[Notification]:
+    """Staff learn that a mail could not be delivered; never about their own alerts (no loop)."""
+    event_id, recipient, template = failed.key if isinstance(failed, Notification) else failed
+    if template == DELIVERY_FAILED:
+        return []
+    context = {
+        "failed_event_id": event_id,
+        "failed_recipient": recipient,
+        "failed_template": template,
+        "error": error,
+    }
+    # One alert per failed mail: its key is derived from the failed mail's key.
+    alert_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"notify:{event_id}/{template}/{recipient}"))
+    return [Notification(alert_id, DELIVERY_FAILED, c, context) for c in secretariat.contacts()]
+
+
+# --- one reaction per event type -------------------------------------------------------------
+
+
+def _application_received(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+    data = event.data
+    contact = Contact(
+        email=data["contact_email"],
+        name=data["contact_name"],
+        language=data["language"],
+        government_name=data["government_name"],
+    )
+    facts = {key: data.get(key) for key in ALERT_FACTS}
+    directory.add_applicant(data["reference"], contact, facts)
+    directory.set_application_status(data["reference"], "received")
+    context = {"reference": data["reference"], "government_name": data["government_name"]}
+    return [Notification(event.event_id, ACKNOWLEDGEMENT, contact, context)]
+
+
+def _application_queued(event: Event, directory: Directory, desk: Secretariat) -> list[Notification]:
+    """waitlisted / under_review: registry has filed the application; staff must review it."""
+    data = event.data
+    reference = data["reference"]
+    applicant = _applicant(directory, reference)
+    waitlisted = event.type == "application.waitlisted"
+    directory.set_application_status(reference, "waitlisted" if waitlisted else "under_review")
+    alert = {
+        "reference": reference,
+        "application_id": data["application_id"],
+        "facts": dict(directory.applicant_facts(reference)),
+        "possible_duplicates": list(data.get("possible_duplicates") or []),
+        "wave": data.get("wave"),
+        "waitlisted": waitlisted,
+    }
+    mails = [Notification(event.event_id, NEW_APPLICATION, c, alert) for c in desk.contacts()]
+    if waitlisted:
+        context = {"reference": reference, "government_name": applicant.government_name}
+        mails.append(Notification(event.event_id, WAITLISTED, applicant, context))
+    return mails
+
+
+def _info_requested(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+    reference = event.data["reference"]
+    applicant = _applicant(directory, reference)
+    directory.set_application_status(reference, "info_requested")
+    context = {
+        "reference": reference,
+        "government_name": applicant.government_name,
+        "message": event.data["message"],
+    }
+    return [Notification(event.event_id, INFO_REQUESTED, applicant, context)]
+
+
+def _accepted(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+    data = event.data
+    reference = data["reference"]
+    applicant = _applicant(directory, reference)
+    directory.set_application_status(reference, "accepted")
+    directory.add_member(data["member_id"], None, reference)
+    wave = directory.wave(data["wave"])
+    context = {
+        "reference": reference,
+        "government_name": applicant.government_name,
+        "wave": data["wave"],
+        "wave_name": wave.name_in(applicant.language) if wave else "",
+        "wave_theme": wave.theme_in(applicant.language) if wave else "",
+    }
+    return [Notification(event.event_id, WELCOME, applicant, context)]
+
+
+def _declined(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+    reference = event.data["reference"]
+    applicant = _applicant(directory, reference)
+    directory.set_application_status(reference, "declined")
+    context = {
+        "reference": reference,
+        "government_name": applicant.government_name,
+        "reason": event.data["reason"],
+    }
+    return [Notification(event.event_id, DECLINED, applicant, context)]
+
+
+def _application_withdrawn(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+    reference = event.data["reference"]
+    applicant = _applicant(directory, reference)
+    directory.set_application_status(reference, "withdrawn")
+    context = {
+        "as_member": False,
+        "reference": reference,
+        "government_name": applicant.government_name,
+        "reason": event.data.get("reason") or "",
+    }
+    return [Notification(event.event_id, WITHDRAWAL, applicant, context)]
+
+
+def _member_joined(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+    data = event.data
+    contact = None
+    if data.get("contact_email"):
+        contact = Contact(
+            email=data["contact_email"],
+            name=data.get("contact_name") or "",
+            language=data.get("language") or DEFAULT_LANGUAGE,
+            government_name=data["government_name"],
+        )
+    directory.add_member(data["member_id"], contact, data.get("reference"))
+    directory.set_member_status(data["member_id"], "active")
+    # The welcome mail goes out on application.accepted: one mail, not two.
+    return []
+
+
+def _member_withdrawn(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+    member_id = event.data["member_id"]
+    member = directory.member(member_id)
+    if member is None:
+        raise RecipientNotYetKnown(f"member {member_id}")
+    directory.set_member_status(member_id, "withdrawn")
+    context = {
+        "as_member": True,
+        "reference": "",
+        "government_name": member.government_name,
+        "reason": event.data.get("reason") or "",
+    }
+    return [Notification(event.event_id, WITHDRAWAL, member, context)]
+
+
+def _member_erased(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+    member_id = event.data["member_id"]
+    references = list(event.data.get("references") or [])
+    # Read the address before forgetting it: the confirmation is the last mail this person gets.
+    person = directory.member(member_id)
+    for reference in references:
+        person = person or directory.applicant(reference)
+    directory.forget_member(member_id, references)
+    if person is None:
+        return []
+    context = {"government_name": person.government_name}
+    return [Notification(event.event_id, ERASURE, person, context)]
+
+
+def _wave_opened(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+    data = event.data
+    wave = Wave(
+        number=data["number"],
+        name=dict(data["name"]),
+        theme=dict(data["theme"]),
+        opens_at=data.get("opens_at"),
+        closes_at=data.get("closes_at"),
+    )
+    directory.add_wave(wave)
+    mails = []
+    seen: set[str] = set()
+    for audience, people in (("member", directory.active_members()),
+                             ("waitlisted", directory.waitlisted_applicants())):
+        for person in people:
+            address = person.email.lower()
+            if address in seen:
+                continue
+            seen.add(address)
+            context = {
+                "audience": audience,
+                "government_name": person.government_name,
+                "wave": wave.number,
+                "wave_name": wave.name_in(person.language),
+                "wave_theme": wave.theme_in(person.language),
+                "opens_at": (wave.opens_at or "")[:10],
+                "closes_at": (wave.closes_at or "")[:10],
+            }
+            mails.append(Notification(event.event_id, WAVE_OPENED, person, context))
+    return mails
+
+
+def _digest_ready(event: Event, _: Directory, __: Secretariat) -> list[Notification]:
+    data = event.data
+    context = {
+        "digest": data["digest"],
+        "period": dict(data["period"]),
+        "subject": data["subject"],
+        "html": data["html"],
+        "text": data["text"],
+        "attachments": [dict(a) for a in data.get("attachments") or []],
+    }
+    language = data.get("language") or DEFAULT_LANGUAGE
+    return [
+        Notification(event.event_id, DIGEST, Contact(address, "", language, ""), context)
+        for address in dict.fromkeys(data["recipients"])
+    ]
+
+
+def _applicant(directory: Directory, reference: str) -> Contact:
+    applicant = directory.applicant(reference)
+    if applicant is None:
+        raise RecipientNotYetKnown(f"application {reference}")
+    return applicant
+
+
+_REACTIONS = {
+    "application.received": _application_received,
+    "application.waitlisted": _application_queued,
+    "application.under_review": _application_queued,
+    "application.info_requested": _info_requested,
+    "application.accepted": _accepted,
+    "application.declined": _declined,
+    "application.withdrawn": _application_withdrawn,
+    "member.joined": _member_joined,
+    "member.withdrawn": _member_withdrawn,
+    "member.erased": _member_erased,
+    "wave.opened": _wave_opened,
+    "digest.ready": _digest_ready,
+}

@@ -1,0 +1,97 @@
+"""What an SMTP failure means, and when to try again. Pure: no sockets here.
+
+Transient (try later): the server cannot be reached, the connection drops or times out, or it
+answers 4xx. Permanent (record, tell staff, never retry): it answers 5xx, or a transient failure
+has lasted longer than the retry policy allows.
+"""
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+
+class FailureKind(Enum):
+    TRANSIENT = "transient"
+    PERMANENT = "permanent"
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: FailureKind
+    detail: str
+    code: int | None = None
+
+    @property
+    def transient(self) -> bool:
+        return self.kind is FailureKind.TRANSIENT
+
+
+def classify(error: BaseException) -> Failure:
+    """Map an exception raised while sending one mail to a transient or permanent failure."""
+    detail = _describe(error)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return _by_code(max(codes) if codes else 554, detail)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return _by_code(error.smtp_code, detail)
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return Failure(FailureKind.TRANSIENT, detail)
+    if isinstance(error, ssl.SSLCertVerificationError):
+        # A certificate that does not verify will not verify on the next attempt either.
+        return Failure(FailureKind.PERMANENT, detail)
+    if isinstance(error, smtplib.SMTPException):
+        # smtplib's errors are OSErrors too; the rest of them (SMTPNotSupportedError, …) repeat.
+        return Failure(FailureKind.PERMANENT, detail)
+    if isinstance(error, OSError):
+        # Connection refused or reset, timeouts (socket.timeout is TimeoutError), DNS hiccups.
+        return Failure(FailureKind.TRANSIENT, detail)
+    # Anything else (no recipients, SMTPNotSupportedError, a bug) will fail the same way again.
+    return Failure(FailureKind.PERMANENT, detail)
+
+
+def _by_code(code: int, detail: str) -> Failure:
+    if 400 <= code < 500:
+        return Failure(FailureKind.TRANSIENT, detail, code)
+    return Failure(FailureKind.PERMANENT, detail, code)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        parts = [f"{code} {_text(msg)}" for code, msg in error.recipients.values()]
+        return "recipient refused: " + "; ".join(parts)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{error.smtp_code} {_text(error.smtp_error)}"
+    return f"{type(error).__name__}: {error}".strip()
+
+
+def _text(message: bytes | str) -> str:
+    if isinstance(message, bytes):
+        return message.decode("utf-8", "replace")
+    return str(message)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff: base, 2·base, 4·base … up to ``cap``, for ``max_attempts`` tries."""
+
+    base: timedelta = timedelta(seconds=30)
+    cap: timedelta = timedelta(hours=1)
+    max_attempts: int = 12
+
+    def delay(self, attempts: int) -> timedelta:
+        """How long to wait after the ``attempts``-th failed try (1 for the first)."""
+        exponent = min(max(0, attempts - 1), 40)
+        return min(self.cap, self.base * (2**exponent))
+
+    def next_step(self, failure: Failure, attempts: int) -> Failure:
+        """The failure to act on: a transient one becomes permanent once attempts run out."""
+        if failure.transient and attempts >= self.max_attempts:
+            return Failure(
+                FailureKind.PERMANENT,
+                f"gave up after {attempts} attempts: {failure.detail}",
+                failure.code,
+            )
+        return failure

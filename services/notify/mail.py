@@ -1,0 +1,237 @@
+"""Turn a Notification into a proper e-mail: rendered in its language, safe headers, MIME parts.
+
+Every mail is multipart/alternative (plain text and HTML) rendered from jinja2 templates with
+autoescaping, translated through gettext catalogs (translations/<lang>/LC_MESSAGES/messages.po).
+No value that came from a form reaches a header unfiltered: control characters (CR and LF among
+them) are removed and lengths capped before ``email.headerregistry`` encodes it (RFC 2047).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from babel.messages import mofile, pofile
+from babel.support import NullTranslations, Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from shared.events import LANGUAGES
+
+from .domain import DIGEST, DomainError, Notification
+
+PACKAGE_DIR = Path(__file__).parent
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+TRANSLATIONS_DIR = PACKAGE_DIR / "translations"
+
+SUBJECT_LIMIT = 200
+NAME_LIMIT = 100
+FILENAME_LIMIT = 120
+
+
+class InvalidRecipient(DomainError):
+    """The address cannot be written into a To header (a permanent failure for that mail)."""
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    mail_from: str = "campaign@localhost"
+    from_name: str = "UCLG — 10, 100, 1000 Human Rights Cities"
+    reply_to: str = "staff@localhost"
+    intake_url: str = "http://localhost:8000"
+    registry_url: str = "http://localhost:8001"
+
+    @property
+    def domain(self) -> str:
+        return self.mail_from.rpartition("@")[2] or "localhost"
+
+    @property
+    def unsubscribe(self) -> str:
+        return f"<mailto:{self.reply_to}?subject=unsubscribe>"
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+class Renderer:
+    """The mail templates, one jinja2 environment per language."""
+
+    def __init__(self, templates_dir: Path = TEMPLATES_DIR,
+                 translations_dir: Path = TRANSLATIONS_DIR) -> None:
+        self._templates_dir = templates_dir
+        self._translations_dir = translations_dir
+
+    @cached_property
+    def _environments(self) -> dict[str, Environment]:
+        return {lang: self._environment(lang) for lang in LANGUAGES}
+
+    def _environment(self, language: str) -> Environment:
+        env = Environment(
+            loader=FileSystemLoader(self._templates_dir),
+            autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+            undefined=StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.install_gettext_translations(load_translations(self._translations_dir, language),
+                                         newstyle=True)
+        env.policies["ext.i18n.trimmed"] = True
+        env.globals["language"] = language
+        return env
+
+    def render(self, template: str, language: str, context: Mapping[str, Any]) -> RenderedMail:
+        env = self._environments.get(language) or self._environments["en"]
+        values = {**context, "language": language}
+
+        def part(suffix: str) -> str:
+            return env.get_template(f"mail/{template}.{suffix}").render(values)
+
+        return RenderedMail(
+            subject=" ".join(part("subject.txt").split()),
+            text=_BLANK_LINES.sub("\n\n", part("txt")).strip() + "\n",
+            html=part("html"),
+        )
+
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+def load_translations(translations_dir: Path, language: str) -> NullTranslations:
+    """Read a .po catalog straight from source: no compile step to forget."""
+    po = translations_dir / language / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return NullTranslations()
+    with po.open("rb") as handle:
+        catalog = pofile.read_po(handle, locale=language)
+    buffer = io.BytesIO()
+    mofile.write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def compose(
+    notification: Notification,
+    renderer: Renderer,
+    settings: MailSettings,
+    now: datetime,
+) -> EmailMessage:
+    """The complete message for one notification, ready for SMTP."""
+    context = {
+        **{key: _one_line(key, value) for key, value in notification.context.items()},
+        "recipient_name": header_safe(notification.to.name, NAME_LIMIT),
+        "links": {"intake": settings.intake_url.rstrip("/"),
+                  "registry": settings.registry_url.rstrip("/")},
+        "secretariat": settings.reply_to,
+    }
+    if notification.template == DIGEST:
+        # The digest's HTML is rendered (and escaped) by the reports service, which owns it.
+        context["html"] = Markup(notification.context["html"])
+    rendered = renderer.render(notification.template, notification.language, context)
+
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = header_safe(rendered.subject, SUBJECT_LIMIT)
+    message["From"] = Address(header_safe(settings.from_name, NAME_LIMIT),
+                              addr_spec=settings.mail_from)
+    message["To"] = recipient_address(notification.to.email, notification.to.name)
+    message["Reply-To"] = Address(addr_spec=settings.reply_to)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = message_id(notification, settings.domain)
+    message["Auto-Submitted"] = "auto-generated"
+    if notification.announcement:
+        message["List-Unsubscribe"] = settings.unsubscribe
+    message.set_content(rendered.text, charset="utf-8", cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8",
+                            cte="quoted-printable")
+    if notification.template == DIGEST:
+        _attach(message, notification.context.get("attachments") or [])
+    # After the parts: set_content() drops the Content-* headers already present.
+    message["Content-Language"] = notification.language
+    return message
+
+
+# Free text that may span lines; every other string in a mail's context is a one-line value.
+_MULTILINE = frozenset({"message", "reason", "text", "html", "error"})
+
+
+def _one_line(key: str, value: Any) -> Any:
+    if key in _MULTILINE:
+        return value
+    if isinstance(value, str):
+        return header_safe(value, 1000)
+    if isinstance(value, Mapping):
+        return {k: _one_line(k, v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_one_line(key, v) for v in value]
+    return value
+
+
+def message_id(notification: Notification, domain: str) -> str:
+    """Stable per (event, recipient, template): a re-sent copy is recognisably the same mail."""
+    digest = hashlib.sha256("\x00".join(notification.key).encode()).hexdigest()[:32]
+    return f"<{digest}.{notification.template}@{domain}>"
+
+
+def recipient_address(email: str, name: str) -> Address:
+    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in email):
+        raise InvalidRecipient(f"address with control characters or spaces: {email!r}")
+    try:
+        return Address(header_safe(name, NAME_LIMIT), addr_spec=email)
+    except (ValueError, IndexError) as exc:
+        raise InvalidRecipient(f"invalid address {email!r}: {exc}") from exc
+
+
+_LINE_BREAKS = re.compile(r"[\r\n\t\v\f\u2028\u2029\x85]+")
+
+
+def header_safe(value: str, limit: int) -> str:
+    """One line of printable text: line breaks become spaces, other controls vanish, capped."""
+    value = _LINE_BREAKS.sub(" ", str(value))
+    value = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    value = " ".join(value.split())
+    if len(value) > limit:
+        value = value[: limit - 1].rstrip() + "…"
+    return value
+
+
+_MIME_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+_CONTENT_ID = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.@-]{1,200}$")
+
+
+def _attach(message: EmailMessage, attachments: list[Mapping[str, Any]]) -> None:
+    html_part = message.get_payload()[1]
+    for attachment in attachments:
+        try:
+            content = base64.b64decode(attachment["content_base64"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise DomainError(f"attachment {attachment.get('filename')!r} is not base64") from exc
+        content_type = str(attachment.get("content_type") or "").lower()
+        if not _MIME_TYPE.match(content_type):
+            content_type = "application/octet-stream"
+        maintype, subtype = content_type.split("/", 1)
+        filename = header_safe(attachment.get("filename") or "attachment", FILENAME_LIMIT)
+        filename = filename.replace("/", "_").replace("\\", "_") or "attachment"
+        cid = attachment.get("content_id")
+        if cid and _CONTENT_ID.match(cid):
+            html_part.add_related(content, maintype=maintype, subtype=subtype,
+                                  cid=f"<{cid}>", filename=filename, disposition="inline")
+        else:
+            message.add_attachment(content, maintype=maintype, subtype=subtype,
+                                   filename=filename)

@@ -1,0 +1,80 @@
+"""An in-memory Directory: notify's projection as a test can read it."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from services.notify.domain import Contact, Wave
+
+
+@dataclass
+class _Member:
+    contact: Contact | None
+    reference: str | None
+    status: str = "active"
+
+
+class FakeDirectory:
+    def __init__(self) -> None:
+        self.applicants: dict[str, Contact] = {}
+        self.facts: dict[str, Mapping[str, Any]] = {}
+        self.statuses: dict[str, str] = {}
+        self.members: dict[int, _Member] = {}
+        self.waves: dict[int, Wave] = {}
+
+    def add_applicant(self, reference: str, contact: Contact, facts: Mapping[str, Any]) -> None:
+        self.applicants[reference] = contact
+        self.facts[reference] = dict(facts)
+
+    def applicant(self, reference: str) -> Contact | None:
+        return self.applicants.get(reference)
+
+    def applicant_facts(self, reference: str) -> Mapping[str, Any]:
+        return self.facts.get(reference, {})
+
+    def set_application_status(self, reference: str, status: str) -> None:
+        self.statuses[reference] = status
+
+    def add_member(self, member_id: int, contact: Contact | None, reference: str | None) -> None:
+        known = self.members.get(member_id)
+        if known is None:
+            self.members[member_id] = _Member(contact, reference)
+            return
+        known.contact = contact or known.contact
+        known.reference = reference or known.reference
+
+    def member(self, member_id: int) -> Contact | None:
+        known = self.members.get(member_id)
+        if known is None:
+            return None
+        if known.contact is not None:
+            return known.contact
+        return self.applicants.get(known.reference or "")
+
+    def set_member_status(self, member_id: int, status: str) -> None:
+        self.members.setdefault(member_id, _Member(None, None)).status = status
+
+    def active_members(self) -> Iterable[Contact]:
+        for member_id, known in sorted(self.members.items()):
+            contact = self.member(member_id)
+            if known.status == "active" and contact is not None:
+                yield contact
+
+    def waitlisted_applicants(self) -> Iterable[Contact]:
+        for reference, status in sorted(self.statuses.items()):
+            if status == "waitlisted" and reference in self.applicants:
+                yield self.applicants[reference]
+
+    def add_wave(self, wave: Wave) -> None:
+        self.waves[wave.number] = wave
+
+    def wave(self, number: int) -> Wave | None:
+        return self.waves.get(number)
+
+    def forget_member(self, member_id: int, references: Iterable[str]) -> None:
+        known = self.members.pop(member_id, None)
+        for reference in {*references, *([known.reference] if known and known.reference else [])}:
+            self.applicants.pop(reference, None)
+            self.facts.pop(reference, None)
+            self.statuses.pop(reference, None)

@@ -1,0 +1,167 @@
+import pytest
+
+from services.notify import domain
+from services.notify.domain import Contact, RecipientNotYetKnown, Secretariat, handle
+from shared.events import new_event
+from tests.notify import samples
+from tests.notify.fakes import FakeDirectory
+
+DESK = Secretariat(emails=("staff@uclg.example", "ops@uclg.example"), language="es")
+REF = "HRC-2026-7KQ2M"
+
+
+@pytest.fixture
+def directory():
+    return FakeDirectory()
+
+
+def received(directory, **form):
+    return handle(samples.received(**form), directory, DESK)
+
+
+def step(type_, **data):
+    return new_event(type_, {"application_id": 42, "reference": REF, **data})
+
+
+def test_received_acknowledges_the_applicant_in_their_language(directory):
+    [mail] = received(directory, language="es")
+    assert mail.template == domain.ACKNOWLEDGEMENT
+    assert mail.recipient == "zoe.martin@grigny.example"
+    assert mail.language == "es"
+    assert mail.context["reference"] == REF
+    assert directory.applicant(REF).name == "Zoé Martin"
+
+
+def test_under_review_alerts_every_staff_address_in_the_staff_language(directory):
+    received(directory)
+    duplicate = {"reference": "HRC-2025-AAAAA", "government_name": "Grigny",
+                 "kind": "member", "score": 91.0}
+    mails = handle(step("application.under_review", wave=3, possible_duplicates=[duplicate]),
+                   directory, DESK)
+    assert [(m.template, m.recipient, m.language) for m in mails] == [
+        (domain.NEW_APPLICATION, "staff@uclg.example", "es"),
+        (domain.NEW_APPLICATION, "ops@uclg.example", "es"),
+    ]
+    alert = mails[0].context
+    assert alert["facts"]["government_name"] == "Ville de Grigny"
+    assert alert["possible_duplicates"][0]["reference"] == "HRC-2025-AAAAA"
+    assert alert["application_id"] == 42 and not alert["waitlisted"]
+
+
+def test_waitlisted_tells_staff_and_the_applicant(directory):
+    received(directory)
+    mails = handle(step("application.waitlisted"), directory, DESK)
+    assert sorted(m.template for m in mails) == [
+        domain.NEW_APPLICATION, domain.NEW_APPLICATION, domain.WAITLISTED]
+    assert directory.statuses[REF] == "waitlisted"
+
+
+def test_a_step_before_the_application_is_known_is_retried_later(directory):
+    with pytest.raises(RecipientNotYetKnown):
+        handle(step("application.declined", reason="Incomplete form"), directory, DESK)
+
+
+@pytest.mark.parametrize(("type_", "data", "template", "key"), [
+    ("application.info_requested", {"message": "Please send the council decision."},
+     domain.INFO_REQUESTED, "message"),
+    ("application.declined", {"reason": "Not a local government."}, domain.DECLINED, "reason"),
+    ("application.withdrawn", {"reason": "New mayor."}, domain.WITHDRAWAL, "reason"),
+])
+def test_each_decision_writes_to_the_applicant(directory, type_, data, template, key):
+    received(directory, language="fr")
+    [mail] = handle(step(type_, **data), directory, DESK)
+    assert (mail.template, mail.recipient, mail.language) == (
+        template, "zoe.martin@grigny.example", "fr")
+    assert mail.context[key] == data[key]
+
+
+def test_acceptance_welcomes_with_the_wave_name_in_the_applicant_language(directory):
+    handle(samples.wave_opened(3), directory, DESK)
+    received(directory, language="es")
+    [mail] = handle(step("application.accepted", member_id=7, wave=3), directory, DESK)
+    assert mail.template == domain.WELCOME
+    assert mail.context["wave"] == 3
+    assert mail.context["wave_name"].startswith("Promover políticas")
+    assert directory.member(7).email == "zoe.martin@grigny.example"
+
+
+def joined(member_id, email=None, language="en", name="Ville"):
+    data = {"member_id": member_id, "wave": 1, "government_name": name, "country": "FR",
+            "region": "Europe"}
+    if email:
+        data.update(contact_email=email, contact_name="Contact", language=language)
+    return new_event("member.joined", data)
+
+
+def test_member_joined_sends_nothing_but_is_remembered(directory):
+    assert handle(joined(1, "a@city.example", "fr"), directory, DESK) == []
+    assert directory.member(1) == Contact("a@city.example", "Contact", "fr", "Ville")
+
+
+def test_wave_opened_goes_to_active_members_and_waitlisted_applicants_once_each(directory):
+    handle(joined(1, "a@city.example", "fr"), directory, DESK)
+    handle(joined(2, "b@city.example", "es"), directory, DESK)
+    handle(joined(3, "gone@city.example"), directory, DESK)
+    handle(new_event("member.withdrawn", {"member_id": 3}), directory, DESK)
+    handle(joined(4, "A@City.example"), directory, DESK)  # same mailbox as member 1
+    received(directory, reference="HRC-2026-WAIT1", contact_email="w@town.example")
+    handle(new_event("application.waitlisted", {"application_id": 9,
+                                                "reference": "HRC-2026-WAIT1"}), directory, DESK)
+    received(directory, reference="HRC-2026-REVW1", contact_email="r@town.example")
+
+    mails = handle(samples.wave_opened(4), directory, DESK)
+
+    assert [(m.recipient, m.context["audience"], m.language) for m in mails] == [
+        ("a@city.example", "member", "fr"),
+        ("b@city.example", "member", "es"),
+        ("w@town.example", "waitlisted", "fr"),
+    ]
+    assert all(m.template == domain.WAVE_OPENED and m.announcement for m in mails)
+    assert mails[1].context["wave_name"].startswith("Promover")
+    assert len({m.key for m in mails}) == 3
+
+
+def test_member_withdrawal_is_confirmed_to_the_member(directory):
+    handle(joined(5, "m@city.example", "es"), directory, DESK)
+    [mail] = handle(new_event("member.withdrawn", {"member_id": 5, "reason": "x"}),
+                    directory, DESK)
+    assert (mail.template, mail.recipient, mail.context["as_member"]) == (
+        domain.WITHDRAWAL, "m@city.example", True)
+
+
+def test_erasure_confirms_then_forgets_everything_about_the_person(directory):
+    received(directory)
+    handle(step("application.accepted", member_id=7, wave=3), directory, DESK)
+    [mail] = handle(new_event("member.erased", {"member_id": 7, "references": [REF]}),
+                    directory, DESK)
+    assert (mail.template, mail.recipient) == (domain.ERASURE, "zoe.martin@grigny.example")
+    assert directory.member(7) is None
+    assert directory.applicant(REF) is None and REF not in directory.facts
+    again = handle(new_event("member.erased", {"member_id": 7, "references": [REF]}),
+                   directory, DESK)
+    assert again == []
+
+
+def test_digest_goes_to_each_listed_recipient_once(directory):
+    event = new_event("digest.ready", samples.digest_data(["a@x.org", "b@x.org", "a@x.org"]))
+    mails = handle(event, directory, DESK)
+    assert [m.recipient for m in mails] == ["a@x.org", "b@x.org"]
+    assert mails[0].context["attachments"][0]["content_id"] == "chart-1@hrc"
+
+
+def test_events_without_mail_produce_none(directory):
+    assert handle(new_event("wave.closed", {"number": 2}), directory, DESK) == []
+
+
+def test_a_failed_mail_alerts_staff_once_per_mail_but_an_alert_never_alerts():
+    failed = domain.Notification("e1", domain.WELCOME,
+                                 Contact("x@bad.example", "X", "fr", "Ville"))
+    alerts = domain.delivery_failure_alert(failed, "550 no such user", DESK)
+    assert [a.recipient for a in alerts] == ["staff@uclg.example", "ops@uclg.example"]
+    assert alerts[0].language == "es" and alerts[0].template == domain.DELIVERY_FAILED
+    assert alerts[0].event_id == domain.delivery_failure_alert(failed, "other", DESK)[0].event_id
+    assert domain.delivery_failure_alert(alerts[0], "550", DESK) == []
+
+
+def test_an_unknown_language_falls_back_to_english():
+    assert Contact("a@b.c", "", "de", "").language == "en"

@@ -1,0 +1,187 @@
+import re
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from services.notify import domain
+from services.notify.domain import Contact, Notification
+from services.notify.mail import (
+    SUBJECT_LIMIT,
+    TEMPLATES_DIR,
+    TRANSLATIONS_DIR,
+    InvalidRecipient,
+    MailSettings,
+    Renderer,
+    compose,
+    header_safe,
+)
+from shared.events import LANGUAGES
+from tests.notify import samples
+
+SETTINGS = MailSettings(
+    mail_from="campaign@uclg.example",
+    from_name="CGLU – Villes des droits humains",
+    reply_to="secretariat@uclg.example",
+    intake_url="https://join.uclg.example",
+    registry_url="https://staff.uclg.example",
+)
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+RENDERER = Renderer()
+UNRENDERED = re.compile(r"\{\{|\{%|%\}|\}\}|%\([a-z_]+\)s")
+
+
+def parsed(notification: Notification):
+    raw = compose(notification, RENDERER, SETTINGS, NOW).as_bytes()
+    return message_from_bytes(raw, policy=policy.default), raw
+
+
+def parts(message):
+    return (message.get_body(("plain",)).get_content(),
+            message.get_body(("html",)).get_content())
+
+
+ALL = [(lang, n) for lang in LANGUAGES for n in samples.every_notification(lang)]
+
+
+@pytest.mark.parametrize(("language", "notification"), ALL,
+                         ids=[f"{lang}-{n.template}" for lang, n in ALL])
+def test_every_mail_in_every_language_is_a_proper_message(language, notification):
+    message, raw = parsed(notification)
+    assert message["From"].addresses[0].addr_spec == "campaign@uclg.example"
+    assert message["From"].addresses[0].display_name == "CGLU – Villes des droits humains"
+    assert message["Reply-To"].addresses[0].addr_spec == "secretariat@uclg.example"
+    assert message["To"].addresses[0].addr_spec == notification.recipient
+    assert re.fullmatch(r"<[0-9a-f]{32}\.[a-z_]+@uclg\.example>", message["Message-ID"])
+    assert message["Date"].datetime == NOW
+    assert message["Content-Language"] == language
+    assert message["Subject"].strip()
+    assert all(b < 128 for b in raw), "headers and bodies are 7-bit on the wire"
+    assert message.get_content_type() in ("multipart/alternative", "multipart/mixed")
+    text, html = parts(message)
+    for body in (message["Subject"], text, html):
+        assert not UNRENDERED.search(body), body
+    assert html.lstrip().lower().startswith(("<!doctype html>", "<html"))
+    assert ("List-Unsubscribe" in message) == (notification.template == domain.WAVE_OPENED)
+
+
+@pytest.mark.parametrize("template", [t for t in domain.TEMPLATES if t != domain.DIGEST])
+def test_each_language_reads_differently(template):
+    bodies = {}
+    for language in LANGUAGES:
+        [notification] = [n for n in samples.every_notification(language)
+                          if n.template == template]
+        message, _ = parsed(notification)
+        bodies[language] = (str(message["Subject"]), parts(message)[0])
+    assert len({subject for subject, _ in bodies.values()}) == 3
+    assert len({text for _, text in bodies.values()}) == 3
+
+
+def test_the_acknowledgement_carries_the_reference_and_its_link():
+    [ack] = [n for n in samples.every_notification("fr") if n.template == domain.ACKNOWLEDGEMENT]
+    message, _ = parsed(ack)
+    text, html = parts(message)
+    assert "HRC-2026-7KQ2M" in message["Subject"]
+    assert "Votre référence est HRC-2026-7KQ2M" in text
+    assert 'href="https://join.uclg.example/applications/HRC-2026-7KQ2M"' in html
+    assert message["To"].addresses[0].display_name == "Zoé Martin"
+
+
+def test_the_staff_alert_says_how_to_review_and_warns_of_duplicates():
+    [alert] = [n for n in samples.every_notification("en")
+               if n.template == domain.NEW_APPLICATION]
+    text, html = parts(parsed(alert)[0])
+    assert "hrc applications show HRC-2026-7KQ2M" in text
+    assert "https://staff.uclg.example/api/applications/42" in html
+    assert "possible duplicate" in text and "HRC-2025-AAAAA" in html
+
+
+def test_the_welcome_explains_membership():
+    [welcome] = [n for n in samples.every_notification("fr") if n.template == domain.WELCOME]
+    text, _ = parts(parsed(welcome)[0])
+    assert "vague 3" in text and "Ce que signifie être membre" in text
+    assert "Gwangju" in text
+
+
+def test_a_hostile_government_name_cannot_add_headers_or_markup():
+    hostile = samples.HOSTILE_NAME
+    assert len(hostile) > 10_000
+    for notification in samples.every_notification("en", government_name=hostile,
+                                                     name=hostile):
+        message, raw = parsed(notification)
+        headers = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+        names = [line.split(":", 1)[0] for line in headers.split("\r\n")
+                 if line and not line[0].isspace()]
+        assert "Bcc" not in names and "X-Injected" not in names
+        assert len(names) == len(set(names))
+        assert len(str(message["Subject"])) <= SUBJECT_LIMIT
+        text, html = parts(message)
+        text = text.replace("\r\n", "\n")
+        if notification.template != domain.DIGEST:
+            assert "<script>" not in html and "<b>Evil" not in html
+        assert "\r" not in text and "\x00" not in text and "\x1b" not in text
+
+
+def test_header_safe_removes_line_breaks_and_controls_and_caps_length():
+    assert header_safe("a\r\nBcc: x\u2028y\x00\tz", 100) == "a Bcc: x y z"
+    assert header_safe("x" * 500, 50) == "x" * 49 + "…"
+
+
+def test_an_address_with_a_line_break_is_refused():
+    person = Contact("victim@example.org\r\nBcc: spy@example.net", "V", "en", "Ville")
+    with pytest.raises(InvalidRecipient):
+        compose(Notification("e", domain.ERASURE, person, {"government_name": "Ville"}),
+                RENDERER, SETTINGS, NOW)
+
+
+def test_the_message_id_is_stable_per_event_recipient_and_template():
+    [ack] = samples.every_notification("en")[:1]
+    first, _ = parsed(ack)
+    again, _ = parsed(ack)
+    other, _ = parsed(Notification("another-event", ack.template, ack.to, ack.context))
+    assert first["Message-ID"] == again["Message-ID"] != other["Message-ID"]
+
+
+def test_the_digest_carries_inline_images_and_attachments():
+    [digest] = [n for n in samples.every_notification("en") if n.template == domain.DIGEST]
+    message, _ = parsed(digest)
+    assert message.get_content_type() == "multipart/mixed"
+    assert str(message["Subject"]) == "Weekly digest 16–23 Nov 2026"
+    related = next(p for p in message.walk() if p.get_content_type() == "multipart/related")
+    image = next(p for p in related.walk() if p.get_content_type() == "image/png")
+    assert image["Content-ID"] == "<chart-1@hrc>"
+    assert image.get_content() == samples.PNG
+    assert 'src="cid:chart-1@hrc"' in parts(message)[1]
+    [csv] = [p for p in message.iter_attachments() if p.get_filename() == "members.csv"]
+    assert csv.get_content() == "name;country\nGrigny;FR\n"
+
+
+def test_every_message_in_the_templates_is_translated_in_french_and_spanish():
+    options = {"**.html": {"trimmed": "true"}, "**.txt": {"trimmed": "true"}}
+    msgids = {
+        message
+        for _, _, message, _, _ in extract_from_dir(
+            TEMPLATES_DIR, method_map=[("**.html", "jinja2"), ("**.txt", "jinja2")],
+            options_map=options)
+    }
+    assert len(msgids) > 50
+    placeholder = re.compile(r"%\([a-z_]+\)s")
+    for language in ("fr", "es"):
+        path = Path(TRANSLATIONS_DIR, language, "LC_MESSAGES", "messages.po")
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        for msgid in msgids:
+            entry = catalog.get(msgid)
+            assert entry is not None and entry.string, f"{language}: untranslated {msgid!r}"
+            assert not entry.fuzzy, f"{language}: fuzzy {msgid!r}"
+            assert sorted(placeholder.findall(entry.string)) == sorted(
+                placeholder.findall(msgid)), f"{language}: placeholders differ in {msgid!r}"
+
+
+def test_every_template_exists_in_its_three_parts():
+    for template in domain.TEMPLATES:
+        for suffix in ("subject.txt", "txt", "html"):
+            assert (TEMPLATES_DIR / "mail" / f"{template}.{suffix}").is_file()
