@@ -1,0 +1,110 @@
+"""A digest: what happened in one period, and where the campaign stands at its end."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .periods import Period
+from .progress import Overview, overview
+from .readmodel import ApplicationView, MemberView, ReadModelStore
+
+DIGEST = "campaign"
+# An application nobody has decided on for two weeks is flagged to the secretariat.
+WAITING_AFTER = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class DecisionLine:
+    reference: str
+    government_name: str | None
+    country: str | None
+    outcome: str
+    decided_at: datetime
+    wave: int | None
+
+
+@dataclass(frozen=True)
+class WaitingLine:
+    application: ApplicationView
+    days: int
+
+
+@dataclass(frozen=True)
+class DigestContent:
+    digest: str
+    period: Period
+    new_applications: list[ApplicationView]
+    decisions: list[DecisionLine]
+    waiting: list[WaitingLine]
+    members_joined: list[MemberView]
+    members_left: list[MemberView]
+    overview: Overview
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for d in self.decisions if d.outcome == "accepted")
+
+    @property
+    def declined(self) -> int:
+        return sum(1 for d in self.decisions if d.outcome == "declined")
+
+
+def build_digest(store: ReadModelStore, period: Period, digest: str = DIGEST) -> DigestContent:
+    """The digest of ``period``; its totals are the campaign at the period's end."""
+    applications = list(store.applications())
+    by_reference = {a.reference: a for a in applications}
+    members = list(store.members())
+    return DigestContent(
+        digest=digest,
+        period=period,
+        new_applications=sorted(
+            (a for a in applications if a.since is not None and a.since in period),
+            key=lambda a: (a.since, a.reference),
+        ),
+        decisions=sorted(
+            (
+                _decision_line(d, by_reference.get(d.reference))
+                for d in store.decisions()
+                if d.decided_at in period
+            ),
+            key=lambda d: (d.decided_at, d.reference),
+        ),
+        waiting=waiting_at(applications, period.end),
+        members_joined=sorted(
+            (m for m in members if m.joined_at is not None and m.joined_at in period),
+            key=lambda m: (m.joined_at, m.member_id),
+        ),
+        members_left=sorted(
+            (m for m in members if m.left_at is not None and m.left_at in period),
+            key=lambda m: (m.left_at, m.member_id),
+        ),
+        overview=overview(store, period.end),
+    )
+
+
+def waiting_at(applications: list[ApplicationView], at: datetime) -> list[WaitingLine]:
+    """Applications still undecided at ``at``, filed more than WAITING_AFTER before; oldest first.
+
+    An application decided after ``at`` was still waiting then: statuses only move forward
+    from the pending ones, so a later change means it was pending at ``at``.
+    """
+    cutoff = at - WAITING_AFTER
+    lines = [
+        WaitingLine(a, (at - a.since).days)
+        for a in applications
+        if a.since is not None
+        and a.since < cutoff
+        and (a.pending or (a.status_at is not None and a.status_at > at))
+    ]
+    return sorted(lines, key=lambda line: (line.application.since, line.application.reference))
+
+
+def _decision_line(decision, application: ApplicationView | None) -> DecisionLine:
+    return DecisionLine(
+        reference=decision.reference,
+        government_name=application.government_name if application else None,
+        country=application.country if application else None,
+        outcome=decision.outcome,
+        decided_at=decision.decided_at,
+        wave=decision.wave if decision.wave is not None else (application and application.wave),
+    )

@@ -1,0 +1,21 @@
+"""What the reports domain refuses."""
+
+
+class DomainError(Exception):
+    """A request the reports rules refuse; ``detail`` says why, for the person who asked."""
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidSchedule(DomainError):
+    pass
+
+
+class InvalidPeriod(DomainError):
+    pass
+
+
+class UnknownLanguage(DomainError):
+    pass

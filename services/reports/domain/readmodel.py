@@ -1,0 +1,322 @@
+"""The read model: what reports knows of the campaign, built from events only.
+
+The projection is order-tolerant. The events of one application come from two services (intake,
+registry) on separate queues, a retried event arrives after its successors, and a rebuild replays
+the stream in another order than it first arrived. So every state change is decided by a total
+order on the changes themselves, never by arrival: the same set of events gives the same model in
+any order, which is what makes a rebuild equal to the incrementally built model.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from shared.events import Event
+
+PENDING = ("received", "waitlisted", "under_review", "info_requested")
+STATUSES = (*PENDING, "accepted", "declined", "withdrawn")
+OUTCOMES = ("accepted", "declined")
+
+# Breaks ties between two changes stamped with the same instant, so that arrival never decides.
+_STEP = {status: rank for rank, status in enumerate(STATUSES)}
+
+
+@dataclass
+class ApplicationView:
+    reference: str
+    application_id: int | None = None
+    received_at: datetime | None = None
+    government_name: str | None = None
+    country: str | None = None
+    jurisdiction_type: str | None = None
+    population: int | None = None
+    themes: tuple[str, ...] = ()
+    language: str | None = None
+    status: str | None = None
+    status_at: datetime | None = None
+    wave: int | None = None
+    member_id: int | None = None
+    erased: bool = False
+
+    @property
+    def pending(self) -> bool:
+        return self.status in PENDING
+
+    @property
+    def since(self) -> datetime | None:
+        """When the application entered the campaign's hands: its submission."""
+        return self.received_at or self.status_at
+
+    def age(self, now: datetime) -> timedelta:
+        since = self.since
+        return now - since if since is not None else timedelta(0)
+
+    def move_to(self, status: str, at: datetime) -> None:
+        if self.status is None or _change_key(status, at) > _change_key(self.status, self.status_at):
+            self.status, self.status_at = status, at
+
+
+def _change_key(status: str, at: datetime | None) -> tuple[int, datetime, int]:
+    # Intake stamps "received" with its own clock; any step the registry took comes after it,
+    # whatever the two clocks say.
+    return (0 if status == "received" else 1, at or _EPOCH, _STEP[status])
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class MemberView:
+    member_id: int
+    wave: int | None = None
+    government_name: str | None = None
+    country: str | None = None
+    region: str | None = None
+    jurisdiction_type: str | None = None
+    population: int | None = None
+    themes: tuple[str, ...] = ()
+    reference: str | None = None
+    joined_at: datetime | None = None
+    left_at: datetime | None = None
+    left_reason: str | None = None
+    erased: bool = False
+
+    def active_at(self, at: datetime) -> bool:
+        """A member just before ``at``: what joins exactly at a period's end counts in the next."""
+        return (
+            self.joined_at is not None
+            and self.joined_at < at
+            and (self.left_at is None or self.left_at >= at)
+        )
+
+    def leave(self, at: datetime, reason: str) -> None:
+        if self.left_at is None or (at, reason) < (self.left_at, self.left_reason or ""):
+            self.left_at, self.left_reason = at, reason
+
+
+@dataclass(frozen=True)
+class Decision:
+    event_id: str
+    reference: str
+    outcome: str
+    decided_at: datetime
+    wave: int | None = None
+
+
+@dataclass
+class WaveView:
+    number: int
+    name: dict[str, str] = field(default_factory=dict)
+    theme: dict[str, str] = field(default_factory=dict)
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.opened_at is not None and (
+            self.closed_at is None or self.closed_at < self.opened_at
+        )
+
+
+class ReadModelStore(Protocol):
+    """Where the read model lives: a dict in tests and benchmarks, tables in the service."""
+
+    def application(self, reference: str) -> ApplicationView | None: ...
+
+    def save_application(self, view: ApplicationView) -> None: ...
+
+    def member(self, member_id: int) -> MemberView | None: ...
+
+    def save_member(self, view: MemberView) -> None: ...
+
+    def record_decision(self, decision: Decision) -> None:
+        """Keep a decision once, whatever the number of times it is recorded."""
+
+    def wave(self, number: int) -> WaveView | None: ...
+
+    def save_wave(self, view: WaveView) -> None: ...
+
+    def applications(self) -> Iterable[ApplicationView]: ...
+
+    def members(self) -> Iterable[MemberView]: ...
+
+    def decisions(self) -> Iterable[Decision]: ...
+
+    def waves(self) -> Iterable[WaveView]: ...
+
+
+class InMemoryStore:
+    def __init__(self) -> None:
+        self._applications: dict[str, ApplicationView] = {}
+        self._members: dict[int, MemberView] = {}
+        self._decisions: dict[str, Decision] = {}
+        self._waves: dict[int, WaveView] = {}
+
+    def application(self, reference: str) -> ApplicationView | None:
+        return self._applications.get(reference)
+
+    def save_application(self, view: ApplicationView) -> None:
+        self._applications[view.reference] = view
+
+    def member(self, member_id: int) -> MemberView | None:
+        return self._members.get(member_id)
+
+    def save_member(self, view: MemberView) -> None:
+        self._members[view.member_id] = view
+
+    def record_decision(self, decision: Decision) -> None:
+        self._decisions.setdefault(decision.event_id, decision)
+
+    def wave(self, number: int) -> WaveView | None:
+        return self._waves.get(number)
+
+    def save_wave(self, view: WaveView) -> None:
+        self._waves[view.number] = view
+
+    def applications(self) -> Iterable[ApplicationView]:
+        return self._applications.values()
+
+    def members(self) -> Iterable[MemberView]:
+        return self._members.values()
+
+    def decisions(self) -> Iterable[Decision]:
+        return self._decisions.values()
+
+    def waves(self) -> Iterable[WaveView]:
+        return self._waves.values()
+
+
+def project(event: Event, store: ReadModelStore) -> None:
+    """Apply one event to the read model; events reports does not follow change nothing."""
+    handler = HANDLERS.get(event.type)
+    if handler is not None:
+        handler(event, parse_instant(event.occurred_at), store)
+
+
+def parse_instant(value: str | datetime | None) -> datetime | None:
+    """An ISO 8601 instant as an aware UTC datetime (a naive one is taken as UTC)."""
+    if value is None or value == "":
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _application(store: ReadModelStore, reference: str) -> ApplicationView:
+    return store.application(reference) or ApplicationView(reference=reference)
+
+
+def _member(store: ReadModelStore, member_id: int) -> MemberView:
+    return store.member(member_id) or MemberView(member_id=member_id)
+
+
+def _on_received(event: Event, at: datetime, store: ReadModelStore) -> None:
+    data = event.data
+    view = _application(store, data["reference"])
+    view.received_at = parse_instant(data.get("submitted_at")) or at
+    if not view.erased:
+        view.government_name = data["government_name"]
+    view.country = data["country"].upper()
+    view.jurisdiction_type = data["jurisdiction_type"]
+    view.population = data["population"]
+    view.themes = tuple(sorted(set(data["themes"])))
+    view.language = data["language"]
+    view.move_to("received", view.received_at)
+    store.save_application(view)
+
+
+def _step(status: str) -> Callable[[Event, datetime, ReadModelStore], None]:
+    def on_step(event: Event, at: datetime, store: ReadModelStore) -> None:
+        data = event.data
+        view = _application(store, data["reference"])
+        view.application_id = data["application_id"]
+        if data.get("wave") is not None:
+            view.wave = data["wave"]
+        if data.get("member_id") is not None:
+            view.member_id = data["member_id"]
+        view.move_to(status, at)
+        store.save_application(view)
+        if status in OUTCOMES:
+            store.record_decision(
+                Decision(
+                    event_id=event.event_id,
+                    reference=view.reference,
+                    outcome=status,
+                    decided_at=at,
+                    wave=data.get("wave"),
+                )
+            )
+
+    return on_step
+
+
+def _on_member_joined(event: Event, at: datetime, store: ReadModelStore) -> None:
+    data = event.data
+    view = _member(store, data["member_id"])
+    view.wave = data["wave"]
+    if not view.erased:
+        view.government_name = data["government_name"]
+    view.country = data["country"].upper()
+    view.region = data["region"]
+    view.jurisdiction_type = data.get("jurisdiction_type")
+    view.population = data.get("population")
+    view.themes = tuple(sorted(set(data.get("themes") or ())))
+    view.reference = data.get("reference")
+    view.joined_at = parse_instant(data.get("joined_at")) or at
+    store.save_member(view)
+
+
+def _on_member_withdrawn(event: Event, at: datetime, store: ReadModelStore) -> None:
+    view = _member(store, event.data["member_id"])
+    view.leave(at, "withdrawn")
+    store.save_member(view)
+
+
+def _on_member_erased(event: Event, at: datetime, store: ReadModelStore) -> None:
+    # An erased member leaves the campaign; what stays is only counts with no name attached.
+    view = _member(store, event.data["member_id"])
+    view.erased, view.government_name = True, None
+    view.leave(at, "erased")
+    store.save_member(view)
+    for reference in event.data.get("references") or ():
+        application = _application(store, reference)
+        application.erased, application.government_name = True, None
+        store.save_application(application)
+
+
+def _on_wave_opened(event: Event, at: datetime, store: ReadModelStore) -> None:
+    data = event.data
+    view = store.wave(data["number"]) or WaveView(number=data["number"])
+    if view.opened_at is None or at >= view.opened_at:
+        view.name, view.theme = dict(data["name"]), dict(data["theme"])
+        view.opens_at = parse_instant(data["opens_at"])
+        view.closes_at = parse_instant(data.get("closes_at"))
+        view.opened_at = at
+    store.save_wave(view)
+
+
+def _on_wave_closed(event: Event, at: datetime, store: ReadModelStore) -> None:
+    view = store.wave(event.data["number"]) or WaveView(number=event.data["number"])
+    view.closed_at = max(filter(None, (view.closed_at, at)))
+    store.save_wave(view)
+
+
+HANDLERS: dict[str, Callable[[Event, datetime, Any], None]] = {
+    "application.received": _on_received,
+    "application.waitlisted": _step("waitlisted"),
+    "application.under_review": _step("under_review"),
+    "application.info_requested": _step("info_requested"),
+    "application.accepted": _step("accepted"),
+    "application.declined": _step("declined"),
+    "application.withdrawn": _step("withdrawn"),
+    "member.joined": _on_member_joined,
+    "member.withdrawn": _on_member_withdrawn,
+    "member.erased": _on_member_erased,
+    "wave.opened": _on_wave_opened,
+    "wave.closed": _on_wave_closed,
+}

@@ -1,0 +1,118 @@
+import base64
+import csv
+from io import BytesIO, StringIO
+
+import matplotlib.image
+import pytest
+
+from services.reports.domain import (
+    InMemoryStore,
+    Period,
+    UnknownLanguage,
+    build_digest,
+    digest_ready_data,
+    members_chart,
+    project,
+    render_digest,
+)
+from shared.events import new_event
+from tests.reports.streams import PERIOD_END, PERIOD_START, at, received, seeded_stream
+
+
+@pytest.fixture(scope="module")
+def store() -> InMemoryStore:
+    store = InMemoryStore()
+    for event in seeded_stream():
+        project(event, store)
+    return store
+
+
+@pytest.fixture(scope="module")
+def content(store):
+    return build_digest(store, Period(at(PERIOD_START), at(PERIOD_END)))
+
+
+def test_the_digest_counts_what_happened_in_its_period(content):
+    assert [a.reference for a in content.new_applications] == ["R-0101", "R-0102", "R-0103"]
+    assert [(d.reference, d.outcome) for d in content.decisions] == [
+        ("R-0085", "accepted"), ("R-0086", "declined"), ("R-0101", "accepted")
+    ]
+    assert (content.accepted, content.declined) == (2, 1)
+    assert [m.member_id for m in content.members_joined] == [13, 14]
+    assert content.members_left == []
+
+
+def test_the_digest_flags_applications_waiting_more_than_fourteen_days(content):
+    assert [(w.application.reference, w.days) for w in content.waiting] == [
+        ("R-0080", 67), ("R-0090", 37), ("R-0095", 18)
+    ]
+
+
+def test_the_digest_totals_are_the_campaign_at_the_period_end(content):
+    assert content.overview.progress.members == 13
+    assert content.overview.at == at(PERIOD_END)
+
+
+def test_html_and_text_carry_the_numbers(content):
+    rendered = render_digest(content, "en")
+    assert rendered.subject == "Human Rights Cities digest, 2024-01-01 to 2024-01-08: 13 members"
+    for part in (rendered.html, rendered.text):
+        assert "New applications: 3" in part
+        assert "Decisions: 2 accepted, 1 declined" in part
+        assert "Waiting for more than 14 days: 3" in part
+        assert "Members joined: 2" in part
+        assert "Porto Alegre" in part and "Dakar" in part
+    assert 'src="cid:progress-chart"' in rendered.html
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("fr", ("Nouvelles candidatures : 3", "Villes et Territoires des Droits Humains")),
+     ("es", ("Nuevas solicitudes: 3", "Ciudades y Territorios de Derechos Humanos"))],
+)
+def test_the_digest_speaks_the_digest_language(content, language, words):
+    rendered = render_digest(content, language)
+    for word in words:
+        assert word in rendered.html and word in rendered.text
+    assert f'lang="{language}"' in rendered.html
+
+
+def test_an_unknown_language_is_refused(content):
+    with pytest.raises(UnknownLanguage):
+        render_digest(content, "de")
+
+
+def test_the_csv_lists_every_line_and_the_totals(content):
+    rows = list(csv.DictReader(StringIO(render_digest(content).csv)))
+    sections = [r["section"] for r in rows]
+    assert sections.count("new_application") == 3
+    assert sections.count("decision") == 3
+    assert sections.count("waiting") == 3
+    assert sections.count("member_joined") == 2
+    totals = {r["key"]: r["value"] for r in rows if r["section"] == "total"}
+    assert totals["members"] == "13"
+
+
+def test_names_from_the_public_form_are_escaped_in_html_and_defused_in_csv():
+    store = InMemoryStore()
+    project(received("R-0666", "2024-01-02T00:00:00",
+                     government_name="=HYPERLINK(\"x\")<script>alert(1)</script>"), store)
+    rendered = render_digest(build_digest(store, Period(at(PERIOD_START), at(PERIOD_END))))
+    assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
+    row = next(r for r in csv.DictReader(StringIO(rendered.csv)) if r["key"] == "R-0666")
+    assert row["name"].startswith("'=")
+
+
+def test_the_digest_ready_event_carries_the_chart_inline_and_the_csv(content):
+    rendered = render_digest(content, "fr")
+    chart = members_chart(content.overview.series, content.overview.progress, "fr")
+    data = digest_ready_data(content, rendered, chart, ["staff@example.org"], "fr")
+    event = new_event("digest.ready", data)
+    png, sheet = event.data["attachments"]
+    assert png["content_id"] == "progress-chart" and png["content_type"] == "image/png"
+    image = matplotlib.image.imread(BytesIO(base64.b64decode(png["content_base64"])),
+                                    format="png")
+    assert image.shape[0] > 100 and image.shape[1] > 100
+    assert base64.b64decode(sheet["content_base64"]).decode().startswith("section,key")
+    assert event.data["period"] == {"start": at(PERIOD_START).isoformat(),
+                                    "end": at(PERIOD_END).isoformat()}
