@@ -1,0 +1,107 @@
+"""Outbox and inbox on SQLite and PostgreSQL, with a fake publisher (no broker)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from shared import db as shared_db
+from shared import inbox
+from shared.events import new_event
+from shared.inbox import InboxProcessor, InboxRow
+from shared.outbox import OutboxRow, Relay, record
+from shared.retry import Backoff
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/machinery.db"
+    else:
+        url = request.getfixturevalue("postgres")("machinery").url
+    database = shared_db.database_for(url)
+    shared_db.Base.metadata.create_all(database.engine)
+    yield database
+    database.engine.dispose()
+    shared_db._databases.pop(url, None)
+
+
+class FlakyBroker:
+    def __init__(self):
+        self.up = True
+        self.published: list[dict] = []
+
+    def publish(self, message: dict) -> None:
+        if not self.up:
+            raise ConnectionRefusedError("broker away")
+        self.published.append(message)
+
+
+def test_events_leave_the_outbox_only_if_the_transaction_commits(database):
+    broker = FlakyBroker()
+    relay = Relay(database, broker.publish)
+    with pytest.raises(RuntimeError):
+        with database.transaction() as session:
+            record(session, new_event("wave.closed", {"number": 1}))
+            raise RuntimeError("the change failed")
+    with database.transaction() as session:
+        record(session, new_event("wave.closed", {"number": 2}))
+    assert relay.relay_due() == (1, None)
+    assert [m["data"]["number"] for m in broker.published] == [2]
+    assert relay.pending() == 0
+
+
+def test_the_relay_keeps_order_and_waits_out_a_broker_outage(database):
+    broker = FlakyBroker()
+    relay = Relay(database, broker.publish, backoff=Backoff(0.0, 0.0))
+    with database.transaction() as session:
+        record(session, *[new_event("wave.closed", {"number": n}) for n in range(5)])
+    broker.up = False
+    sent, failure = relay.relay_due()
+    assert sent == 0 and isinstance(failure, ConnectionRefusedError)
+    with database.transaction() as session:
+        row = session.scalars(select(OutboxRow).order_by(OutboxRow.id)).first()
+        assert row.attempts == 1 and "broker away" in row.last_error
+    broker.up = True
+    assert relay.relay_due() == (5, None)
+    assert [m["data"]["number"] for m in broker.published] == [0, 1, 2, 3, 4]
+    assert relay.relay_due() == (0, None)
+
+
+def test_a_duplicate_delivery_is_stored_once(database):
+    message = new_event("wave.closed", {"number": 1}).as_message()
+    assert inbox.store(database, message) is True
+    assert inbox.store(database, message) is False
+    with database.transaction() as session:
+        assert len(session.scalars(select(InboxRow)).all()) == 1
+
+
+def test_an_invalid_message_is_parked_with_its_error_not_dropped(database):
+    assert inbox.store(database, {"type": "wave.closed", "data": {"number": "x"}}) is True
+    assert inbox.store(database, b"\x00 not json") is True
+    with database.transaction() as session:
+        rows = inbox.parked(session)
+    assert [r.status for r in rows] == ["parked", "parked"]
+    assert "invalid event" in rows[0].last_error
+
+
+def test_a_failing_handler_leaves_no_partial_effect_and_is_parked_after_max_attempts(database):
+    effects = []
+
+    def handler(event, session):
+        record(session, new_event("wave.closed", {"number": 99}))  # would be an effect
+        effects.append(event.event_id)
+        raise ValueError("not yet")
+
+    processor = InboxProcessor(database, {"wave.closed": handler}, max_attempts=3,
+                               backoff=Backoff(0.0, 0.0))
+    inbox.store(database, new_event("wave.closed", {"number": 1}).as_message())
+    for _ in range(5):
+        processor.process_due()
+    assert len(effects) == 3
+    with database.transaction() as session:
+        (row,) = session.scalars(select(InboxRow)).all()
+        assert (row.status, row.attempts) == ("parked", 3)
+        assert session.scalars(select(OutboxRow)).all() == []
+        assert inbox.replay(session) == 1
+    processor.handlers = {"wave.closed": lambda event, session: None}
+    assert processor.process_due() == 1
