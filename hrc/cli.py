@@ -3,12 +3,12 @@ import eventlet
 
 eventlet.monkey_patch()  # before anything imports socket, threading or psycopg2
 
-import argparse  # noqa: E402
-import logging  # noqa: E402
-import sys  # noqa: E402
+import argparse
+import logging
+import sys
 
-from shared import config, db, inbox  # noqa: E402
-from shared.events import SERVICES  # noqa: E402
+from shared import config, db, inbox
+from shared.events import SERVICES
 
 # Modules that add their own subcommands with ``register(subparsers)``.
 COMMAND_MODULES: list[str] = []

@@ -126,7 +126,7 @@ class Outbox(DependencyProvider):
     def kill(self) -> None:
         self.stop()
 
-    def get_dependency(self, worker_ctx) -> "Outbox":
+    def get_dependency(self, worker_ctx) -> Outbox:
         return self
 
     def wake(self) -> None:
@@ -176,7 +176,7 @@ class Inbox(DependencyProvider):
     def kill(self) -> None:
         self.stop()
 
-    def get_dependency(self, worker_ctx) -> "Inbox":
+    def get_dependency(self, worker_ctx) -> Inbox:
         return self
 
     def store(self, message: object) -> None:

@@ -8,12 +8,12 @@ import eventlet
 
 eventlet.monkey_patch()
 
-import os  # noqa: E402
+import os
 
-import pytest  # noqa: E402
+import pytest
 
-from tests.support import infra  # noqa: E402
-from tests.support.proxy import ToggleProxy  # noqa: E402
+from tests.support import infra
+from tests.support.proxy import ToggleProxy
 
 
 def _require(address: tuple[str, int], what: str) -> None:

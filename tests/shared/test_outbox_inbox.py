@@ -39,10 +39,9 @@ class FlakyBroker:
 def test_events_leave_the_outbox_only_if_the_transaction_commits(database):
     broker = FlakyBroker()
     relay = Relay(database, broker.publish)
-    with pytest.raises(RuntimeError):
-        with database.transaction() as session:
-            record(session, new_event("wave.closed", {"number": 1}))
-            raise RuntimeError("the change failed")
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        record(session, new_event("wave.closed", {"number": 1}))
+        raise RuntimeError("the change failed")
     with database.transaction() as session:
         record(session, new_event("wave.closed", {"number": 2}))
     assert relay.relay_due() == (1, None)

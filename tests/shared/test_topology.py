@@ -4,8 +4,8 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from nameko.events import EventHandler
 from nameko.containers import ServiceContainer
+from nameko.events import EventHandler
 
 from shared import topology
 from shared.events import CATALOGUE, SERVICES, subscriptions
