@@ -39,7 +39,7 @@ class IllegalTransition(DomainError):
 
 
 class InvalidRequest(DomainError):
-    """The request itself is malformed (a wave with no French name, a country that does not exist)."""
+    """The request is malformed: a wave with no French name, a country that does not exist."""
 
 
 class WaveConflict(DomainError):
@@ -178,9 +178,11 @@ class Application:
 
     def review(self, wave: Wave) -> list[Event]:
         """Start the review in the open wave."""
-        self._check("review")
+        self.check_allowed("review")
         if not wave.is_open:
-            raise WaveConflict(f"cannot review application {self.reference}: wave {wave.number} is not open")
+            raise WaveConflict(
+                f"cannot review application {self.reference}: wave {wave.number} is not open"
+            )
         self._step("review")
         self.wave = wave.number
         return [self._under_review_event()]
@@ -229,7 +231,7 @@ class Application:
         self.erased = True
 
     def state(self) -> dict[str, Any]:
-        """What an audit entry keeps of the application: its place in the review, nothing personal."""
+        """What an audit entry keeps: the place in the review, nothing personal."""
         return {
             "status": self.status.value,
             "wave": self.wave,
@@ -239,7 +241,8 @@ class Application:
             "erased": self.erased,
         }
 
-    def _check(self, action: str) -> None:
+    def check_allowed(self, action: str) -> None:
+        """Raise IllegalTransition unless ``action`` is allowed in the current status."""
         allowed, _ = _APPLICATION_STEPS[action]
         if self.status not in allowed:
             raise IllegalTransition(
@@ -247,7 +250,7 @@ class Application:
             )
 
     def _step(self, action: str) -> None:
-        self._check(action)
+        self.check_allowed(action)
         self.status = _APPLICATION_STEPS[action][1]
 
     def _under_review_event(self) -> Event:
@@ -263,7 +266,7 @@ class Application:
 
 
 def check_acceptance_wave(application: Application, wave: Wave) -> None:
-    """An application joins the open wave, or the wave it was reviewed in (decided after closing)."""
+    """An application joins the open wave, or the wave it was reviewed in (if decided late)."""
     if not (wave.is_open or wave.number == application.wave):
         raise WaveConflict(
             f"cannot accept application {application.reference} into wave {wave.number}:"
@@ -303,7 +306,7 @@ class Member:
     @classmethod
     def admit(cls, application: Application, wave: Wave, now: datetime) -> Member:
         """The member an accepted application becomes (the caller stores it, then accepts)."""
-        application._check("accept")
+        application.check_allowed("accept")
         check_acceptance_wave(application, wave)
         if application.id is None:
             raise ValueError("an application needs its id before it is accepted")

@@ -19,7 +19,7 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# A score from 0 to 100: at 88, "Barcelone" ~ "Barcelona" (89) match and "Grigné" ~ "Grigny" (83) not.
+# A score from 0 to 100: at 88, "Barcelone" ~ "Barcelona" (89) match, "Grigné" ~ "Grigny" (83) not.
 THRESHOLD = 88.0
 
 # Generic words in front of a name, as single tokens after normalisation; each may be followed by

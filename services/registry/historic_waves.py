@@ -36,7 +36,9 @@ HISTORIC_WAVES: tuple[Wave, ...] = (
     ),
     Wave(
         number=2,
-        name={"en": "Second wave (2023)", "fr": "Deuxième vague (2023)", "es": "Segunda ola (2023)"},
+        name={
+            "en": "Second wave (2023)", "fr": "Deuxième vague (2023)", "es": "Segunda ola (2023)"
+        },
         theme={
             "en": "Growing the community of Human Rights Cities and Territories",
             "fr": "Élargir la communauté des Villes et Territoires des Droits Humains",
@@ -48,7 +50,9 @@ HISTORIC_WAVES: tuple[Wave, ...] = (
     ),
     Wave(
         number=3,
-        name={"en": "Third wave (2024)", "fr": "Troisième vague (2024)", "es": "Tercera ola (2024)"},
+        name={
+            "en": "Third wave (2024)", "fr": "Troisième vague (2024)", "es": "Tercera ola (2024)"
+        },
         theme={
             "en": "Promoting pioneering local public policies to defend dignity for all",
             "fr": "Promouvoir des Politiques Publiques Locales Pionnières pour Défendre la Dignité"

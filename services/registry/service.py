@@ -1,38 +1,147 @@
-"""The registry's entrypoints: applications arrive as events; staff act over HTTP."""
+"""The registry's entrypoints: applications arrive as events; staff act over HTTP.
+
+Entrypoints only authenticate, parse, run one action of ``actions`` in one transaction and map
+its errors; the rules live in ``domain``. Events leave through the outbox, woken after commit.
+"""
 from __future__ import annotations
 
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from marshmallow import Schema, ValidationError
 from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
-from services.registry import db as registry_db
+from services.registry import actions, schemas
+from services.registry.access import (
+    StaffToken,
+    authenticate,
+    bearer_token,
+    generate_token,
+    parse_tokens,
+)
+from services.registry.db import NotFound, Page, RegistryStore, registry
+from services.registry.domain import (
+    DomainError,
+    IllegalTransition,
+    InvalidRequest,
+    WaveConflict,
+)
 from shared import health
-from shared.db import ServiceDatabase
-from shared.events import new_event
-from shared.http import http, json_response
-from shared.outbox import record
-from shared.retry import utcnow
+from shared.db import ServiceDatabase, database_for
+from shared.http import HttpError, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+GENERATED_TOKEN_LABEL = "generated"
+
+log = logging.getLogger(__name__)
+
+# Domain and storage errors as staff see them; the first matching class wins.
+ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
+    (IllegalTransition, 409, "illegal_transition"),
+    (WaveConflict, 409, "conflict"),
+    (NotFound, 404, "not_found"),
+    (InvalidRequest, 422, "invalid_request"),
+    (DomainError, 409, "conflict"),
+    # A concurrent change won the race: the row moved on, or a unique index refused a twin.
+    (StaleDataError, 409, "conflict"),
+    (IntegrityError, 409, "conflict"),
+)
 
 
-def handlers(config):
-    def receive_application(event, session):
-        data = event.data
-        if registry_db.application_by_reference(session, data["reference"]) is not None:
-            return
-        row = registry_db.ApplicationRow(
-            reference=data["reference"], status="waitlisted",
-            government_name=data["government_name"], country=data["country"],
-            received_at=utcnow(), form=data,
+def handlers(config) -> dict[str, Callable]:
+    def on_application_received(event, session) -> None:
+        store = RegistryStore.of(session)
+        actions.receive_application(store, event.data)
+        store.sync()
+
+    return {"application.received": on_application_received}
+
+
+class StaffAccess(DependencyProvider):
+    """Bearer tokens: STAFF_API_TOKENS if set, else one generated on first start and stored."""
+
+    def setup(self) -> None:
+        config = self.container.config
+        settings = config.get("SETTINGS")
+        setting = settings.staff_api_tokens if settings is not None else None
+        self.configured = parse_tokens(setting or config.get("STAFF_API_TOKENS"))
+        self.database = database_for(config["DB_URL"])
+
+    def start(self) -> None:
+        if not self.configured:
+            self._generate_once()
+
+    def get_dependency(self, worker_ctx) -> StaffAccess:
+        return self
+
+    def who(self, request) -> str:
+        """The label of the request's staff token; 401 (before anything else runs) without one."""
+        tokens = self.configured or self._stored()
+        token = authenticate(bearer_token(request.headers.get("Authorization")), tokens)
+        if token is None:
+            raise HttpError(
+                401,
+                "unauthorized",
+                "a valid staff token is required: Authorization: Bearer <token>",
+                headers={"WWW-Authenticate": 'Bearer realm="registry"'},
+            )
+        return token.label
+
+    def _stored(self) -> list[StaffToken]:
+        with registry(self.database) as store:
+            return store.staff_tokens()
+
+    def _generate_once(self) -> None:
+        secret = generate_token()
+        try:
+            with registry(self.database) as store:
+                if store.staff_tokens():
+                    return
+                store.add_staff_token(StaffToken.from_secret(GENERATED_TOKEN_LABEL, secret))
+        except IntegrityError:
+            return  # another replica generated it at the same moment: theirs is printed
+        # Printed once: only its digest is stored, so it can never be shown again.
+        print(
+            "\n*** registry: no STAFF_API_TOKENS configured; generated a staff token."
+            f"\n*** It is shown only this once:  {secret}"
+            f"\n*** Use it with: export HRC_STAFF_TOKEN={secret}\n",
+            file=sys.stdout,
+            flush=True,
         )
-        session.add(row)
-        session.flush()
-        record(session, new_event("application.waitlisted",
-                                  {"application_id": row.id, "reference": row.reference}))
+        log.warning("registry: generated a staff token (printed on stdout, not stored in clear)")
 
-    return {"application.received": receive_application}
+
+def staff_route(method: str, path: str, status: int = 200):
+    """A staff route: authenticated first, then run; errors mapped here, in one place."""
+
+    def decorate(route: Callable[..., Any]):
+        @functools.wraps(route)
+        def entrypoint(self, request, **kwargs):
+            who = self.staff.who(request)
+            try:
+                payload = route(self, request, who, **kwargs)
+            except ValidationError as exc:
+                raise HttpError(422, "invalid_request", exc.messages) from exc
+            except Exception as exc:
+                for kind, code, error in ERRORS:
+                    if isinstance(exc, kind):
+                        raise HttpError(code, error, _detail(exc)) from exc
+                raise
+            self.outbox.wake()
+            return json_response(payload, status)
+
+        return http(method, path)(entrypoint)
+
+    return decorate
 
 
 @subscribed
@@ -43,8 +152,155 @@ class RegistryService:
     db = ServiceDatabase()
     outbox = Outbox()
     inbox = Inbox(handlers)
+    staff = StaffAccess()
 
     @http("GET", "/health")
     def health(self, request):
         status, report = health.check(self.db, self.config["AMQP_URI"])
         return json_response(report, status)
+
+    # --- applications ---
+
+    @staff_route("GET", "/api/applications")
+    def list_applications(self, request, who):
+        query = _query(schemas.ApplicationQuery, request)
+        with registry(self.db) as store:
+            return _page(store.applications(**query), schemas.ApplicationView)
+
+    @staff_route("GET", "/api/applications/<int:application_id>")
+    def show_application(self, request, who, application_id):
+        with registry(self.db) as store:
+            return schemas.ApplicationView().dump(store.application(application_id))
+
+    @staff_route("GET", "/api/applications/<int:application_id>/audit")
+    def application_audit(self, request, who, application_id):
+        with registry(self.db) as store:
+            store.application(application_id)
+            trail = store.audit_trail("application", str(application_id))
+        return {"items": schemas.AuditView(many=True).dump(trail), "total": len(trail)}
+
+    @staff_route("POST", "/api/applications/<int:application_id>/accept")
+    def accept(self, request, who, application_id):
+        body = _body(schemas.AcceptBody, request)
+        with registry(self.db) as store:
+            application, member = actions.accept(store, who, application_id, body["wave"], _now())
+        return {
+            "application": schemas.ApplicationView().dump(application),
+            "member": schemas.MemberView().dump(member),
+        }
+
+    @staff_route("POST", "/api/applications/<int:application_id>/decline")
+    def decline(self, request, who, application_id):
+        reason = _body(schemas.DeclineBody, request)["reason"]
+        with registry(self.db) as store:
+            application = actions.decline(store, who, application_id, reason, _now())
+        return schemas.ApplicationView().dump(application)
+
+    @staff_route("POST", "/api/applications/<int:application_id>/request-info")
+    def request_info(self, request, who, application_id):
+        message = _body(schemas.RequestInfoBody, request)["message"]
+        with registry(self.db) as store:
+            application = actions.request_info(store, who, application_id, message, _now())
+        return schemas.ApplicationView().dump(application)
+
+    @staff_route("POST", "/api/applications/<int:application_id>/resume-review")
+    def resume_review(self, request, who, application_id):
+        _body(schemas.ReasonBody, request)
+        with registry(self.db) as store:
+            application = actions.resume_review(store, who, application_id, _now())
+        return schemas.ApplicationView().dump(application)
+
+    @staff_route("POST", "/api/applications/<int:application_id>/withdraw")
+    def withdraw_application(self, request, who, application_id):
+        reason = _body(schemas.ReasonBody, request)["reason"]
+        with registry(self.db) as store:
+            application = actions.withdraw_application(store, who, application_id, reason,
+                                                       _now())
+        return schemas.ApplicationView().dump(application)
+
+    # --- members ---
+
+    @staff_route("GET", "/api/members")
+    def list_members(self, request, who):
+        query = _query(schemas.MemberQuery, request)
+        with registry(self.db) as store:
+            return _page(store.members(**query), schemas.MemberView)
+
+    @staff_route("GET", "/api/members/<int:member_id>")
+    def show_member(self, request, who, member_id):
+        with registry(self.db) as store:
+            return schemas.MemberView().dump(store.member(member_id))
+
+    @staff_route("GET", "/api/members/<int:member_id>/export")
+    def export_member(self, request, who, member_id):
+        with registry(self.db) as store:
+            return schemas.ExportView().dump(actions.export_member(store, member_id))
+
+    @staff_route("POST", "/api/members/<int:member_id>/withdraw")
+    def withdraw_member(self, request, who, member_id):
+        reason = _body(schemas.ReasonBody, request)["reason"]
+        with registry(self.db) as store:
+            member = actions.withdraw_member(store, who, member_id, reason, _now())
+        return schemas.MemberView().dump(member)
+
+    @staff_route("DELETE", "/api/members/<int:member_id>")
+    def erase_member(self, request, who, member_id):
+        with registry(self.db) as store:
+            member = actions.erase_member(store, who, member_id, _now())
+        return schemas.MemberView().dump(member)
+
+    # --- waves ---
+
+    @staff_route("GET", "/api/waves")
+    def list_waves(self, request, who):
+        with registry(self.db) as store:
+            waves = store.waves()
+        return {"items": schemas.WaveView(many=True).dump(waves), "total": len(waves)}
+
+    @staff_route("POST", "/api/waves", status=201)
+    def create_wave(self, request, who):
+        fields = _body(schemas.WaveBody, request)
+        with registry(self.db) as store:
+            return schemas.WaveView().dump(actions.create_wave(store, who, fields, _now()))
+
+    @staff_route("POST", "/api/waves/<int:number>/open")
+    def open_wave(self, request, who, number):
+        with registry(self.db) as store:
+            wave, moved = actions.open_wave(store, who, number, _now())
+        return {**schemas.WaveView().dump(wave), "moved_to_review": moved}
+
+    @staff_route("POST", "/api/waves/<int:number>/close")
+    def close_wave(self, request, who, number):
+        with registry(self.db) as store:
+            return schemas.WaveView().dump(actions.close_wave(store, who, number, _now()))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _query(schema: type[Schema], request) -> dict[str, Any]:
+    return schema().load(request.args.to_dict())
+
+
+def _body(schema: type[Schema], request) -> dict[str, Any]:
+    # An action with nothing to say may come with no body at all (curl -X POST).
+    raw = parse_json_body(request) if request.get_data(cache=True) else {}
+    if not isinstance(raw, dict):
+        raise HttpError(422, "invalid_request", "the body is a JSON object")
+    return schema().load(raw)
+
+
+def _page(page: Page, view: type[Schema]) -> dict[str, Any]:
+    return {
+        "items": view(many=True).dump(page.items),
+        "total": page.total,
+        "page": page.page,
+        "per_page": page.per_page,
+    }
+
+
+def _detail(exc: Exception) -> str:
+    if isinstance(exc, (StaleDataError, IntegrityError)):
+        return "someone else changed this at the same moment; reload and try again"
+    return str(exc)

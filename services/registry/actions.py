@@ -1,0 +1,194 @@
+"""What the registry does, one transaction's worth at a time: an application arrives, staff
+decide, waves open and close, members leave or are erased.
+
+Each function takes the store of the current transaction, loads domain objects, lets the domain
+decide, and writes the resulting events to the outbox and the staff action to the audit log, all
+in that same transaction. Nothing here knows about HTTP or nameko.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from services.registry.access import AuditEntry
+from services.registry.db import RegistryStore
+from services.registry.domain import (
+    Application,
+    Event,
+    Member,
+    Wave,
+    WaveConflict,
+)
+from services.registry.duplicates import possible_duplicates
+
+
+def receive_application(store: RegistryStore, data: Mapping[str, Any]) -> Application | None:
+    """application.received: store it, flag possible duplicates, review or waitlist it.
+
+    The inbox already drops a redelivered event; the reference check (and its unique index)
+    also makes a re-sent application with a new event_id a no-op.
+    """
+    if store.application_by_reference(data["reference"]) is not None:
+        return None
+    application = Application.receive(data)
+    duplicates = possible_duplicates(
+        application.government_name,
+        application.country,
+        store.duplicate_candidates(application.country, excluding=application.reference),
+    )
+    store.add_application(application)
+    store.emit(application.triage(store.open_wave(), duplicates))
+    return application
+
+
+# --- staff decisions on applications ------------------------------------------------------------
+
+def accept(
+    store: RegistryStore, who: str, application_id: int, wave_number: int | None, now: datetime
+) -> tuple[Application, Member]:
+    application = store.application(application_id, for_update=True)
+    application.check_allowed("accept")
+    before = application.state()
+    member = store.add_member(
+        Member.admit(application, _acceptance_wave(store, application, wave_number), now)
+    )
+    store.emit(application.accept(member))
+    _audit(store, who, "accept", application, before, now)
+    return application, member
+
+
+def decline(
+    store: RegistryStore, who: str, application_id: int, reason: str, now: datetime
+) -> Application:
+    return _decide(store, who, application_id, "decline", lambda a: a.decline(reason), now)
+
+
+def request_info(
+    store: RegistryStore, who: str, application_id: int, message: str, now: datetime
+) -> Application:
+    return _decide(
+        store, who, application_id, "request_info", lambda a: a.request_info(message), now
+    )
+
+
+def resume_review(
+    store: RegistryStore, who: str, application_id: int, now: datetime
+) -> Application:
+    return _decide(store, who, application_id, "resume_review", Application.resume_review, now)
+
+
+def withdraw_application(
+    store: RegistryStore, who: str, application_id: int, reason: str | None, now: datetime
+) -> Application:
+    return _decide(store, who, application_id, "withdraw", lambda a: a.withdraw(reason), now)
+
+
+def _decide(
+    store: RegistryStore,
+    who: str,
+    application_id: int,
+    action: str,
+    step: Callable[[Application], list[Event]],
+    now: datetime,
+) -> Application:
+    application = store.application(application_id, for_update=True)
+    before = application.state()
+    store.emit(step(application))
+    _audit(store, who, action, application, before, now)
+    return application
+
+
+def _acceptance_wave(
+    store: RegistryStore, application: Application, wave_number: int | None
+) -> Wave:
+    if wave_number is not None:
+        return store.wave(wave_number)
+    wave = store.open_wave()
+    if wave is None and application.wave is not None:
+        wave = store.wave(application.wave)
+    if wave is None:
+        raise WaveConflict(
+            f"cannot accept application {application.reference}: no wave is open; open one first"
+        )
+    return wave
+
+
+# --- waves --------------------------------------------------------------------------------------
+
+def create_wave(store: RegistryStore, who: str, fields: Mapping[str, Any], now: datetime) -> Wave:
+    wave = store.add_wave(Wave.create(existing=store.waves(), **fields))
+    store.audit(AuditEntry(who, "create", "wave", str(wave.number), now, None, wave.state()))
+    return wave
+
+
+def open_wave(store: RegistryStore, who: str, number: int, now: datetime) -> tuple[Wave, int]:
+    """Open a wave; returns it and how many waitlisted applications went under review in it."""
+    wave = store.wave(number, for_update=True)
+    before = wave.state()
+    waitlist = store.waitlist()
+    states = {id(a): a.state() for a in waitlist}
+    store.emit(wave.open(store.waves(), waitlist, store.active_members()))
+    store.audit(AuditEntry(who, "open", "wave", str(number), now, before, wave.state()))
+    for application in waitlist:
+        _audit(store, who, f"review_in_wave_{number}", application, states[id(application)], now)
+    return wave, len(waitlist)
+
+
+def close_wave(store: RegistryStore, who: str, number: int, now: datetime) -> Wave:
+    wave = store.wave(number, for_update=True)
+    before = wave.state()
+    store.emit(wave.close())
+    store.audit(AuditEntry(who, "close", "wave", str(number), now, before, wave.state()))
+    return wave
+
+
+# --- members ------------------------------------------------------------------------------------
+
+def withdraw_member(
+    store: RegistryStore, who: str, member_id: int, reason: str | None, now: datetime
+) -> Member:
+    member = store.member(member_id, for_update=True)
+    before = member.state()
+    store.emit(member.withdraw(reason, now))
+    store.audit(AuditEntry(who, "withdraw", "member", str(member_id), now, before, member.state()))
+    return member
+
+
+def erase_member(store: RegistryStore, who: str, member_id: int, now: datetime) -> Member:
+    """Anonymise the member and its applications; the audit log keeps that it happened."""
+    member = store.member(member_id, for_update=True)
+    before = member.state()
+    applications = store.applications_filed_by(member)
+    states = {id(a): a.state() for a in applications}
+    store.emit(member.erase(applications))
+    store.audit(AuditEntry(who, "erase", "member", str(member_id), now, before, member.state()))
+    for application in applications:
+        _audit(store, who, "erase", application, states[id(application)], now)
+    return member
+
+
+def export_member(store: RegistryStore, member_id: int) -> dict[str, Any]:
+    """Everything the registry holds about a member: the member, its applications, the audit."""
+    member = store.member(member_id)
+    applications = store.applications_filed_by(member)
+    return {
+        "member": member,
+        "applications": applications,
+        "audit": store.audit_trail("member", str(member_id))
+        + [e for a in applications for e in store.audit_trail("application", str(a.id))],
+    }
+
+
+def _audit(
+    store: RegistryStore,
+    who: str,
+    action: str,
+    application: Application,
+    before: dict[str, Any],
+    now: datetime,
+) -> None:
+    store.audit(
+        AuditEntry(who, action, "application", str(application.id), now, before,
+                   application.state())
+    )

@@ -1,0 +1,146 @@
+"""The staff API's edges: request bodies and query strings in, JSON views out."""
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from services.registry.domain import LANGUAGES, ApplicationStatus, MemberStatus
+from services.registry.regions import REGIONS
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class _Paging(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class ApplicationQuery(_Strict, _Paging):
+    status = fields.String(validate=validate.OneOf([s.value for s in ApplicationStatus]))
+    wave = fields.Integer()
+    country = fields.String(validate=validate.Length(equal=2))
+    region = fields.String(validate=validate.OneOf(REGIONS))
+    possible_duplicate = fields.Boolean()
+
+
+class MemberQuery(_Strict, _Paging):
+    status = fields.String(validate=validate.OneOf([s.value for s in MemberStatus]))
+    wave = fields.Integer()
+    country = fields.String(validate=validate.Length(equal=2))
+    region = fields.String(validate=validate.OneOf(REGIONS))
+
+
+class AcceptBody(_Strict):
+    wave = fields.Integer(load_default=None, allow_none=True)
+
+
+class DeclineBody(_Strict):
+    reason = fields.String(required=True)
+
+
+class RequestInfoBody(_Strict):
+    message = fields.String(required=True)
+
+
+class ReasonBody(_Strict):
+    reason = fields.String(load_default=None, allow_none=True)
+
+
+class _Multilingual(_Strict):
+    en = fields.String(required=True)
+    fr = fields.String(required=True)
+    es = fields.String(required=True)
+
+
+class WaveBody(_Strict):
+    number = fields.Integer(required=True, strict=True)
+    name = fields.Nested(_Multilingual, required=True)
+    theme = fields.Nested(_Multilingual, required=True)
+    # A time without a zone is UTC; a date alone is its midnight UTC.
+    opens_at = fields.AwareDateTime(required=True, default_timezone=UTC)
+    closes_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
+
+
+class _Enum(fields.Field):
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value.value if value is not None else None
+
+
+class ApplicationView(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    status = _Enum()
+    wave = fields.Integer(allow_none=True)
+    member_id = fields.Integer(allow_none=True)
+    government_name = fields.String()
+    country = fields.String()
+    region = fields.String()
+    jurisdiction_type = fields.String()
+    population = fields.Integer()
+    website = fields.String(allow_none=True)
+    authority_name = fields.String(allow_none=True)
+    authority_title = fields.String(allow_none=True)
+    contact_name = fields.String(allow_none=True)
+    contact_position = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
+    contact_phone = fields.String(allow_none=True)
+    language = fields.String()
+    themes = fields.List(fields.String())
+    commitment = fields.String(allow_none=True)
+    frameworks = fields.String(allow_none=True)
+    submitted_at = fields.DateTime()
+    possible_duplicates = fields.List(fields.Dict())
+    info_request = fields.String(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+    erased = fields.Boolean()
+
+
+class MemberView(Schema):
+    id = fields.Integer()
+    application_id = fields.Integer()
+    reference = fields.String()
+    status = _Enum()
+    government_name = fields.String()
+    country = fields.String()
+    region = fields.String()
+    jurisdiction_type = fields.String()
+    population = fields.Integer()
+    themes = fields.List(fields.String())
+    language = fields.String(validate=validate.OneOf(LANGUAGES))
+    contact_name = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
+    joined_wave = fields.Integer()
+    joined_at = fields.DateTime()
+    waves = fields.List(fields.Integer())
+    withdrawn_at = fields.DateTime(allow_none=True)
+    withdrawal_reason = fields.String(allow_none=True)
+
+
+class WaveView(Schema):
+    number = fields.Integer()
+    status = _Enum()
+    name = fields.Dict()
+    theme = fields.Dict()
+    opens_at = fields.DateTime()
+    closes_at = fields.DateTime(allow_none=True)
+
+
+class AuditView(Schema):
+    who = fields.String()
+    action = fields.String()
+    subject_type = fields.String()
+    subject_id = fields.String()
+    at = fields.DateTime()
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+
+
+class ExportView(Schema):
+    member = fields.Nested(MemberView)
+    applications = fields.List(fields.Nested(ApplicationView))
+    audit = fields.List(fields.Nested(AuditView))
