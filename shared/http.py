@@ -10,8 +10,9 @@ import logging
 from typing import Any
 
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,34 @@ def parse_json_body(request, max_bytes: int = 64 * 1024) -> Any:
         raise HttpError(400, "malformed_json", str(exc)) from exc
 
 
+class _JsonErrorsApp(WsgiApp):
+    """nameko's WSGI app, with unknown routes and methods answered in JSON too."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+        except HTTPException as exc:
+            headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+            response = error_response(exc.code or 404, _error_name(exc), exc.description,
+                                      headers)
+            return response(environ, start_response)
+        request.path_values = values
+        return provider.handle_request(request)(environ, start_response)
+
+
+class JsonWebServer(WebServer):
+    def get_wsgi_app(self) -> WsgiApp:
+        return _JsonErrorsApp(self)
+
+
+def _error_name(exc: HTTPException) -> str:
+    return (exc.name or "error").lower().replace(" ", "_")
+
+
 class JsonHttpEntrypoint(HttpRequestHandler):
+    server = JsonWebServer()
+
     def response_from_exception(self, exc: Exception) -> Response:
         if isinstance(exc, HttpError):
             return error_response(exc.status, exc.error, exc.detail, exc.headers)
@@ -63,8 +91,7 @@ class JsonHttpEntrypoint(HttpRequestHandler):
             return error_response(status, getattr(exc, "error_code", type(exc).__name__),
                                   str(exc))
         if isinstance(exc, HTTPException):
-            return error_response(exc.code or 500, exc.name.lower().replace(" ", "_"),
-                                  exc.description)
+            return error_response(exc.code or 500, _error_name(exc), exc.description)
         log.error("unhandled error in %s", self.method_name, exc_info=exc)
         return error_response(500, "internal_error", "something went wrong on our side")
 

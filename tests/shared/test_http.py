@@ -1,0 +1,67 @@
+"""Every HTTP error is JSON with the right status, through a real nameko web server."""
+from __future__ import annotations
+
+import pytest
+import requests
+from nameko.containers import ServiceContainer
+
+from shared.http import HttpError, http, json_response, parse_json_body
+
+
+class Refused(Exception):
+    http_status = 409
+
+
+class Echo:
+    name = "echo"
+
+    @http("POST", "/echo")
+    def echo(self, request):
+        return json_response(parse_json_body(request, max_bytes=100))
+
+    @http("GET", "/conflict")
+    def conflict(self, request):
+        raise Refused("already accepted")
+
+    @http("GET", "/teapot")
+    def teapot(self, request):
+        raise HttpError(418, "teapot", {"field": ["short and stout"]})
+
+    @http("GET", "/bug")
+    def bug(self, request):
+        raise KeyError("secret internals")
+
+
+@pytest.fixture
+def base_url(free_port):
+    port = free_port()
+    container = ServiceContainer(Echo, {"AMQP_URI": "memory://",
+                                        "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"})
+    container.start()
+    yield f"http://127.0.0.1:{port}"
+    container.stop()
+
+
+@pytest.mark.parametrize("method, path, kwargs, status, error", [
+    ("POST", "/echo", {"data": "{not json", "headers": {"Content-Type": "application/json"}},
+     400, "malformed_json"),
+    ("POST", "/echo", {"data": "a=1", "headers": {"Content-Type": "text/plain"}},
+     415, "unsupported_media_type"),
+    ("POST", "/echo", {"json": {"x": "y" * 200}}, 413, "payload_too_large"),
+    ("GET", "/conflict", {}, 409, "Refused"),
+    ("GET", "/teapot", {}, 418, "teapot"),
+    ("GET", "/nowhere", {}, 404, "not_found"),
+    ("DELETE", "/echo", {}, 405, "method_not_allowed"),
+    ("GET", "/bug", {}, 500, "internal_error"),
+])
+def test_errors_are_json(base_url, method, path, kwargs, status, error):
+    response = requests.request(method, base_url + path, timeout=5, **kwargs)
+    assert response.status_code == status
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["error"] == error
+    assert "secret internals" not in response.text and "Traceback" not in response.text
+
+
+def test_a_valid_body_passes_through(base_url):
+    response = requests.post(base_url + "/echo", json={"a": 1}, timeout=5)
+    assert (response.status_code, response.json()) == (200, {"a": 1})
