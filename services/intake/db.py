@@ -1,12 +1,34 @@
-"""Intake's own database: the submissions as received (and the shared outbox/inbox)."""
+"""Intake's own database: the submissions as received, what recognises a repeated submission,
+the rate-limit counters, the deployment's secret (and the shared outbox/inbox).
+
+Every "only once" here is a unique constraint or a primary key used by an upsert, never a read
+followed by a write: two replicas (or two greenthreads) racing get the same answer.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from shared import db as shared_db
+from shared.outbox import OutboxRow
+
+ERASED = {"erased": True}
 
 
 class Base(DeclarativeBase):
@@ -20,18 +42,174 @@ class Submission(Base):
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     payload: Mapped[dict] = mapped_column(JSON)
+    # The application.received event that carries this submission (its outbox row).
+    event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class RecentPayload(Base):
+    """The last submission of each payload fingerprint: a repeat within the window gets its
+    reference instead of a new one."""
+
+    __tablename__ = "recent_payloads"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class IdempotencyKey(Base):
+    """A client's ``Idempotency-Key`` (hashed) and the submission it made."""
+
+    __tablename__ = "idempotency_keys"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RateWindow(Base):
+    """How many requests a client made in one fixed window; shared by every replica."""
+
+    __tablename__ = "rate_windows"
+    __table_args__ = (Index("ix_rate_windows_expires_at", "expires_at"),)
+
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Setting(Base):
+    __tablename__ = "intake_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 metadata = [Base.metadata, shared_db.Base.metadata]
 
 
-def add_submission(session: Session, reference: str, received_at: datetime, payload: dict) -> None:
-    session.add(Submission(reference=reference, received_at=received_at, payload=payload))
+class ReferenceTaken(Exception):
+    """The random reference is already used: the caller rolls back and draws another."""
+
+
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+# -- submissions ----------------------------------------------------------------------------------
+
+def claim_payload(
+    session: Session, fingerprint: str, reference: str, now: datetime, window: timedelta
+) -> str:
+    """The reference of this payload: ``reference`` if it is new (or its last sighting is older
+    than ``window``), else the reference it was given within the window."""
+    insert = _insert(session)(RecentPayload).values(
+        fingerprint=fingerprint, reference=reference, first_seen_at=now
+    )
+    upsert = insert.on_conflict_do_update(
+        index_elements=[RecentPayload.fingerprint],
+        set_={"reference": reference, "first_seen_at": now},
+        where=RecentPayload.first_seen_at <= now - window,
+    )
+    if session.execute(upsert).rowcount == 1:
+        return reference
+    return session.scalar(
+        select(RecentPayload.reference).where(RecentPayload.fingerprint == fingerprint)
+    )
+
+
+def key_binding(session: Session, key: str) -> tuple[str, str] | None:
+    """The (reference, fingerprint) an Idempotency-Key was bound to, if any."""
+    found = session.execute(
+        select(IdempotencyKey.reference, IdempotencyKey.fingerprint)
+        .where(IdempotencyKey.key_hash == key_hash(key))
+    ).one_or_none()
+    return None if found is None else (found.reference, found.fingerprint)
+
+
+def claim_key(
+    session: Session, key: str, reference: str, fingerprint: str, now: datetime
+) -> tuple[str, str]:
+    """Bind an Idempotency-Key to a reference; a key already bound keeps its first binding.
+    Returns the bound (reference, fingerprint)."""
+    insert = _insert(session)(IdempotencyKey).values(
+        key_hash=key_hash(key), reference=reference, fingerprint=fingerprint, created_at=now
+    )
+    if session.execute(insert.on_conflict_do_nothing()).rowcount == 1:
+        return reference, fingerprint
+    return key_binding(session, key)
+
+
+def add_submission(
+    session: Session, reference: str, received_at: datetime, payload: dict, event_id: str
+) -> None:
+    """Store a submission; raises ReferenceTaken if the reference is already used."""
+    insert = _insert(session)(Submission).values(
+        reference=reference, received_at=received_at, payload=payload, event_id=event_id
+    )
+    if session.execute(insert.on_conflict_do_nothing()).rowcount != 1:
+        raise ReferenceTaken(reference)
+
+
+def submission_exists(session: Session, reference: str) -> bool:
+    found = session.scalar(select(Submission.id).where(Submission.reference == reference))
+    return found is not None
 
 
 def forget_references(session: Session, references: list[str]) -> int:
-    erased = 0
-    for submission in session.query(Submission).filter(Submission.reference.in_(references)):
-        submission.payload = {"erased": True}
-        erased += 1
+    """Erasure: keep that a reference existed, drop everything it said (the submission, the
+    published copy in the outbox, the fingerprints that hash its content)."""
+    if not references:
+        return 0
+    event_ids = list(session.scalars(
+        select(Submission.event_id).where(Submission.reference.in_(references),
+                                          Submission.event_id.is_not(None))
+    ))
+    erased = session.execute(
+        update(Submission).where(Submission.reference.in_(references)).values(payload=ERASED)
+    ).rowcount
+    if event_ids:
+        session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.event_id.in_(event_ids), OutboxRow.sent_at.is_not(None))
+            .values(payload=ERASED)
+        )
+    session.execute(delete(RecentPayload).where(RecentPayload.reference.in_(references)))
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.reference.in_(references)))
     return erased
+
+
+# -- rate limit -----------------------------------------------------------------------------------
+
+def count_request(session: Session, client: str, window: int, expires_at: datetime) -> int:
+    """Count one request of ``client`` in ``window``; the count so far, this one included."""
+    insert = _insert(session)(RateWindow).values(
+        client=client, window=window, count=1, expires_at=expires_at
+    )
+    upsert = insert.on_conflict_do_update(
+        index_elements=[RateWindow.client, RateWindow.window],
+        set_={"count": RateWindow.count + 1},
+    ).returning(RateWindow.count)
+    return session.execute(upsert).scalar_one()
+
+
+def forget_expired(session: Session, now: datetime, payload_window: timedelta,
+                   key_lifetime: timedelta) -> None:
+    session.execute(delete(RateWindow).where(RateWindow.expires_at < now))
+    session.execute(delete(RecentPayload).where(RecentPayload.first_seen_at < now - payload_window))
+    session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - key_lifetime))
+
+
+# -- the deployment's secret ----------------------------------------------------------------------
+
+def setting(session: Session, name: str, proposed: str) -> str:
+    """The stored value of ``name``; the first replica to ask stores ``proposed``."""
+    insert = _insert(session)(Setting).values(name=name, value=proposed)
+    session.execute(insert.on_conflict_do_nothing())
+    return session.scalar(select(Setting.value).where(Setting.name == name))

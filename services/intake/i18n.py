@@ -23,15 +23,17 @@ TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 DOMAIN = "messages"
 
 
-def choose_language(requested: str | None, accept_language: str | None) -> str:
-    """``?lang=`` first, then the browser's Accept-Language, then English."""
+def choose_language(
+    requested: str | None, accept_language: str | None, fallback: str = DEFAULT_LANGUAGE
+) -> str:
+    """``?lang=`` first, then the browser's Accept-Language, then ``fallback`` (English)."""
     if requested and requested.strip().lower() in LANGUAGES:
         return requested.strip().lower()
     preferred = accepted_languages(accept_language or "")
     found = negotiate_locale(preferred, LANGUAGES, sep="-")
     if found is None:
         found = negotiate_locale([tag.split("-")[0] for tag in preferred], LANGUAGES, sep="-")
-    return found or DEFAULT_LANGUAGE
+    return found or (fallback if fallback in LANGUAGES else DEFAULT_LANGUAGE)
 
 
 def accepted_languages(header: str) -> list[str]:

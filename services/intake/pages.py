@@ -53,9 +53,11 @@ def form_page(
     *,
     values: Mapping[str, Any] | None = None,
     errors: Mapping[str, list[str]] | None = None,
+    notice: str | None = None,
     csrf_token: str = "",
 ) -> str:
-    """The application form; with ``errors``, the same form again with what was typed."""
+    """The application form; with ``errors``, the same form again with what was typed;
+    ``notice`` is a problem with the whole form rather than with one field."""
     values = dict(values or {})
     selected_themes = values.get("themes") or []
     if isinstance(selected_themes, str):
@@ -65,6 +67,7 @@ def form_page(
         values=values,
         themes_chosen=set(selected_themes),
         errors=_in_form_order(errors or {}),
+        notice=notice,
         csrf_field=CSRF_FIELD,
         csrf_token=csrf_token,
         honeypot_field=domain.HONEYPOT_FIELD,

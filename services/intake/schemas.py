@@ -15,9 +15,7 @@ from services.intake import domain
 from services.intake.domain import N_, FieldProblem
 
 UNKNOWN_FIELD = N_("This field is not part of the form.")
-# Controls of the HTML form that are not part of an application.
 CSRF_FIELD = "csrf_token"
-FORM_CONTROLS = frozenset({CSRF_FIELD, domain.HONEYPOT_FIELD, "lang"})
 
 
 def _untranslated(message: str) -> str:
@@ -98,11 +96,11 @@ class ApplicationForm(Schema):
 
 def form_payload(form: Any) -> dict[str, Any]:
     """An application from a form post (a werkzeug MultiDict): ``themes`` is repeated, every
-    other field is one value; the form's own controls are left out."""
+    other field is one value; the form's own controls (CSRF token, honeypot) are left out."""
     # An unticked box is not sent at all: say what to tick rather than "required".
     payload: dict[str, Any] = {"themes": [], "consent": ""}
     for name in form:
-        if name in FORM_CONTROLS:
+        if name not in domain.RULES:
             continue
         payload[name] = form.getlist(name) if name == "themes" else form.get(name)
     return payload

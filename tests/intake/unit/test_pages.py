@@ -11,6 +11,14 @@ from shared.events import THEMES
 
 LANGUAGES = ("en", "fr", "es")
 VOID = {"meta", "input", "br", "link", "img", "hr"}
+TITLE = "Join the Global Campaign “10, 100, 1000 Human Rights Cities and Territories by 2030”"
+WAVE = "Current wave: “Promoting pioneering local public policies to defend dignity for all”"
+CONSENT = (
+    "I consent to the UCLG Committee on Social Inclusion, Participatory Democracy and Human "
+    "Rights processing the data in this form to review this application and to keep in touch "
+    "about the campaign. The data is used for the campaign only, and the contact person can ask "
+    "at any time for it to be erased."
+)
 
 
 @dataclass
@@ -88,7 +96,7 @@ def test_the_form_page_is_in_its_language(language):
     page = Page(pages.form_page(language, csrf_token="token-1"))
     assert page.one("html").attrs["lang"] == language
     assert page.one("h1").text.startswith(
-        _(language, "Join the Global Campaign “10, 100, 1000 Human Rights Cities and Territories by 2030”")[:20]
+        _(language, TITLE)[:20]
     )
     assert page.one("label", for_="country").text == _(language, "Country")
     assert page.one("button", class_="send").text == _(language, "Send the application")
@@ -98,7 +106,7 @@ def test_the_form_page_is_in_its_language(language):
 def test_the_form_introduces_the_campaign_and_its_current_wave(language):
     page = Page(pages.form_page(language))
     wave = page.one("section", class_="wave")
-    assert wave.text.startswith(_(language, "Current wave: “Promoting pioneering local public policies to defend dignity for all”"))
+    assert wave.text.startswith(_(language, WAVE))
     assert "2024" in wave.text
     intro = page.one("div", class_="intro")
     assert "2030" in intro.text and "120" in intro.text
@@ -159,7 +167,7 @@ def test_the_consent_sentence_is_there_in_full(language):
     consent = page.one("input", id="consent")
     assert consent.attrs["type"] == "checkbox" and "checked" not in consent.attrs
     sentence = page.one("label", for_="consent").text
-    assert sentence == _(language, "I consent to the UCLG Committee on Social Inclusion, Participatory Democracy and Human Rights processing the data in this form to review this application and to keep in touch about the campaign. The data is used for the campaign only, and the contact person can ask at any time for it to be erased.")
+    assert sentence == _(language, CONSENT)
     assert len(sentence) > 150
 
 

@@ -1,0 +1,96 @@
+"""Receiving a valid application exactly once: the submission and its application.received
+event are committed together (the outbox), and a repeat gets the first reference back.
+
+A repeat is the same ``Idempotency-Key``, or the same payload within ten minutes (a double
+click, a browser retry). Both are recognised through unique keys in the database, so two
+replicas receiving the same application at the same moment still make one submission.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.intake import db, domain
+from services.intake.domain import DomainError
+from shared.db import Database
+from shared.events import new_event
+from shared.outbox import record
+
+# How long an Idempotency-Key keeps its submission: longer than any client's retries.
+KEY_LIFETIME = timedelta(hours=24)
+_REFERENCE_DRAWS = 8
+
+
+class KeyReused(DomainError):
+    """An Idempotency-Key sent again with a different application."""
+
+
+class _Raced(Exception):
+    """Lost a race for a unique key: roll back and start again."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    reference: str
+    # False when this was a repeat: nothing was stored and no event was published.
+    new: bool
+
+
+def receive(
+    database: Database,
+    application: dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Receipt:
+    """Store a checked application (schemas.ApplicationForm's output) and its event."""
+    now = now or datetime.now(UTC)
+    stored_at = now.astimezone(UTC).replace(tzinfo=None)
+    fingerprint = domain.fingerprint(application)
+    for _ in range(_REFERENCE_DRAWS):
+        try:
+            return _receive_once(database, application, fingerprint, idempotency_key, now,
+                                 stored_at)
+        except (db.ReferenceTaken, _Raced):
+            continue
+    raise RuntimeError(f"no free reference after {_REFERENCE_DRAWS} draws")
+
+
+def _receive_once(database, application, fingerprint, key, now, stored_at) -> Receipt:
+    reference = domain.new_reference(now.year)
+    with database.transaction() as session:
+        if key is not None:
+            bound = db.key_binding(session, key)
+            if bound is not None:
+                return _repeat_of(bound, fingerprint, key)
+        claimed = db.claim_payload(session, fingerprint, reference, stored_at,
+                                   domain.IDEMPOTENCY_WINDOW)
+        if key is not None:
+            bound = db.claim_key(session, key, claimed, fingerprint, stored_at)
+            if bound != (claimed, fingerprint):
+                # Another request bound this key in the meantime: start again, and find it.
+                raise _Raced(key)
+        if claimed != reference:
+            return Receipt(claimed, new=False)
+        event = new_event(
+            "application.received",
+            {**application, "reference": reference, "submitted_at": now.isoformat()},
+            occurred_at=now,
+        )
+        db.add_submission(session, reference, stored_at, event.data, event.event_id)
+        record(session, event)
+    return Receipt(reference, new=True)
+
+
+def _repeat_of(bound: tuple[str, str], fingerprint: str, key: str) -> Receipt:
+    reference, bound_fingerprint = bound
+    if bound_fingerprint != fingerprint:
+        raise KeyReused(key)
+    return Receipt(reference, new=False)
+
+
+def forget_expired(database: Database, now: datetime | None = None) -> None:
+    stored_now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    with database.transaction() as session:
+        db.forget_expired(session, stored_now, domain.IDEMPOTENCY_WINDOW, KEY_LIFETIME)
