@@ -1,31 +1,59 @@
-"""Notify's database: the notification log, one row per (event, recipient, template).
+"""Notify's database: the notification log and the projection of the people notify writes to.
 
-The unique key makes a second mail for the same event impossible; the row also carries the
-composed message, so sending is a separate step that can be retried without the event.
+The log has one row per (event, recipient, template): the unique key makes a second mail for the
+same event impossible, and the row carries what the mail needs (template, language, context),
+so sending is a separate step that is retried without the event. The projection (applicants,
+members, waves) is learned from events; notify never reads another service's tables.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from services.notify.domain import Contact, Notification, Wave
 from shared import db as shared_db
+from shared.retry import utcnow
+
+PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
 
 
 class Base(DeclarativeBase):
     pass
 
 
-class Notification(Base):
+class NotificationRow(Base):
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("event_id", "recipient", "template"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "recipient", "template"),
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(64))
     recipient: Mapped[str] = mapped_column(String(320))
     template: Mapped[str] = mapped_column(String(64))
-    message: Mapped[str] = mapped_column(Text)
+    recipient_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    context: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The composed message, kept from the first attempt so that every retry sends the same bytes.
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -34,5 +62,206 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
+    def notification(self) -> Notification:
+        contact = Contact(self.recipient, self.recipient_name or "", self.language or "en", "")
+        return Notification(self.event_id, self.template, contact, self.context or {})
+
+
+class ApplicantRow(Base):
+    __tablename__ = "applicants"
+
+    reference: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(8))
+    government_name: Mapped[str] = mapped_column(Text)
+    facts: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(32))
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+
+    member_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    government_name: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class WaveRow(Base):
+    __tablename__ = "waves"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[dict] = mapped_column(JSON)
+    theme: Mapped[dict] = mapped_column(JSON)
+    opens_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    closes_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
 
 metadata = [Base.metadata, shared_db.Base.metadata]
+
+
+def queue(session: Session, notifications: Iterable[Notification]) -> int:
+    """Add notifications to the log; one already there (same key) is left alone. Returns how
+    many are new."""
+    now = utcnow()
+    rows = [
+        {
+            "event_id": n.event_id,
+            "recipient": n.recipient,
+            "template": n.template,
+            "recipient_name": n.to.name[:300],
+            "language": n.language,
+            "context": dict(n.context),
+            "status": PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for n in notifications
+    ]
+    if not rows:
+        return 0
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    added = 0
+    # In slices: a wave.opened to thousands stays within the drivers' parameter limits.
+    for start in range(0, len(rows), 500):
+        statement = insert(NotificationRow).values(rows[start:start + 500])
+        result = session.execute(statement.on_conflict_do_nothing(
+            index_elements=["event_id", "recipient", "template"]))
+        added += max(result.rowcount, 0)
+    return added
+
+
+def forget_recipient(session: Session, email: str, keep_id: int | None = None) -> None:
+    """Erasure: no mail still to send to this address, and no personal data left in the log.
+
+    The rows stay (the log says a mail went out for an event), without the address or content.
+    """
+    rows = session.scalars(select(NotificationRow).where(NotificationRow.recipient == email))
+    for row in rows:
+        if row.id == keep_id:
+            continue
+        row.recipient = f"erased:{row.id}"
+        row.recipient_name = None
+        row.context = None
+        row.message = None
+        if row.status == PENDING:
+            row.status = CANCELLED
+
+
+class SqlDirectory:
+    """The domain's Directory on notify's tables, inside the caller's transaction."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add_applicant(self, reference: str, contact: Contact, facts: Mapping[str, Any]) -> None:
+        row = self.session.get(ApplicantRow, reference)
+        if row is None:
+            row = ApplicantRow(reference=reference, status="received")
+            self.session.add(row)
+        row.email, row.name = _text(contact.email), _text(contact.name)
+        row.language, row.facts = contact.language, dict(facts)
+        row.government_name = _text(contact.government_name)
+
+    def applicant(self, reference: str) -> Contact | None:
+        row = self.session.get(ApplicantRow, reference)
+        return _applicant_contact(row) if row else None
+
+    def applicant_facts(self, reference: str) -> Mapping[str, Any]:
+        row = self.session.get(ApplicantRow, reference)
+        return dict(row.facts) if row else {}
+
+    def application_status(self, reference: str) -> str | None:
+        row = self.session.get(ApplicantRow, reference)
+        return row.status if row else None
+
+    def set_application_status(self, reference: str, status: str) -> None:
+        self.session.execute(update(ApplicantRow).where(ApplicantRow.reference == reference)
+                             .values(status=status))
+
+    def add_member(self, member_id: int, contact: Contact | None, reference: str | None) -> None:
+        row = self.session.get(MemberRow, member_id)
+        if row is None:
+            row = MemberRow(member_id=member_id, status="active")
+            self.session.add(row)
+        if contact is not None:
+            row.email, row.name = _text(contact.email), _text(contact.name)
+            row.language, row.government_name = contact.language, _text(contact.government_name)
+        row.reference = reference or row.reference
+        self.session.flush()
+
+    def member(self, member_id: int) -> Contact | None:
+        row = self.session.get(MemberRow, member_id)
+        if row is None:
+            return None
+        return _member_contact(row, self._applicant_row(row.reference))
+
+    def set_member_status(self, member_id: int, status: str) -> None:
+        row = self.session.get(MemberRow, member_id)
+        if row is None:
+            self.session.add(MemberRow(member_id=member_id, status=status))
+        else:
+            row.status = status
+        self.session.flush()
+
+    def active_members(self) -> Iterator[Contact]:
+        query = (select(MemberRow, ApplicantRow)
+                 .outerjoin(ApplicantRow, ApplicantRow.reference == MemberRow.reference)
+                 .where(MemberRow.status == "active").order_by(MemberRow.member_id))
+        for member, applicant in self.session.execute(query):
+            contact = _member_contact(member, applicant)
+            if contact is not None:
+                yield contact
+
+    def waitlisted_applicants(self) -> Iterator[Contact]:
+        query = (select(ApplicantRow).where(ApplicantRow.status == "waitlisted")
+                 .order_by(ApplicantRow.reference))
+        for row in self.session.scalars(query):
+            yield _applicant_contact(row)
+
+    def add_wave(self, wave: Wave) -> None:
+        self.session.merge(WaveRow(number=wave.number, name=dict(wave.name),
+                                   theme=dict(wave.theme), opens_at=wave.opens_at,
+                                   closes_at=wave.closes_at))
+
+    def wave(self, number: int) -> Wave | None:
+        row = self.session.get(WaveRow, number)
+        if row is None:
+            return None
+        return Wave(row.number, row.name, row.theme, row.opens_at, row.closes_at)
+
+    def forget_member(self, member_id: int, references: Iterable[str]) -> None:
+        row = self.session.get(MemberRow, member_id)
+        references = set(references)
+        if row is not None and row.reference:
+            references.add(row.reference)
+        self.session.execute(delete(MemberRow).where(MemberRow.member_id == member_id))
+        if references:
+            self.session.execute(delete(ApplicantRow)
+                                 .where(ApplicantRow.reference.in_(sorted(references))))
+
+    def _applicant_row(self, reference: str | None) -> ApplicantRow | None:
+        return self.session.get(ApplicantRow, reference) if reference else None
+
+
+def _text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL; no name or address needs one."""
+    return value.replace("\x00", "")
+
+
+def _applicant_contact(row: ApplicantRow) -> Contact:
+    return Contact(row.email, row.name, row.language, row.government_name)
+
+
+def _member_contact(member: MemberRow, applicant: ApplicantRow | None) -> Contact | None:
+    if member.email:
+        return Contact(member.email, member.name or "", member.language or "en",
+                       member.government_name or "")
+    if applicant is not None:
+        return _applicant_contact(applicant)
+    return None

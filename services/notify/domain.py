@@ -104,7 +104,7 @@ class Secretariat:
 
 @dataclass(frozen=True)
 class Notification:
-    """One mail to one recipient, caused by one event; (event_id, recipient, template) is its key."""
+    """One mail to one recipient for one event; (event_id, recipient, template) is its key."""
 
     event_id: str
     template: str
@@ -137,9 +137,13 @@ class Directory(Protocol):
 
     def applicant_facts(self, reference: str) -> Mapping[str, Any]: ...
 
+    def application_status(self, reference: str) -> str | None: ...
+
     def set_application_status(self, reference: str, status: str) -> None: ...
 
-    def add_member(self, member_id: int, contact: Contact | None, reference: str | None) -> None: ...
+    def add_member(
+        self, member_id: int, contact: Contact | None, reference: str | None
+    ) -> None: ...
 
     def member(self, member_id: int) -> Contact | None: ...
 
@@ -196,29 +200,42 @@ def _application_received(event: Event, directory: Directory, _: Secretariat) ->
     facts = {key: data.get(key) for key in ALERT_FACTS}
     directory.add_applicant(data["reference"], contact, facts)
     directory.set_application_status(data["reference"], "received")
-    context = {"reference": data["reference"], "government_name": data["government_name"]}
-    return [Notification(event.event_id, ACKNOWLEDGEMENT, contact, context)]
+    # No mail yet: the registry answers every application with waitlisted or under_review, and
+    # the applicant's one acknowledgement says which; staff are alerted with the registry's
+    # application id and its possible duplicates.
+    return []
 
 
-def _application_queued(event: Event, directory: Directory, desk: Secretariat) -> list[Notification]:
-    """waitlisted / under_review: registry has filed the application; staff must review it."""
+def _application_queued(
+    event: Event, directory: Directory, desk: Secretariat
+) -> list[Notification]:
+    """waitlisted / under_review: the registry has filed (or re-filed) the application."""
     data = event.data
     reference = data["reference"]
     applicant = _applicant(directory, reference)
+    first = directory.application_status(reference) in (None, "received")
     waitlisted = event.type == "application.waitlisted"
     directory.set_application_status(reference, "waitlisted" if waitlisted else "under_review")
-    alert = {
+    mails = []
+    if first:
+        alert = {
+            "reference": reference,
+            "application_id": data["application_id"],
+            "facts": dict(directory.applicant_facts(reference)),
+            "possible_duplicates": list(data.get("possible_duplicates") or []),
+            "wave": data.get("wave"),
+            "waitlisted": waitlisted,
+        }
+        mails += [Notification(event.event_id, NEW_APPLICATION, c, alert)
+                  for c in desk.contacts()]
+    context = {
+        "first": first,
         "reference": reference,
-        "application_id": data["application_id"],
-        "facts": dict(directory.applicant_facts(reference)),
-        "possible_duplicates": list(data.get("possible_duplicates") or []),
+        "government_name": applicant.government_name,
         "wave": data.get("wave"),
-        "waitlisted": waitlisted,
     }
-    mails = [Notification(event.event_id, NEW_APPLICATION, c, alert) for c in desk.contacts()]
-    if waitlisted:
-        context = {"reference": reference, "government_name": applicant.government_name}
-        mails.append(Notification(event.event_id, WAITLISTED, applicant, context))
+    template = WAITLISTED if waitlisted else ACKNOWLEDGEMENT
+    mails.append(Notification(event.event_id, template, applicant, context))
     return mails
 
 
@@ -263,7 +280,9 @@ def _declined(event: Event, directory: Directory, _: Secretariat) -> list[Notifi
     return [Notification(event.event_id, DECLINED, applicant, context)]
 
 
-def _application_withdrawn(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+def _application_withdrawn(
+    event: Event, directory: Directory, _: Secretariat
+) -> list[Notification]:
     reference = event.data["reference"]
     applicant = _applicant(directory, reference)
     directory.set_application_status(reference, "withdrawn")

@@ -150,7 +150,9 @@ def compose(
     message["Subject"] = header_safe(rendered.subject, SUBJECT_LIMIT)
     message["From"] = Address(header_safe(settings.from_name, NAME_LIMIT),
                               addr_spec=settings.mail_from)
-    message["To"] = recipient_address(notification.to.email, notification.to.name)
+    # The bare address: the greeting names the person, and tools that read To as a plain list
+    # of addresses (tests/e2e does) keep working.
+    message["To"] = recipient_address(notification.to.email)
     message["Reply-To"] = Address(addr_spec=settings.reply_to)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(notification, settings.domain)
@@ -189,11 +191,11 @@ def message_id(notification: Notification, domain: str) -> str:
     return f"<{digest}.{notification.template}@{domain}>"
 
 
-def recipient_address(email: str, name: str) -> Address:
+def recipient_address(email: str) -> Address:
     if any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in email):
         raise InvalidRecipient(f"address with control characters or spaces: {email!r}")
     try:
-        return Address(header_safe(name, NAME_LIMIT), addr_spec=email)
+        return Address(addr_spec=email)
     except (ValueError, IndexError) as exc:
         raise InvalidRecipient(f"invalid address {email!r}: {exc}") from exc
 

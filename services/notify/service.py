@@ -1,73 +1,60 @@
-"""Notify's entrypoints: events in, mail out."""
+"""Notify's entrypoints: events in (through the inbox), mail out (through the log)."""
 from __future__ import annotations
 
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from services.notify.db import Notification
-from services.notify.delivery import PENDING, MailDelivery, MailTransport
+from services.notify import db, domain
+from services.notify import settings as notify_settings
+from services.notify.delivery import MailDelivery
+from services.notify.mail import Renderer
 from shared import health
 from shared.db import ServiceDatabase, database_for
+from shared.events import subscriptions
 from shared.http import http, json_response
-from shared.reliability import Inbox, Loop, subscribed
-from shared.retry import Backoff, utcnow
+from shared.reliability import Inbox, Loop, Outbox, subscribed
+from shared.retry import Backoff
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _compose(settings, recipient: str, subject: str, body: str) -> str:
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = recipient
-    message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2] or None)
-    message.set_content(body)
-    return message.as_string()
-
-
 def handlers(config):
-    settings = config["SETTINGS"]
+    """Every subscribed event: update the projection and queue its mails, in one transaction.
 
-    def queue_mail(session, event, template, recipient, subject, body):
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-        now = utcnow()
-        session.execute(insert(Notification).values(
-            event_id=event.event_id, recipient=recipient, template=template,
-            message=_compose(settings, recipient, subject, body), status=PENDING, attempts=0,
-            created_at=now, next_attempt_at=now,
-        ).on_conflict_do_nothing(index_elements=["event_id", "recipient", "template"]))
+    A handler that raises (e.g. ``RecipientNotYetKnown``) is rolled back and retried by the
+    inbox, and parked when it keeps failing; nothing is sent from here.
+    """
+    secretariat = notify_settings.load(config["SETTINGS"]).secretariat
 
-    def acknowledge(event, session):
-        data = event.data
-        queue_mail(session, event, "acknowledgement", data["contact_email"],
-                   f"Application received: {data['reference']}",
-                   f"Thank you. Your application {data['reference']} for "
-                   f"{data['government_name']} has been received.")
-        for staff in settings.staff_emails:
-            queue_mail(session, event, "staff_new_application", staff,
-                       f"New application {data['reference']}",
-                       f"New application {data['reference']}: {data['government_name']} "
-                       f"({data['country']}). Review: hrc applications show {data['reference']}")
+    def notify(event, session):
+        db.queue(session, domain.handle(event, db.SqlDirectory(session), secretariat))
 
-    return {"application.received": acknowledge}
+    return {event_type.name: notify for event_type in subscriptions("notify")}
 
 
 class Mailer(DependencyProvider):
-    """Sends queued notifications in a loop of its own, so a slow SMTP server delays only mail."""
+    """Sends the notification log in a loop of its own: a slow or absent SMTP server delays
+    mail, never the handling of events."""
 
     def setup(self) -> None:
         config = self.container.config
-        self.delivery = MailDelivery(database_for(config["DB_URL"]),
-                                     MailTransport(config["SETTINGS"]))
-        self.loop = Loop("notify mail delivery", lambda: self.delivery.deliver_due() >= 0,
-                          0.5, Backoff(1.0, 30.0))
+        knobs = notify_settings.load(config["SETTINGS"])
+        self.delivery = MailDelivery(
+            database_for(config["DB_URL"]), knobs.transport(), Renderer(), knobs.mail,
+            knobs.secretariat, knobs.policy, batch_size=knobs.batch_size,
+        )
+        self.loop = Loop("notify mail delivery", self._step, knobs.poll_seconds,
+                         Backoff(1.0, 30.0))
+
+    def _step(self) -> bool:
+        report = self.delivery.deliver_all()
+        if report.sent or report.failed:
+            for outbox in self.container.dependencies:
+                if isinstance(outbox, Outbox):
+                    outbox.wake()
+        return not report.stalled
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self.loop.run)
@@ -84,6 +71,7 @@ class NotifyService:
 
     config = Config()
     db = ServiceDatabase()
+    outbox = Outbox()
     inbox = Inbox(handlers)
     mailer = Mailer()
 

@@ -33,6 +33,9 @@ class FakeDirectory:
     def applicant_facts(self, reference: str) -> Mapping[str, Any]:
         return self.facts.get(reference, {})
 
+    def application_status(self, reference: str) -> str | None:
+        return self.statuses.get(reference)
+
     def set_application_status(self, reference: str, status: str) -> None:
         self.statuses[reference] = status
 

@@ -109,7 +109,8 @@ def every_notification(language: str, government_name: str = "Ville de Grigny",
     facts = {k: v for k, v in application_form(government_name=government_name).items()}
     return [
         Notification("e-ack", ACKNOWLEDGEMENT, person,
-                     {"reference": ref, "government_name": government_name}),
+                     {"reference": ref, "government_name": government_name, "first": True,
+                      "wave": 3}),
         Notification("e-new", NEW_APPLICATION, staff, {
             "reference": ref, "application_id": 42, "facts": facts, "wave": None,
             "waitlisted": True,
@@ -127,7 +128,8 @@ def every_notification(language: str, government_name: str = "Ville de Grigny",
             "reason": "Le formulaire n'est pas signé par l'autorité politique.",
         }),
         Notification("e-wait", WAITLISTED, person,
-                     {"reference": ref, "government_name": government_name}),
+                     {"reference": ref, "government_name": government_name, "first": True,
+                      "wave": None}),
         Notification("e-wave", WAVE_OPENED, person, {
             "audience": "member", "government_name": government_name,
             "opens_at": "2026-11-24", "closes_at": "2027-03-31", **wave,

@@ -23,17 +23,15 @@ def step(type_, **data):
     return new_event(type_, {"application_id": 42, "reference": REF, **data})
 
 
-def test_received_acknowledges_the_applicant_in_their_language(directory):
-    [mail] = received(directory, language="es")
-    assert mail.template == domain.ACKNOWLEDGEMENT
-    assert mail.recipient == "zoe.martin@grigny.example"
-    assert mail.language == "es"
-    assert mail.context["reference"] == REF
-    assert directory.applicant(REF).name == "Zoé Martin"
+def test_received_is_remembered_and_waits_for_the_registry_answer(directory):
+    assert received(directory, language="es") == []
+    assert directory.applicant(REF) == Contact("zoe.martin@grigny.example", "Zoé Martin", "es",
+                                               "Ville de Grigny")
+    assert directory.application_status(REF) == "received"
 
 
-def test_under_review_alerts_every_staff_address_in_the_staff_language(directory):
-    received(directory)
+def test_under_review_acknowledges_the_applicant_and_alerts_every_staff_address(directory):
+    received(directory, language="fr")
     duplicate = {"reference": "HRC-2025-AAAAA", "government_name": "Grigny",
                  "kind": "member", "score": 91.0}
     mails = handle(step("application.under_review", wave=3, possible_duplicates=[duplicate]),
@@ -41,19 +39,31 @@ def test_under_review_alerts_every_staff_address_in_the_staff_language(directory
     assert [(m.template, m.recipient, m.language) for m in mails] == [
         (domain.NEW_APPLICATION, "staff@uclg.example", "es"),
         (domain.NEW_APPLICATION, "ops@uclg.example", "es"),
+        (domain.ACKNOWLEDGEMENT, "zoe.martin@grigny.example", "fr"),
     ]
     alert = mails[0].context
     assert alert["facts"]["government_name"] == "Ville de Grigny"
     assert alert["possible_duplicates"][0]["reference"] == "HRC-2025-AAAAA"
     assert alert["application_id"] == 42 and not alert["waitlisted"]
+    assert mails[2].context == {"first": True, "reference": REF,
+                                "government_name": "Ville de Grigny", "wave": 3}
 
 
-def test_waitlisted_tells_staff_and_the_applicant(directory):
+def test_waitlisted_is_the_acknowledgement_when_no_wave_is_open(directory):
     received(directory)
     mails = handle(step("application.waitlisted"), directory, DESK)
-    assert sorted(m.template for m in mails) == [
+    assert [m.template for m in mails] == [
         domain.NEW_APPLICATION, domain.NEW_APPLICATION, domain.WAITLISTED]
+    assert mails[-1].context["first"] and mails[0].context["waitlisted"]
     assert directory.statuses[REF] == "waitlisted"
+
+
+def test_review_after_the_waiting_list_tells_the_applicant_but_not_staff_again(directory):
+    received(directory)
+    handle(step("application.waitlisted"), directory, DESK)
+    [mail] = handle(step("application.under_review", wave=4), directory, DESK)
+    assert (mail.template, mail.context["first"], mail.context["wave"]) == (
+        domain.ACKNOWLEDGEMENT, False, 4)
 
 
 def test_a_step_before_the_application_is_known_is_retried_later(directory):
@@ -108,6 +118,9 @@ def test_wave_opened_goes_to_active_members_and_waitlisted_applicants_once_each(
     handle(new_event("application.waitlisted", {"application_id": 9,
                                                 "reference": "HRC-2026-WAIT1"}), directory, DESK)
     received(directory, reference="HRC-2026-REVW1", contact_email="r@town.example")
+    handle(new_event("application.under_review", {"application_id": 10, "wave": 3,
+                                                  "reference": "HRC-2026-REVW1"}),
+           directory, DESK)
 
     mails = handle(samples.wave_opened(4), directory, DESK)
 

@@ -85,9 +85,10 @@ def test_the_acknowledgement_carries_the_reference_and_its_link():
     message, _ = parsed(ack)
     text, html = parts(message)
     assert "HRC-2026-7KQ2M" in message["Subject"]
-    assert "Votre référence est HRC-2026-7KQ2M" in text
+    assert "Votre référence est HRC-2026-7KQ2M" in text and "vague 3" in text
     assert 'href="https://join.uclg.example/applications/HRC-2026-7KQ2M"' in html
-    assert message["To"].addresses[0].display_name == "Zoé Martin"
+    assert str(message["To"]) == "zoe.martin@grigny.example"
+    assert text.startswith("Chère, cher Zoé Martin,")
 
 
 def test_the_staff_alert_says_how_to_review_and_warns_of_duplicates():

@@ -1,0 +1,68 @@
+"""Notify's knobs, read from the shared Settings (environment) with working defaults.
+
+Beyond DESIGN.md's variables: STAFF_LANGUAGE (en), MAIL_FROM_NAME, MAIL_REPLY_TO (the first of
+STAFF_EMAILS), INTAKE_PUBLIC_URL / REGISTRY_PUBLIC_URL (links in mails), SMTP_TIMEOUT (30 s),
+NOTIFY_RETRY_BASE_SECONDS (30), NOTIFY_RETRY_MAX_SECONDS (3600), NOTIFY_MAX_ATTEMPTS (12),
+NOTIFY_POLL_SECONDS (0.5), NOTIFY_BATCH_SIZE (100).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from services.notify.delivery import EmlTransport, SmtpServer, SmtpTransport, Transport
+from services.notify.domain import DEFAULT_LANGUAGE, Secretariat
+from services.notify.failures import RetryPolicy
+from services.notify.mail import MailSettings
+from shared.config import Settings
+from shared.events import LANGUAGES
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    mail: MailSettings
+    secretariat: Secretariat
+    policy: RetryPolicy
+    smtp: SmtpServer | None
+    outbox_dir: Path
+    poll_seconds: float
+    batch_size: int
+
+    def transport(self) -> Transport:
+        if self.smtp is None:
+            return EmlTransport(self.outbox_dir)
+        return SmtpTransport(self.smtp)
+
+
+def load(settings: Settings) -> NotifySettings:
+    raw = settings.raw
+    language = raw.get("STAFF_LANGUAGE", DEFAULT_LANGUAGE)
+    staff = settings.staff_emails or ("staff@localhost",)
+    mail = MailSettings(
+        mail_from=settings.mail_from,
+        from_name=raw.get("MAIL_FROM_NAME", MailSettings.from_name),
+        reply_to=raw.get("MAIL_REPLY_TO") or staff[0],
+        intake_url=raw.get("INTAKE_PUBLIC_URL") or f"http://localhost:{settings.ports['intake']}",
+        registry_url=(raw.get("REGISTRY_PUBLIC_URL")
+                      or f"http://localhost:{settings.ports['registry']}"),
+    )
+    policy = RetryPolicy(
+        base=timedelta(seconds=float(raw.get("NOTIFY_RETRY_BASE_SECONDS", 30))),
+        cap=timedelta(seconds=float(raw.get("NOTIFY_RETRY_MAX_SECONDS", 3600))),
+        max_attempts=int(raw.get("NOTIFY_MAX_ATTEMPTS", 12)),
+    )
+    smtp = None
+    if settings.smtp_host:
+        smtp = SmtpServer(settings.smtp_host, settings.smtp_port, settings.smtp_user,
+                          settings.smtp_password, settings.smtp_starttls,
+                          float(raw.get("SMTP_TIMEOUT", 30)))
+    return NotifySettings(
+        mail=mail,
+        secretariat=Secretariat(staff, language if language in LANGUAGES else DEFAULT_LANGUAGE),
+        policy=policy,
+        smtp=smtp,
+        outbox_dir=settings.outbox_dir,
+        poll_seconds=float(raw.get("NOTIFY_POLL_SECONDS", 0.5)),
+        batch_size=int(raw.get("NOTIFY_BATCH_SIZE", 100)),
+    )

@@ -1,0 +1,213 @@
+"""Each mail in each language through the inbox, the log and a real SMTP server; exactly once
+under redelivery, SMTP away then back, 4xx then success, 5xx recorded."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from services.notify import db
+from shared import inbox
+from shared.events import new_event
+from tests.notify import samples
+from tests.notify.integration.conftest import STAFF
+
+UNRENDERED = re.compile(r"\{\{|\{%|%\}|\}\}|%\([a-z_]+\)s")
+CONTACT = "zoe.martin@grigny.example"
+
+
+def step(type_, reference="HRC-2026-7KQ2M", application_id=42, **data):
+    return new_event(type_, {"application_id": application_id, "reference": reference, **data})
+
+
+def joined(member_id, email, language, reference=None, name="Ville"):
+    return new_event("member.joined", {
+        "member_id": member_id, "wave": 3, "government_name": name, "country": "FR",
+        "region": "Europe", "contact_email": email, "contact_name": "Contact",
+        "language": language, "reference": reference})
+
+
+def the_life_of_an_application(language: str) -> list:
+    """Every event that mails someone, for one applicant writing in ``language``."""
+    ref, other, third = (f"HRC-2026-{language.upper()}AAA", f"HRC-2026-{language.upper()}BBB",
+                         f"HRC-2026-{language.upper()}CCC")
+    return [
+        samples.wave_opened(3),
+        samples.received(reference=ref, language=language),
+        step("application.under_review", ref, 1, wave=3),
+        step("application.info_requested", ref, 1, message="Merci de joindre la délibération."),
+        step("application.accepted", ref, 1, member_id=11, wave=3),
+        joined(11, CONTACT, language, ref),
+        samples.received(reference=other, language=language, contact_email="b@town.example"),
+        step("application.waitlisted", other, 2),
+        step("application.withdrawn", other, 2, reason="Nouvelle mandature"),
+        samples.received(reference=third, language=language, contact_email="c@town.example"),
+        step("application.under_review", third, 3, wave=3),
+        step("application.declined", third, 3, reason="Le formulaire n'est pas signé."),
+        samples.wave_opened(4),
+        new_event("member.withdrawn", {"member_id": 11, "reason": "Changement de mandature"}),
+        new_event("member.erased", {"member_id": 11, "references": [ref]}),
+        new_event("digest.ready", samples.digest_data(list(STAFF))),
+    ]
+
+
+EXPECTED = sorted([
+    ("acknowledgement", CONTACT), ("info_requested", CONTACT), ("welcome", CONTACT),
+    ("waitlisted", "b@town.example"), ("withdrawal", "b@town.example"),
+    ("acknowledgement", "c@town.example"), ("declined", "c@town.example"),
+    ("wave_opened", CONTACT), ("withdrawal", CONTACT), ("erasure", CONTACT),
+    *[("new_application", s) for s in STAFF for _ in range(3)],
+    *[("digest", s) for s in STAFF],
+])
+
+
+def template_of(message) -> str:
+    return re.search(r"\.([a-z_]+)@", message["Message-ID"]).group(1)
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+def test_every_mail_in_every_language_reaches_the_smtp_server_once(notify, smtp_server,
+                                                                     language):
+    notify.receive(*the_life_of_an_application(language))
+    notify.send()
+
+    mails = smtp_server.messages()
+    assert sorted((template_of(m), r[0]) for r, m in mails) == EXPECTED
+    assert len({m["Message-ID"] for _, m in mails}) == len(mails)
+    for recipients, message in mails:
+        template = template_of(message)
+        assert [a.addr_spec for a in message["To"].addresses] == recipients
+        assert message["From"].addresses[0].addr_spec == "campaign@uclg.example"
+        assert message["Reply-To"].addresses[0].addr_spec == "secretariat@uclg.example"
+        assert message["Date"].datetime is not None
+        staff = recipients[0] in STAFF
+        if template != "digest":
+            assert message["Content-Language"] == ("en" if staff else language)
+        text = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        for body in (message["Subject"], text, html):
+            assert not UNRENDERED.search(body)
+        assert ("List-Unsubscribe" in message) == (template == "wave_opened")
+        if template == "acknowledgement" and recipients == [CONTACT]:
+            assert "HRC-2026-" in message["Subject"]
+            assert f"https://join.uclg.example/applications/HRC-2026-{language.upper()}AAA" in html
+        if template == "new_application":
+            assert "hrc applications show HRC-2026-" in text
+            assert "https://staff.uclg.example/api/applications/" in html
+    assert all(o.type == "notification.sent" for o in notify.outcomes())
+    assert len(notify.outcomes()) == len(mails)
+
+
+def test_redelivered_and_replayed_events_send_nothing_twice(notify, smtp_server):
+    events = [samples.received(), step("application.under_review", wave=3)]
+    notify.receive(*events)
+    notify.receive(*events)  # the broker delivers again: the inbox drops the copies
+    notify.send()
+    # The same event processed again (a replay after a crash): the log's unique key holds.
+    with notify.database.transaction() as session:
+        for event in events:
+            notify.processor.handlers[event.type](event, session)
+    notify.send()
+    mails = smtp_server.messages()
+    assert sorted((template_of(m), r[0]) for r, m in mails) == sorted(
+        [("acknowledgement", "zoe.martin@grigny.example"),
+         *[("new_application", s) for s in STAFF]])
+
+
+def test_smtp_down_for_a_while_then_up_delivers_every_mail_once(notify, smtp_server):
+    smtp_server.stop()
+    notify.receive(samples.received(), step("application.under_review", wave=3))
+    for _ in range(3):
+        report = notify.delivery.deliver_all()
+        assert report.stalled and report.sent == 0
+    assert notify.pending() == 3
+    [first, *_] = notify.rows()
+    assert first.attempts >= 1 and "ConnectionRefused" in first.last_error
+    smtp_server.start()
+    notify.send()
+    assert len(smtp_server.messages()) == 3
+    assert notify.count(db.NotificationRow.status == db.SENT) == 3
+
+
+def test_4xx_is_retried_with_backoff_then_succeeds(notify, smtp_server):
+    smtp_server.set_mode("tempfail")
+    notify.receive(samples.received(), step("application.waitlisted"))
+    report = notify.delivery.deliver_all()
+    assert report.retrying == 3 and not report.stalled
+    assert {r.last_error for r in notify.rows()} == {"451 4.3.0 try again later"}
+    assert smtp_server.messages() == []
+    smtp_server.set_mode("ok")
+    notify.send()
+    assert len(smtp_server.messages()) == 3
+    assert all(r.status == db.SENT and r.attempts >= 2 for r in notify.rows())
+
+
+def test_5xx_is_recorded_reported_to_staff_and_never_retried(notify, smtp_server):
+    notify.receive(samples.received())
+    smtp_server.set_mode("permfail")
+    notify.receive(step("application.waitlisted"))
+    notify.delivery.deliver_all()
+    failed = notify.rows(db.NotificationRow.status == db.FAILED)
+    assert len(failed) == 3 and failed[0].last_error.startswith("550")
+    outcomes = [o for o in notify.outcomes() if o.type == "notification.failed"]
+    assert len(outcomes) == 3
+    assert outcomes[0].payload["data"]["error"].startswith("550 5.1.1")
+    # Each staff address hears of each failed mail (but never of a failed alert: no loop).
+    smtp_server.set_mode("ok")
+    notify.send()
+    alerts = smtp_server.messages()
+    assert sorted(r[0] for r, _ in alerts) == sorted(STAFF * 3)
+    assert all(template_of(m) == "delivery_failed" for _, m in alerts)
+    assert sum("zoe.martin@grigny.example" in m["Subject"] for _, m in alerts) == 2
+    assert notify.count(db.NotificationRow.status == db.FAILED) == 3
+
+
+def test_a_hostile_government_name_arrives_harmless(notify, smtp_server):
+    hostile = samples.HOSTILE_NAME
+    notify.receive(joined(1, "mayor@evil.example", "en", name=hostile), samples.wave_opened(5),
+                   samples.received(government_name="<img src=x onerror=alert(1)>\r\nBcc: a@b.c",
+                                    contact_name="Eve\r\nBcc: spy@evil.example"),
+                   step("application.under_review", wave=5))
+    notify.send()
+    mails = smtp_server.messages()
+    assert len(mails) == 4
+    for recipients, message in mails:
+        assert len(recipients) == 1
+        assert "Bcc" not in message and "X-Injected" not in message
+        assert len(str(message["Subject"])) <= 200
+        html = message.get_body(("html",)).get_content()
+        assert "<script>" not in html and "<img src=x" not in html and "<b>Evil" not in html
+
+
+def test_an_event_that_keeps_failing_is_parked_and_replayed(notify, smtp_server):
+    decline = step("application.declined", reason="Incomplete")
+    notify.receive(decline)  # the application is not known: retried, then parked
+    with notify.database.transaction() as session:
+        assert [row.event_id for row in inbox.parked(session)] == [decline.event_id]
+    notify.receive(samples.received())
+    with notify.database.transaction() as session:
+        assert inbox.replay(session) == 1
+    notify.receive()
+    notify.send()
+    assert sorted(template_of(m) for _, m in smtp_server.messages()) == ["declined"]
+
+
+def test_erasure_keeps_no_personal_data(notify, smtp_server):
+    ref = "HRC-2026-7KQ2M"
+    notify.receive(samples.received(), step("application.under_review", wave=3),
+                   step("application.accepted", member_id=7, wave=3),
+                   joined(7, CONTACT, "fr", ref))
+    notify.send()
+    notify.receive(new_event("member.erased", {"member_id": 7, "references": [ref]}))
+    notify.send()
+    assert template_of(smtp_server.messages()[-1][1]) == "erasure"
+    with notify.database.transaction() as session:
+        assert session.get(db.ApplicantRow, ref) is None
+        assert session.get(db.MemberRow, 7) is None
+        rows = list(session.scalars(select(db.NotificationRow)))
+    for row in rows:
+        if row.recipient in STAFF:
+            continue
+        assert row.recipient.startswith("erased:")
+        assert row.context is None and row.message is None
