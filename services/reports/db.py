@@ -1,29 +1,306 @@
-"""Reports' read model, fed by events only."""
+"""Reports' tables: the read model fed by events, and the digest delivery log.
+
+Instants are stored as naive UTC (what SQLite and PostgreSQL ``TIMESTAMP`` columns compare
+alike, see shared.retry.utcnow); the domain sees aware UTC datetimes only.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable, Iterator
+from dataclasses import fields
+from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Integer, String, func, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    UniqueConstraint,
+    delete,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from services.reports.domain import ApplicationView, Decision, MemberView, Period, WaveView
 from shared import db as shared_db
+from shared.inbox import DONE, InboxRow
 
 
 class Base(DeclarativeBase):
     pass
 
 
-class ApplicationSeen(Base):
-    __tablename__ = "applications_seen"
+class ApplicationRow(Base):
+    __tablename__ = "rm_applications"
+
+    reference: Mapped[str] = mapped_column(String(40), primary_key=True)
+    application_id: Mapped[int | None] = mapped_column(Integer)
+    received_at: Mapped[datetime | None] = mapped_column(DateTime)
+    government_name: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    jurisdiction_type: Mapped[str | None] = mapped_column(String(32))
+    population: Mapped[int | None] = mapped_column(Integer)
+    themes: Mapped[list] = mapped_column(JSON, default=list)
+    language: Mapped[str | None] = mapped_column(String(2))
+    status: Mapped[str | None] = mapped_column(String(32), index=True)
+    status_at: Mapped[datetime | None] = mapped_column(DateTime)
+    wave: Mapped[int | None] = mapped_column(Integer)
+    member_id: Mapped[int | None] = mapped_column(Integer)
+    erased: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MemberRow(Base):
+    __tablename__ = "rm_members"
+
+    member_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    wave: Mapped[int | None] = mapped_column(Integer)
+    government_name: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(64))
+    jurisdiction_type: Mapped[str | None] = mapped_column(String(32))
+    population: Mapped[int | None] = mapped_column(Integer)
+    themes: Mapped[list] = mapped_column(JSON, default=list)
+    reference: Mapped[str | None] = mapped_column(String(40))
+    joined_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    left_at: Mapped[datetime | None] = mapped_column(DateTime)
+    left_reason: Mapped[str | None] = mapped_column(String(16))
+    erased: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DecisionRow(Base):
+    __tablename__ = "rm_decisions"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    wave: Mapped[int | None] = mapped_column(Integer)
+
+
+class WaveRow(Base):
+    __tablename__ = "rm_waves"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[dict] = mapped_column(JSON, default=dict)
+    theme: Mapped[dict] = mapped_column(JSON, default=dict)
+    opens_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(DateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DigestDelivery(Base):
+    """One row per delivered period: the unique constraint is what makes a digest go out once.
+
+    Two reports processes that find the same period due both build it; only the one whose
+    INSERT succeeds writes its ``digest.ready`` to the outbox, in the same transaction.
+    """
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (UniqueConstraint("digest", "period_start", name="uq_digest_period"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    reference: Mapped[str] = mapped_column(String(40), unique=True)
-    country: Mapped[str] = mapped_column(String(2))
-    received_at: Mapped[datetime] = mapped_column(DateTime)
+    digest: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[datetime] = mapped_column(DateTime)
+    period_end: Mapped[datetime] = mapped_column(DateTime)
+    event_id: Mapped[str] = mapped_column(String(36))
+    delivered_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 metadata = [Base.metadata, shared_db.Base.metadata]
 
+READ_MODEL = (ApplicationRow, MemberRow, DecisionRow, WaveRow)
 
-def count_applications(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(ApplicationSeen)) or 0
+
+def to_db(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
+
+
+def from_db(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None else None
+
+
+class SqlStore:
+    """The read model's store on a session (the domain's ReadModelStore).
+
+    On PostgreSQL a row is read FOR UPDATE: two replicas projecting events of the same
+    application must not both read the old state and each write back half of the change.
+    Two that both create the same row collide on its primary key, and the inbox retries one.
+    """
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._lock = session.bind.dialect.name == "postgresql"
+
+    def application(self, reference: str) -> ApplicationView | None:
+        row = self._get(ApplicationRow, reference)
+        return _view(ApplicationView, row) if row is not None else None
+
+    def save_application(self, view: ApplicationView) -> None:
+        self._put(ApplicationRow, view)
+
+    def member(self, member_id: int) -> MemberView | None:
+        row = self._get(MemberRow, member_id)
+        return _view(MemberView, row) if row is not None else None
+
+    def save_member(self, view: MemberView) -> None:
+        self._put(MemberRow, view)
+
+    def record_decision(self, decision: Decision) -> None:
+        insert = pg_insert if self._lock else sqlite_insert
+        self.session.execute(
+            insert(DecisionRow)
+            .values(**_columns(decision))
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
+
+    def wave(self, number: int) -> WaveView | None:
+        row = self._get(WaveRow, number)
+        return _view(WaveView, row) if row is not None else None
+
+    def save_wave(self, view: WaveView) -> None:
+        self._put(WaveRow, view)
+
+    def applications(self) -> Iterable[ApplicationView]:
+        return self._all(ApplicationRow, ApplicationView)
+
+    def members(self) -> Iterable[MemberView]:
+        return self._all(MemberRow, MemberView)
+
+    def decisions(self) -> Iterable[Decision]:
+        return self._all(DecisionRow, Decision)
+
+    def waves(self) -> Iterable[WaveView]:
+        return self._all(WaveRow, WaveView)
+
+    def _get(self, row_class, key):
+        if self._lock:
+            return self.session.get(row_class, key, with_for_update=True)
+        return self.session.get(row_class, key)
+
+    def _put(self, row_class, view) -> None:
+        values = _columns(view)
+        row = self.session.get(row_class, _key(row_class, values))
+        if row is None:
+            self.session.add(row_class(**values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+
+    def _all(self, row_class, view_class) -> Iterator:
+        # Plain rows, not ORM objects: a 100,000-member digest reads in a fraction of a second.
+        self.session.flush()
+        names = [f.name for f in fields(view_class)]
+        columns = [getattr(row_class, name) for name in names]
+        for row in self.session.execute(select(*columns)):
+            yield _view_from(view_class, dict(zip(names, row, strict=True)))
+
+
+def _key(row_class, values: dict):
+    return values[row_class.__mapper__.primary_key[0].name]
+
+
+def _columns(view) -> dict:
+    values = {}
+    for f in fields(view):
+        value = getattr(view, f.name)
+        if isinstance(value, datetime):
+            value = to_db(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        values[f.name] = value
+    return values
+
+
+def _view(view_class, row):
+    return _view_from(view_class, {f.name: getattr(row, f.name) for f in fields(view_class)})
+
+
+def _view_from(view_class, values: dict):
+    for name, value in values.items():
+        if isinstance(value, datetime):
+            values[name] = from_db(value)
+        elif isinstance(value, list):
+            values[name] = tuple(value)
+    return view_class(**values)
+
+
+def insert_model(session: Session, model, chunk: int = 10_000) -> None:
+    """Write a whole read model into empty tables, many rows per statement."""
+    groups = (
+        (ApplicationRow, model.applications()),
+        (MemberRow, model.members()),
+        (DecisionRow, model.decisions()),
+        (WaveRow, model.waves()),
+    )
+    for row_class, views in groups:
+        rows = [_columns(view) for view in views]
+        for start in range(0, len(rows), chunk):
+            session.execute(insert(row_class), rows[start:start + chunk])
+
+
+def active_members(session: Session, at: datetime) -> int:
+    moment = to_db(at)
+    return session.scalar(
+        select(func.count()).select_from(MemberRow).where(
+            MemberRow.joined_at < moment,
+            (MemberRow.left_at.is_(None)) | (MemberRow.left_at >= moment),
+        )
+    ) or 0
+
+
+def clear_read_model(session: Session) -> None:
+    for row_class in READ_MODEL:
+        session.execute(delete(row_class))
+
+
+def processed_events(session: Session, batch: int = 5000) -> Iterator[dict]:
+    """Every event the inbox has processed, oldest first, read in batches."""
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(InboxRow.id, InboxRow.payload)
+            .where(InboxRow.status == DONE, InboxRow.id > last_id)
+            .order_by(InboxRow.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        for row_id, payload in rows:
+            yield payload
+            last_id = row_id
+
+
+def last_delivered_end(session: Session, digest: str) -> datetime | None:
+    return from_db(session.scalar(
+        select(func.max(DigestDelivery.period_end)).where(DigestDelivery.digest == digest)
+    ))
+
+
+def claim_period(session: Session, digest: str, period: Period, event_id: str,
+                 now: datetime) -> bool:
+    """Record the delivery of ``period``; False if another process already has it."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    result = session.execute(
+        insert(DigestDelivery)
+        .values(digest=digest, period_start=to_db(period.start), period_end=to_db(period.end),
+                event_id=event_id, delivered_at=to_db(now))
+        .on_conflict_do_nothing(index_elements=["digest", "period_start"])
+    )
+    return result.rowcount == 1
+
+
+def deliveries(session: Session, digest: str | None = None, limit: int = 100) -> list[dict]:
+    query = select(DigestDelivery).order_by(DigestDelivery.period_start.desc()).limit(limit)
+    if digest is not None:
+        query = query.where(DigestDelivery.digest == digest)
+    return [
+        {"digest": d.digest, "period": {"start": from_db(d.period_start).isoformat(),
+                                        "end": from_db(d.period_end).isoformat()},
+         "event_id": d.event_id, "delivered_at": from_db(d.delivered_at).isoformat()}
+        for d in session.scalars(query)
+    ]

@@ -1,31 +1,50 @@
-"""Reports' entrypoints: the read model is fed by events; progress is read over HTTP."""
+"""Reports' entrypoints: events feed the read model (through the inbox), a managed thread
+delivers scheduled digests, and HTTP serves progress to staff and to the public."""
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from pathlib import Path
 
+from eventlet import tpool
 from nameko.dependency_providers import Config
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Response
 
 from services.reports import db as reports_db
+from services.reports import reporting
+from services.reports.access import StaffTokens
+from services.reports.domain import (
+    LANGUAGES,
+    Period,
+    UnknownLanguage,
+    badge_svg,
+    members_chart,
+    progress_csv,
+    progress_json,
+    public_progress_json,
+    render_progress_html,
+)
+from services.reports.scheduler import DigestScheduler, settings_of
 from shared import health
 from shared.db import ServiceDatabase
-from shared.http import http, json_response
+from shared.http import HttpError, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
-from shared.retry import utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+PUBLIC_CACHE = "public, max-age=300"
+
+log = logging.getLogger(__name__)
 
 
-def handlers(config):
-    def count_application(event, session):
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(reports_db.ApplicationSeen).values(
-            reference=event.data["reference"], country=event.data["country"],
-            received_at=utcnow(),
-        ).on_conflict_do_nothing(index_elements=["reference"]))
+class StaffAccess(DependencyProvider):
+    def setup(self) -> None:
+        self.tokens = StaffTokens(settings_of(self.container.config).staff_api_tokens)
+        if not self.tokens:
+            log.warning("reports: STAFF_API_TOKENS is not set; staff routes answer 401")
 
-    return {"application.received": count_application}
+    def get_dependency(self, worker_ctx) -> StaffTokens:
+        return self.tokens
 
 
 @subscribed
@@ -35,16 +54,90 @@ class ReportsService:
     config = Config()
     db = ServiceDatabase()
     outbox = Outbox()
-    inbox = Inbox(handlers)
+    inbox = Inbox(reporting.handlers)
+    digests = DigestScheduler()
+    staff = StaffAccess()
 
     @http("GET", "/health")
     def health(self, request):
         status, report = health.check(self.db, self.config["AMQP_URI"])
         return json_response(report, status)
 
+    # --- public ---------------------------------------------------------------------------
+
     @http("GET", "/public/progress.json")
     def public_progress(self, request):
+        picture = reporting.campaign_overview(self.db, tpool.execute)
+        return json_response(public_progress_json(picture), 200, _public_headers())
+
+    @http("GET", "/public/badge.svg")
+    def badge(self, request):
+        language = _language(request)
         with self.db.transaction() as session:
-            applications = reports_db.count_applications(session)
-        return json_response({"applications": applications, "members": 0,
-                              "goals": [10, 100, 1000]})
+            members = reports_db.active_members(session, reporting.now_utc())
+        return Response(badge_svg(members, language), status=200, mimetype="image/svg+xml",
+                        headers=_public_headers())
+
+    # --- staff ----------------------------------------------------------------------------
+
+    @http("GET", "/reports/progress")
+    def progress(self, request):
+        return self.progress_as_json(request)
+
+    @http("GET", "/reports/progress.json")
+    def progress_as_json(self, request):
+        self.staff.require(request.headers.get("Authorization"))
+        return json_response(progress_json(reporting.campaign_overview(self.db, tpool.execute)))
+
+    @http("GET", "/reports/progress.csv")
+    def progress_as_csv(self, request):
+        self.staff.require(request.headers.get("Authorization"))
+        picture = reporting.campaign_overview(self.db, tpool.execute)
+        return Response(progress_csv(picture), status=200, mimetype="text/csv",
+                        headers={"Content-Disposition": 'attachment; filename="progress.csv"'})
+
+    @http("GET", "/reports/progress.html")
+    def progress_as_html(self, request):
+        self.staff.require(request.headers.get("Authorization"))
+        language = _language(request)
+        picture = reporting.campaign_overview(self.db, tpool.execute)
+        chart = tpool.execute(members_chart, picture.series, picture.progress, language)
+        return Response(render_progress_html(picture, chart, language), status=200,
+                        mimetype="text/html")
+
+    @http("POST", "/reports/digests")
+    def send_digest(self, request):
+        """Send the digest of ``{"start", "end"}`` now (ISO 8601, UTC unless an offset is given)."""
+        self.staff.require(request.headers.get("Authorization"))
+        body = parse_json_body(request)
+        if not isinstance(body, dict) or not {"start", "end"} <= body.keys():
+            raise HttpError(422, "invalid_request", {"start": ["required"], "end": ["required"]})
+        period = Period.parse(str(body["start"]), str(body["end"]))
+        if period.end - period.start > timedelta(days=3660):
+            raise HttpError(422, "invalid_request", "a digest covers ten years at the most")
+        event_id = self.digests.send_now(period, body.get("language"))
+        return json_response({"event_id": event_id, "period": period.as_dict(),
+                              "status": "queued"}, 202)
+
+    @http("GET", "/reports/digests")
+    def digest_log(self, request):
+        self.staff.require(request.headers.get("Authorization"))
+        with self.db.transaction() as session:
+            return json_response({"items": reports_db.deliveries(session)})
+
+    @http("POST", "/reports/rebuild")
+    def rebuild(self, request):
+        self.staff.require(request.headers.get("Authorization"))
+        return json_response({"replayed_events": reporting.rebuild(self.db)})
+
+
+def _language(request) -> str:
+    language = request.args.get("lang", "en")
+    if language not in LANGUAGES:
+        raise UnknownLanguage(f"lang is one of {', '.join(LANGUAGES)}")
+    return language
+
+
+def _public_headers() -> dict[str, str]:
+    # The campaign website embeds these from another origin.
+    return {"Cache-Control": PUBLIC_CACHE, "Access-Control-Allow-Origin": "*"}

@@ -88,7 +88,9 @@ class Progress:
         return self.pace_so_far_per_year >= self.pace_needed_per_year
 
 
-def membership_changes(members: Iterable[MemberView], until: datetime) -> list[tuple[datetime, int]]:
+def membership_changes(
+    members: Iterable[MemberView], until: datetime
+) -> list[tuple[datetime, int]]:
     """Every join (+1) and departure (-1) before ``until``, in time order."""
     changes = []
     for member in members:
@@ -236,7 +238,8 @@ def decisions_by_month(store: ReadModelStore, at: datetime) -> dict[str, dict[st
     for decision in store.decisions():
         if decision.decided_at >= at:
             continue
-        month = months.setdefault(decision.decided_at.strftime("%Y-%m"), {"accepted": 0, "declined": 0})
+        month = months.setdefault(decision.decided_at.strftime("%Y-%m"),
+                                  {"accepted": 0, "declined": 0})
         month[decision.outcome] += 1
     return dict(sorted(months.items()))
 

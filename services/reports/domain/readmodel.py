@@ -54,7 +54,8 @@ class ApplicationView:
         return now - since if since is not None else timedelta(0)
 
     def move_to(self, status: str, at: datetime) -> None:
-        if self.status is None or _change_key(status, at) > _change_key(self.status, self.status_at):
+        current = self.status
+        if current is None or _change_key(status, at) > _change_key(current, self.status_at):
             self.status, self.status_at = status, at
 
 
@@ -155,6 +156,20 @@ class InMemoryStore:
         self._members: dict[int, MemberView] = {}
         self._decisions: dict[str, Decision] = {}
         self._waves: dict[int, WaveView] = {}
+
+    @classmethod
+    def copy_of(cls, store: ReadModelStore) -> InMemoryStore:
+        """A snapshot of another store, to compute on without holding its transaction open."""
+        copy = cls()
+        for application in store.applications():
+            copy.save_application(application)
+        for member in store.members():
+            copy.save_member(member)
+        for decision in store.decisions():
+            copy.record_decision(decision)
+        for wave in store.waves():
+            copy.save_wave(wave)
+        return copy
 
     def application(self, reference: str) -> ApplicationView | None:
         return self._applications.get(reference)

@@ -1,0 +1,207 @@
+"""Reports' use cases over the database: feed the read model, rebuild it, deliver digests.
+
+Nothing here holds a transaction open while it computes: the read model is copied out in one
+short transaction, digests and charts are made outside it (in an OS thread, through
+``offload``), and what they produce is written in another short transaction.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from services.reports import db
+from services.reports.domain import (
+    DIGEST,
+    HANDLERS,
+    DigestSchedule,
+    InMemoryStore,
+    Overview,
+    Period,
+    build_digest,
+    digest_ready_data,
+    members_chart,
+    overview,
+    project,
+    render_digest,
+)
+from services.reports.domain.i18n import check_language
+from shared import outbox
+from shared.db import Database
+from shared.events import Event, new_event, parse_event
+from shared.inbox import InboxRow
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Offload = Callable[..., Any]
+
+
+def run_here(function: Callable[..., T], *args: Any) -> T:
+    return function(*args)
+
+
+# --- the read model, fed by the inbox ---------------------------------------------------------
+
+def handlers(config: Mapping[str, Any]) -> dict[str, Callable[[Event, Session], None]]:
+    """The inbox handler of every event reports follows."""
+    table: dict[str, Callable[[Event, Session], None]] = dict.fromkeys(HANDLERS, project_event)
+    table["member.erased"] = erase_member
+    return table
+
+
+def project_event(event: Event, session: Session) -> None:
+    project(event, db.SqlStore(session))
+
+
+# What a replay needs of an erased member's events is their shape, not their content: the
+# stored copies keep valid placeholders, and the erasure itself replays after them.
+_ERASED_TEXT = "erased"
+_REDACTIONS = {
+    "application.received": {"government_name": _ERASED_TEXT, "authority_name": _ERASED_TEXT,
+                             "contact_name": _ERASED_TEXT, "contact_position": _ERASED_TEXT,
+                             "contact_email": "erased@invalid", "contact_phone": None,
+                             "website": None},
+    "member.joined": {"government_name": _ERASED_TEXT, "contact_name": None,
+                      "contact_email": None},
+    "application.info_requested": {"message": _ERASED_TEXT},
+}
+
+
+def erase_member(event: Event, session: Session) -> None:
+    """Forget the member in the read model, and in the inbox copies a rebuild would replay."""
+    project_event(event, session)
+    member_id, references = event.data["member_id"], set(event.data.get("references") or ())
+    rows = session.execute(
+        select(InboxRow.id, InboxRow.type, InboxRow.payload)
+        .where(InboxRow.type.in_(tuple(_REDACTIONS)))
+    )
+    for row_id, event_type, payload in rows:
+        data = payload.get("data", {})
+        if data.get("reference") in references or (
+            event_type == "member.joined" and data.get("member_id") == member_id
+        ):
+            redacted = {**payload, "data": {**data, **_REDACTIONS[event_type]}}
+            session.execute(update(InboxRow).where(InboxRow.id == row_id)
+                            .values(payload=redacted))
+
+
+def rebuild(database: Database) -> int:
+    """Throw the read model away and fold every processed event of the inbox into a new one.
+
+    The inbox keeps every event reports has ever processed, so a rebuild needs no other
+    service and works the same on the embedded broker and on RabbitMQ. Locks keep the inbox
+    loop of every replica out meanwhile (read-model tables first, as the loop takes them), and
+    the projection's order tolerance makes the replay order irrelevant. Returns the number of
+    events replayed.
+    """
+    with database.transaction() as session:
+        if database.is_postgresql:
+            for table in ("rm_applications", "rm_members", "rm_decisions", "rm_waves", "inbox"):
+                session.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
+        db.clear_read_model(session)
+        model = InMemoryStore()
+        count = 0
+        for payload in db.processed_events(session):
+            project(parse_event(payload), model)
+            count += 1
+        db.insert_model(session, model)
+    log.info("reports: read model rebuilt from %d events", count)
+    return count
+
+
+def snapshot(database: Database) -> InMemoryStore:
+    with database.transaction() as session:
+        return InMemoryStore.copy_of(db.SqlStore(session))
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def campaign_overview(database: Database, offload: Offload = run_here,
+                      at: datetime | None = None) -> Overview:
+    model = snapshot(database)
+    return offload(overview, model, at or now_utc())
+
+
+# --- digests ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DigestSettings:
+    schedule: DigestSchedule
+    language: str
+    recipients: tuple[str, ...]
+    digest: str = DIGEST
+
+    def __post_init__(self) -> None:
+        check_language(self.language)
+
+
+def compose_digest(model: InMemoryStore, period: Period, language: str,
+                   recipients: tuple[str, ...], digest: str) -> dict[str, Any]:
+    """The ``digest.ready`` data for ``period``: CPU work, meant for an OS thread."""
+    content = build_digest(model, period, digest)
+    rendered = render_digest(content, language)
+    chart = members_chart(content.overview.series, content.overview.progress, language)
+    return digest_ready_data(content, rendered, chart, list(recipients), language)
+
+
+class DigestDesk:
+    """Delivers each scheduled period once, and on-demand digests whenever staff ask."""
+
+    ON_DEMAND = "on-demand"
+
+    def __init__(self, database: Database, settings: DigestSettings,
+                 offload: Offload = run_here, wake_outbox: Callable[[], None] = lambda: None):
+        self.database = database
+        self.settings = settings
+        self.offload = offload
+        self.wake_outbox = wake_outbox
+
+    def deliver_due(self, now: datetime | None = None) -> list[Period]:
+        """Deliver every period due at ``now`` that no process has delivered; returns those
+        this call delivered. Another process delivering the same period makes it skip it."""
+        now = now or now_utc()
+        with self.database.transaction() as session:
+            last_end = db.last_delivered_end(session, self.settings.digest)
+        delivered = []
+        for period in self.settings.schedule.due(last_end, now):
+            if not self._deliver(period, now):
+                # Another process is delivering these periods; the next call starts after its.
+                break
+            delivered.append(period)
+        if delivered:
+            self.wake_outbox()
+        return delivered
+
+    def send_now(self, period: Period, language: str | None = None,
+                 recipients: tuple[str, ...] | None = None) -> str:
+        """A digest of any period, now, outside the schedule (and its exactly-once log)."""
+        language = check_language(language or self.settings.language)
+        data = self.offload(compose_digest, snapshot(self.database), period, language,
+                            recipients or self.settings.recipients, self.ON_DEMAND)
+        event = new_event("digest.ready", data)
+        with self.database.transaction() as session:
+            outbox.record(session, event)
+        self.wake_outbox()
+        return event.event_id
+
+    def _deliver(self, period: Period, now: datetime) -> bool:
+        data = self.offload(compose_digest, snapshot(self.database), period,
+                            self.settings.language, self.settings.recipients,
+                            self.settings.digest)
+        event = new_event("digest.ready", data)
+        with self.database.transaction() as session:
+            claimed = db.claim_period(session, self.settings.digest, period, event.event_id, now)
+            if claimed:
+                outbox.record(session, event)
+        if claimed:
+            log.info("reports: digest %s for %s to %s is ready", self.settings.digest,
+                     period.start.isoformat(), period.end.isoformat())
+        return claimed
