@@ -36,7 +36,7 @@ from services.registry.domain import (
 )
 from shared import health
 from shared.db import ServiceDatabase, database_for
-from shared.http import HttpError, http, json_response, parse_json_body
+from shared.http import HttpError, error_response, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -121,20 +121,25 @@ class StaffAccess(DependencyProvider):
 
 
 def staff_route(method: str, path: str, status: int = 200):
-    """A staff route: authenticated first, then run; errors mapped here, in one place."""
+    """A staff route: authenticated first, then run; errors mapped here, in one place.
+
+    Expected errors become responses, not exceptions: nameko would log a raised one as a
+    failed worker, with its traceback, for what is only a 401 or a 409.
+    """
 
     def decorate(route: Callable[..., Any]):
         @functools.wraps(route)
         def entrypoint(self, request, **kwargs):
-            who = self.staff.who(request)
             try:
-                payload = route(self, request, who, **kwargs)
+                payload = route(self, request, self.staff.who(request), **kwargs)
+            except HttpError as exc:
+                return error_response(exc.status, exc.error, exc.detail, exc.headers)
             except ValidationError as exc:
-                raise HttpError(422, "invalid_request", exc.messages) from exc
+                return error_response(422, "invalid_request", exc.messages)
             except Exception as exc:
                 for kind, code, error in ERRORS:
                     if isinstance(exc, kind):
-                        raise HttpError(code, error, _detail(exc)) from exc
+                        return error_response(code, error, _detail(exc))
                 raise
             self.outbox.wake()
             return json_response(payload, status)

@@ -1,0 +1,124 @@
+"""The staff CLI against the whole system as ``make run`` starts it: ``hrc run`` (four services,
+in-memory broker, SQLite) in a process; ``hrc applications|waves|members`` over HTTP."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from hrc.cli import main as hrc
+from tests.support import infra
+
+EXAMPLE = json.loads((infra.PROJECT / "docs" / "example-application.json").read_text())
+
+
+@pytest.fixture
+def system(tmp_path):
+    started = []
+
+    def start(**env_overrides):
+        env = infra.base_env(tmp_path / "var")
+        env.update(env_overrides)
+        process = infra.ServiceProcess([], env, tmp_path / "hrc.log")
+        process.start()
+        process.wait_healthy([int(env[f"{s}_PORT"]) for s in ("INTAKE", "REGISTRY")])
+        process.env = env
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def cli(capsys, monkeypatch, token, url, *args) -> tuple[int, str, str]:
+    monkeypatch.setenv("HRC_STAFF_TOKEN", token)
+    capsys.readouterr()
+    code = hrc([*args[:2], *args[2:], "--url", url])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def count(db: str, sql: str) -> int:
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(sql)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_the_cli_drives_a_whole_review(system, capsys, monkeypatch, tmp_path):
+    process = system(STAFF_API_TOKENS="secretariat:cli-test-token")
+    url = f"http://127.0.0.1:{process.env['REGISTRY_PORT']}"
+    response = requests.post(f"http://127.0.0.1:{process.env['INTAKE_PORT']}/applications",
+                             json=EXAMPLE, timeout=10)
+    assert response.status_code == 202, response.text
+    reference = response.json()["reference"]
+
+    def run(*args):
+        return cli(capsys, monkeypatch, "cli-test-token", url, *args)
+
+    def listed():
+        code, out, _ = run("applications", "list", "--status", "waitlisted")
+        return code == 0 and reference in out and out
+
+    out = infra.wait_for(listed, 30, 0.3, "the application in `hrc applications list`")
+    application_id = next(line.split("\t")[0] for line in out.splitlines() if reference in line)
+
+    assert run("waves", "create", "4", "--name-en", "Fourth wave", "--name-fr",
+               "Quatrième vague", "--name-es", "Cuarta ola", "--theme-en", "Care",
+               "--theme-fr", "Soins", "--theme-es", "Cuidados",
+               "--opens-at", "2026-01-01")[0] == 0
+    code, out, _ = run("waves", "open", "4")
+    assert code == 0 and json.loads(out)["moved_to_review"] == 1
+    code, out, _ = run("applications", "accept", application_id)
+    assert code == 0, out
+    member_id = json.loads(out)["member"]["id"]
+
+    code, out, _ = run("members", "list", "--wave", "4")
+    assert code == 0 and "Ville de Grigny" in out and "\tFR\tEurope\t4\t" in out
+    code, out, _ = run("applications", "audit", application_id)
+    assert code == 0 and "secretariat\taccept" in out
+
+    code, _, err = run("applications", "accept", application_id)
+    assert code == 1 and "409" in err and "it is accepted" in err
+
+    # The welcome: application.accepted and member.joined left the registry and reached notify.
+    var = tmp_path / "var"
+    infra.wait_for(lambda: count(var / "registry.db",
+                                 "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL AND "
+                                 "type IN ('application.accepted', 'member.joined')") == 2,
+                   30, what="the welcome events to be published")
+    infra.wait_for(lambda: count(var / "notify.db",
+                                 "SELECT count(*) FROM inbox WHERE "
+                                 "type = 'application.accepted'") == 1,
+                   30, what="notify to receive application.accepted")
+
+    code, out, _ = run("members", "export", str(member_id))
+    assert code == 0 and json.loads(out)["member"]["contact_email"] == EXAMPLE["contact_email"]
+    assert run("members", "erase", str(member_id))[0] == 1  # refuses without --yes
+    code, out, _ = run("members", "erase", str(member_id), "--yes")
+    assert code == 0 and json.loads(out)["status"] == "erased"
+    assert "Traceback" not in process.log()
+
+
+def test_without_token_configured_one_is_printed_once(system, capsys, monkeypatch, tmp_path):
+    process = system()
+    url = f"http://127.0.0.1:{process.env['REGISTRY_PORT']}"
+    tokens = re.findall(r"HRC_STAFF_TOKEN=(\S+)", process.log())
+    assert len(tokens) == 1
+    code, _, err = cli(capsys, monkeypatch, "not-the-token", url, "waves", "list")
+    assert code == 1 and "401" in err
+    code, out, _ = cli(capsys, monkeypatch, tokens[0], url, "waves", "list")
+    assert code == 0 and len(out.splitlines()) == 1 + 3  # header, the three historic waves
+    assert out.splitlines()[1].startswith("1\tclosed\t2022-01-01")
+
+    process.stop()
+    again = system()
+    assert re.findall(r"HRC_STAFF_TOKEN=(\S+)", again.log()) == tokens  # the first run's line
+    url = f"http://127.0.0.1:{again.env['REGISTRY_PORT']}"
+    assert cli(capsys, monkeypatch, tokens[0], url, "waves", "list")[0] == 0
