@@ -11,7 +11,7 @@ from shared import config, db, inbox
 from shared.events import SERVICES
 
 # Modules that add their own subcommands with ``register(subparsers)``.
-COMMAND_MODULES: list[str] = ["hrc.staff"]
+COMMAND_MODULES: list[str] = ["hrc.staff", "hrc.digests"]
 
 
 def main(argv: list[str] | None = None) -> int:

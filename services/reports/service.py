@@ -2,7 +2,9 @@
 delivers scheduled digests, and HTTP serves progress to staff and to the public."""
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from services.reports import reporting
 from services.reports.access import StaffTokens
 from services.reports.domain import (
     LANGUAGES,
+    DomainError,
     Period,
     UnknownLanguage,
     badge_svg,
@@ -28,11 +31,12 @@ from services.reports.domain import (
 from services.reports.scheduler import DigestScheduler, settings_of
 from shared import health
 from shared.db import ServiceDatabase
-from shared.http import HttpError, http, json_response, parse_json_body
+from shared.http import HttpError, error_response, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PUBLIC_CACHE = "public, max-age=300"
+MAX_ON_DEMAND = timedelta(days=3660)
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,30 @@ class StaffAccess(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> StaffTokens:
         return self.tokens
+
+
+def route(method: str, path: str, *, staff: bool = False):
+    """An HTTP route whose expected errors are answered here, in one place, as JSON.
+
+    They become responses, not exceptions: nameko would log a raised one as a failed worker,
+    traceback and all, for what is only a 401 or a 422. Staff routes authenticate first.
+    """
+
+    def decorate(handler: Callable[..., Response]):
+        @functools.wraps(handler)
+        def entrypoint(self, request, **kwargs):
+            try:
+                if staff:
+                    self.staff.require(request.headers.get("Authorization"))
+                return handler(self, request, **kwargs)
+            except HttpError as exc:
+                return error_response(exc.status, exc.error, exc.detail, exc.headers)
+            except DomainError as exc:
+                return error_response(exc.http_status, exc.error_code, exc.detail)
+
+        return http(method, path)(entrypoint)
+
+    return decorate
 
 
 @subscribed
@@ -65,12 +93,12 @@ class ReportsService:
 
     # --- public ---------------------------------------------------------------------------
 
-    @http("GET", "/public/progress.json")
+    @route("GET", "/public/progress.json")
     def public_progress(self, request):
         picture = reporting.campaign_overview(self.db, tpool.execute)
         return json_response(public_progress_json(picture), 200, _public_headers())
 
-    @http("GET", "/public/badge.svg")
+    @route("GET", "/public/badge.svg")
     def badge(self, request):
         language = _language(request)
         with self.db.transaction() as session:
@@ -80,55 +108,52 @@ class ReportsService:
 
     # --- staff ----------------------------------------------------------------------------
 
-    @http("GET", "/reports/progress")
+    @route("GET", "/reports/progress", staff=True)
     def progress(self, request):
-        return self.progress_as_json(request)
+        return self._progress_json()
 
-    @http("GET", "/reports/progress.json")
+    @route("GET", "/reports/progress.json", staff=True)
     def progress_as_json(self, request):
-        self.staff.require(request.headers.get("Authorization"))
-        return json_response(progress_json(reporting.campaign_overview(self.db, tpool.execute)))
+        return self._progress_json()
 
-    @http("GET", "/reports/progress.csv")
+    @route("GET", "/reports/progress.csv", staff=True)
     def progress_as_csv(self, request):
-        self.staff.require(request.headers.get("Authorization"))
         picture = reporting.campaign_overview(self.db, tpool.execute)
         return Response(progress_csv(picture), status=200, mimetype="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="progress.csv"'})
 
-    @http("GET", "/reports/progress.html")
+    @route("GET", "/reports/progress.html", staff=True)
     def progress_as_html(self, request):
-        self.staff.require(request.headers.get("Authorization"))
         language = _language(request)
         picture = reporting.campaign_overview(self.db, tpool.execute)
         chart = tpool.execute(members_chart, picture.series, picture.progress, language)
         return Response(render_progress_html(picture, chart, language), status=200,
                         mimetype="text/html")
 
-    @http("POST", "/reports/digests")
+    @route("POST", "/reports/digests", staff=True)
     def send_digest(self, request):
         """Send the digest of ``{"start", "end"}`` now (ISO 8601, UTC unless an offset is given)."""
-        self.staff.require(request.headers.get("Authorization"))
         body = parse_json_body(request)
         if not isinstance(body, dict) or not {"start", "end"} <= body.keys():
             raise HttpError(422, "invalid_request", {"start": ["required"], "end": ["required"]})
         period = Period.parse(str(body["start"]), str(body["end"]))
-        if period.end - period.start > timedelta(days=3660):
+        if period.end - period.start > MAX_ON_DEMAND:
             raise HttpError(422, "invalid_request", "a digest covers ten years at the most")
         event_id = self.digests.send_now(period, body.get("language"))
         return json_response({"event_id": event_id, "period": period.as_dict(),
                               "status": "queued"}, 202)
 
-    @http("GET", "/reports/digests")
+    @route("GET", "/reports/digests", staff=True)
     def digest_log(self, request):
-        self.staff.require(request.headers.get("Authorization"))
         with self.db.transaction() as session:
             return json_response({"items": reports_db.deliveries(session)})
 
-    @http("POST", "/reports/rebuild")
+    @route("POST", "/reports/rebuild", staff=True)
     def rebuild(self, request):
-        self.staff.require(request.headers.get("Authorization"))
         return json_response({"replayed_events": reporting.rebuild(self.db)})
+
+    def _progress_json(self) -> Response:
+        return json_response(progress_json(reporting.campaign_overview(self.db, tpool.execute)))
 
 
 def _language(request) -> str:

@@ -1,0 +1,156 @@
+"""Reports through its real entrypoints: HTTP, events, the digest scheduler, the CLI.
+
+Embedded: ``hrc run`` (all four services, in-memory broker, SQLite). Real: two reports
+processes on one PostgreSQL and one RabbitMQ, racing to deliver the same digest periods.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from datetime import datetime
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from tests.support import infra
+
+TOKEN = "reports-e2e-secret"
+EXAMPLE = json.loads((infra.PROJECT / "docs" / "example-application.json").read_text())
+# Every three seconds (croniter reads a sixth field as seconds): digests come due during a test.
+FAST_SCHEDULE = "* * * * * */3"
+
+
+def _rows(url: str, sql: str) -> list:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql)))
+    finally:
+        engine.dispose()
+
+
+def _get(port: int, path: str, token: str | None = TOKEN) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.get(f"http://127.0.0.1:{port}{path}", headers=headers, timeout=30)
+
+
+def _hrc(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hrc", *args], cwd=infra.PROJECT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _assert_chained(periods: list[tuple[datetime, datetime]]) -> None:
+    assert len(periods) == len(set(periods)), periods
+    ordered = sorted(periods)
+    assert all(a[1] == b[0] for a, b in zip(ordered, ordered[1:], strict=False)), ordered
+
+
+def test_embedded_progress_digests_and_rebuild(tmp_path):
+    var = tmp_path / "var"
+    env = infra.base_env(var)
+    env.update(STAFF_API_TOKENS=f"e2e:{TOKEN}", STAFF_EMAILS="secretariat@example.org",
+               DIGEST_SCHEDULE=FAST_SCHEDULE, DIGEST_POLL_SECONDS="1", DIGEST_LANGUAGE="fr")
+    port, intake = int(env["REPORTS_PORT"]), int(env["INTAKE_PORT"])
+    reports_db = f"sqlite:///{var}/reports.db"
+    system = infra.ServiceProcess([], env, tmp_path / "hrc.log")
+    system.start()
+    try:
+        system.wait_healthy([int(env[f"{s}_PORT"]) for s in
+                             ("INTAKE", "REGISTRY", "NOTIFY", "REPORTS")])
+        response = requests.post(f"http://127.0.0.1:{intake}/applications", json=EXAMPLE,
+                                 timeout=10)
+        assert response.status_code == 202, response.text
+        reference = response.json()["reference"]
+        infra.wait_for(lambda: _rows(reports_db, "SELECT count(*) FROM rm_applications "
+                                     f"WHERE reference = '{reference}'")[0][0] == 1,
+                       30, what="the application in the read model")
+
+        public = _get(port, "/public/progress.json", token=None)
+        assert public.status_code == 200
+        assert public.headers["Access-Control-Allow-Origin"] == "*"
+        assert public.json()["progress"]["goal"] == 1000
+        assert reference not in public.text and EXAMPLE["contact_email"] not in public.text
+        badge = _get(port, "/public/badge.svg?lang=es", token=None)
+        assert badge.headers["Content-Type"].startswith("image/svg+xml")
+        assert "/ 1000" in ET.fromstring(badge.text).find("{http://www.w3.org/2000/svg}title").text
+
+        assert _get(port, "/reports/progress.json", token=None).status_code == 401
+        assert _get(port, "/reports/progress.json", token="wrong").status_code == 401
+        staff = _get(port, "/reports/progress.json")
+        assert staff.status_code == 200
+        statuses = staff.json()["applications_by_status"]
+        assert sum(s["count"] for s in statuses.values()) == 1
+        assert _get(port, "/reports/progress.csv").text.startswith("section,key")
+        assert "<img src=\"data:image/png;base64," in _get(port, "/reports/progress.html").text
+        assert _get(port, "/public/badge.svg?lang=de", token=None).status_code == 422
+
+        # The scheduler delivers a period every three seconds; notify mails each digest.
+        infra.wait_for(lambda: len(_rows(reports_db, "SELECT * FROM digest_deliveries")) >= 2,
+                       30, what="two scheduled digests")
+        infra.wait_for(lambda: any("Synthèse" in (m["Subject"] or "")
+                                   for m in infra.read_eml_dir(var / "outbox")),
+                       30, what="a digest mail")
+
+        cli_env = {**env, "HRC_STAFF_TOKEN": TOKEN}
+        url = f"http://127.0.0.1:{port}"
+        sent = _hrc(cli_env, "digests", "send", "--url", url, "--start", "2024-01-01",
+                    "--end", "2030-01-01", "--language", "en")
+        assert sent.returncode == 0, sent.stderr
+        assert json.loads(sent.stdout)["status"] == "queued"
+        refused = _hrc({**env, "HRC_STAFF_TOKEN": "nope"}, "digests", "list", "--url", url)
+        assert refused.returncode == 1 and "401" in refused.stderr
+        rebuilt = _hrc(cli_env, "reports", "rebuild", "--url", url)
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert json.loads(rebuilt.stdout)["replayed_events"] >= 1
+        assert _get(port, "/reports/progress.json").json()["applications_by_status"] == statuses
+    finally:
+        system.stop()
+    log = system.log()
+    assert "Traceback" not in log, log
+    deliveries = _rows(reports_db, "SELECT period_start, period_end FROM digest_deliveries")
+    _assert_chained([tuple(row) for row in deliveries])
+
+
+@pytest.mark.real
+def test_two_reports_processes_deliver_each_period_exactly_once(tmp_path, rabbitmq, postgres):
+    database = postgres("reports")
+    env = infra.base_env(tmp_path / "var")
+    env.update(AMQP_URI=rabbitmq.uri(), REPORTS_DB_URL=database.url,
+               STAFF_API_TOKENS=TOKEN, DIGEST_SCHEDULE=FAST_SCHEDULE, DIGEST_POLL_SECONDS="0.5")
+    processes = []
+    for index in range(2):
+        process_env = {**env, "REPORTS_PORT": str(infra.free_port())}
+        processes.append((infra.ServiceProcess(["reports"], process_env,
+                                               tmp_path / f"reports-{index}.log"),
+                          int(process_env["REPORTS_PORT"])))
+    for process, _port in processes:
+        process.start()
+    try:
+        for process, port in processes:
+            process.wait_healthy([port])
+        time.sleep(12)
+        # One process goes down for a while; the other keeps delivering, then it comes back.
+        processes[0][0].stop()
+        time.sleep(4)
+        processes[0][0].start()
+        processes[0][0].wait_healthy([processes[0][1]])
+        time.sleep(6)
+    finally:
+        for process, _port in processes:
+            process.stop()
+    for process, _port in processes:
+        assert "Traceback" not in process.log(), process.log()
+    deliveries = _rows(database.url, "SELECT period_start, period_end, event_id "
+                                     "FROM digest_deliveries")
+    assert len(deliveries) >= 5
+    _assert_chained([(row[0], row[1]) for row in deliveries])
+    events = _rows(database.url, "SELECT event_id, payload FROM outbox "
+                                 "WHERE type = 'digest.ready'")
+    assert sorted(e[0] for e in events) == sorted(row[2] for row in deliveries)
+    sent_periods = [json.loads(e[1])["data"]["period"]["start"] if isinstance(e[1], str)
+                    else e[1]["data"]["period"]["start"] for e in events]
+    assert len(sent_periods) == len(set(sent_periods))
