@@ -293,3 +293,30 @@ def test_a_token_is_generated_stored_and_printed_once(database, free_port, capsy
     with database.transaction() as session:
         stored = list(session.scalars(select(StaffTokenRow)))
     assert len(stored) == 1 and token not in (stored[0].digest, stored[0].label)
+
+
+def test_application_received_twice_makes_one_application(registry):
+    data = received_data(government_name="Municipalité de Grigny")
+    message = new_event("application.received", data).as_message()
+    publisher = EventPublisher("memory://")
+    publisher.publish(message)
+    publisher.publish(message)  # a redelivery: same event_id
+    publisher.publish(new_event("application.received", data).as_message())  # re-sent
+    marker = registry.receive()  # published after the three: once it is filed, they were too
+    items = registry.ok("GET", "/api/applications")["items"]
+    assert sorted(a["reference"] for a in items) == sorted([data["reference"],
+                                                            marker["reference"]])
+    assert registry.outbox().count("application.waitlisted") == 2
+
+
+def test_a_member_withdraws(registry):
+    application = registry.receive()
+    open_wave_4(registry)
+    member = registry.ok("POST", f"/api/applications/{application['id']}/accept")["member"]
+    withdrawn = registry.ok("POST", f"/api/members/{member['id']}/withdraw",
+                            json={"reason": "Council decision"})
+    assert (withdrawn["status"], withdrawn["withdrawal_reason"]) == ("withdrawn",
+                                                                    "Council decision")
+    assert registry.call("POST", f"/api/members/{member['id']}/withdraw").status_code == 409
+    assert registry.ok("GET", "/api/members", params={"status": "withdrawn"})["total"] == 1
+    assert registry.outbox().count("member.withdrawn") == 1
