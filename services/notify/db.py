@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.notify.domain import Contact, Notification, Wave
 from shared import db as shared_db
+from shared.inbox import InboxRow
 from shared.retry import utcnow
 
 PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
@@ -136,21 +137,39 @@ def queue(session: Session, notifications: Iterable[Notification]) -> int:
     return added
 
 
-def forget_recipient(session: Session, email: str, keep_id: int | None = None) -> None:
+def forget_recipient(session: Session, email: str) -> None:
     """Erasure: no mail still to send to this address, and no personal data left in the log.
 
     The rows stay (the log says a mail went out for an event), without the address or content.
     """
     rows = session.scalars(select(NotificationRow).where(NotificationRow.recipient == email))
     for row in rows:
-        if row.id == keep_id:
-            continue
         row.recipient = f"erased:{row.id}"
-        row.recipient_name = None
-        row.context = None
-        row.message = None
+        _forget_content(row)
         if row.status == PENDING:
             row.status = CANCELLED
+
+
+def forget_mentions(session: Session, emails: set[str], references: set[str]) -> None:
+    """Erasure: staff mail about the person (alerts with the form's facts, delivery failures)
+    loses its content, and the inbox forgets the events that carried the person's data."""
+    # The log and the inbox are scanned in Python: JSON paths differ between SQLite and
+    # PostgreSQL, and erasures are rare.
+    for row in session.scalars(select(NotificationRow).where(NotificationRow.context.is_not(None))):
+        context = row.context or {}
+        if context.get("reference") in references or context.get("failed_recipient") in emails:
+            _forget_content(row)
+    personal = ("application.received", "member.joined")
+    for row in session.scalars(select(InboxRow).where(InboxRow.type.in_(personal))):
+        data = (row.payload or {}).get("data") or {}
+        if data.get("reference") in references or data.get("contact_email") in emails:
+            row.payload = {"erased": True, "event_id": row.event_id, "type": row.type}
+
+
+def _forget_content(row: NotificationRow) -> None:
+    row.recipient_name = None
+    row.context = None
+    row.message = None
 
 
 class SqlDirectory:
@@ -240,10 +259,16 @@ class SqlDirectory:
         references = set(references)
         if row is not None and row.reference:
             references.add(row.reference)
+        applicants = list(self.session.scalars(
+            select(ApplicantRow).where(ApplicantRow.reference.in_(sorted(references)))))
+        emails = {a.email for a in applicants} | ({row.email} if row and row.email else set())
         self.session.execute(delete(MemberRow).where(MemberRow.member_id == member_id))
         if references:
             self.session.execute(delete(ApplicantRow)
                                  .where(ApplicantRow.reference.in_(sorted(references))))
+        for email in emails:
+            forget_recipient(self.session, email)
+        forget_mentions(self.session, emails, references)
 
     def _applicant_row(self, reference: str | None) -> ApplicantRow | None:
         return self.session.get(ApplicantRow, reference) if reference else None

@@ -2,6 +2,7 @@
 under redelivery, SMTP away then back, 4xx then success, 5xx recorded."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -69,7 +70,11 @@ def template_of(message) -> str:
 @pytest.mark.parametrize("language", ["en", "fr", "es"])
 def test_every_mail_in_every_language_reaches_the_smtp_server_once(notify, smtp_server,
                                                                      language):
-    notify.receive(*the_life_of_an_application(language))
+    *life, erasure, digest = the_life_of_an_application(language)
+    notify.receive(*life)
+    notify.send()
+    # Erasure cancels what is still unsent to the person: send first, as time would.
+    notify.receive(erasure, digest)
     notify.send()
 
     mails = smtp_server.messages()
@@ -206,8 +211,20 @@ def test_erasure_keeps_no_personal_data(notify, smtp_server):
         assert session.get(db.ApplicantRow, ref) is None
         assert session.get(db.MemberRow, 7) is None
         rows = list(session.scalars(select(db.NotificationRow)))
+        payloads = [r.payload for r in session.scalars(select(inbox.InboxRow))]
+    assert [r.template for r in rows if r.recipient in STAFF] == ["new_application"] * 2
     for row in rows:
-        if row.recipient in STAFF:
-            continue
-        assert row.recipient.startswith("erased:")
-        assert row.context is None and row.message is None
+        assert row.recipient in STAFF or row.recipient.startswith("erased:")
+        assert row.context is None and row.message is None and row.recipient_name is None
+    assert not any(CONTACT in json.dumps(p) or "Zoé" in json.dumps(p, ensure_ascii=False) for p in payloads)
+
+
+def test_erasure_cancels_mail_not_yet_sent_to_the_person(notify, smtp_server):
+    ref = "HRC-2026-7KQ2M"
+    notify.receive(samples.received(), step("application.under_review", wave=3),
+                   step("application.accepted", member_id=7, wave=3),
+                   new_event("member.erased", {"member_id": 7, "references": [ref]}))
+    notify.send()
+    to_person = [template_of(m) for rs, m in smtp_server.messages() if rs == [CONTACT]]
+    assert to_person == ["erasure"]
+    assert notify.count(db.NotificationRow.status == db.CANCELLED) == 2
