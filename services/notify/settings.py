@@ -29,6 +29,17 @@ class NotifySettings:
     poll_seconds: float
     batch_size: int
 
+    @property
+    def send_timeout(self) -> timedelta:
+        """The longest one mail can take: each step of an SMTP exchange may use the timeout."""
+        seconds = self.smtp.timeout if self.smtp else 5.0
+        return timedelta(seconds=6 * seconds)
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a claimed batch is ours: well beyond one slow mail."""
+        return max(timedelta(minutes=5), 3 * self.send_timeout)
+
     def transport(self) -> Transport:
         if self.smtp is None:
             return EmlTransport(self.outbox_dir)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import pytest
 from sqlalchemy import select
 
 from services.notify import db
+from services.notify.mail import TEMPLATES_DIR, Renderer
 from shared import inbox
 from shared.events import new_event
 from tests.notify import samples
@@ -229,3 +231,16 @@ def test_erasure_cancels_mail_not_yet_sent_to_the_person(notify, smtp_server):
     to_person = [template_of(m) for rs, m in smtp_server.messages() if rs == [CONTACT]]
     assert to_person == ["erasure"]
     assert notify.count(db.NotificationRow.status == db.CANCELLED) == 2
+
+
+def test_a_broken_template_fails_that_mail_only_and_tells_staff(notify, smtp_server, tmp_path):
+    broken = tmp_path / "templates"
+    shutil.copytree(TEMPLATES_DIR, broken)
+    (broken / "mail" / "waitlisted.html").write_text("{{ no_such_value.attribute }}")
+    notify.delivery.renderer = Renderer(templates_dir=broken)
+    notify.receive(samples.received(), step("application.waitlisted"))
+    notify.send()
+    [failed] = notify.rows(db.NotificationRow.status == db.FAILED)
+    assert failed.template == "waitlisted" and "no_such_value" in failed.last_error
+    sent = sorted(template_of(m) for _, m in smtp_server.messages())
+    assert sent == ["delivery_failed"] * 2 + ["new_application"] * 2
