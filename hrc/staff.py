@@ -20,8 +20,9 @@ TIMEOUT_SECONDS = 30
 
 
 class StaffApiError(Exception):
-    def __init__(self, status: int, error: str, detail: Any = None):
-        super().__init__(f"{status} {error}" + (f": {detail}" if detail else ""))
+    def __init__(self, status: int | None, error: str, detail: Any = None):
+        prefix = f"{status} " if status else ""
+        super().__init__(f"{prefix}{error}" + (f": {detail}" if detail else ""))
         self.status = status
 
 
@@ -186,7 +187,7 @@ def _export(body: Any, output: str | None) -> Any:
 
 def _erase(api: StaffApi, args: argparse.Namespace) -> Any:
     if not args.yes:
-        raise StaffApiError(0, "not erased", "erasure cannot be undone: add --yes")
+        raise StaffApiError(None, "not erased", "erasure cannot be undone: add --yes")
     return api.delete(f"/api/members/{args.id}")
 
 
