@@ -38,7 +38,7 @@ def receive_application(store: RegistryStore, data: Mapping[str, Any]) -> Applic
         store.duplicate_candidates(application.country, excluding=application.reference),
     )
     store.add_application(application)
-    store.emit(application.triage(store.open_wave(), duplicates))
+    store.emit(application.triage(store.open_wave(share_lock=True), duplicates))
     return application
 
 

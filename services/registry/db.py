@@ -324,8 +324,15 @@ class RegistryStore:
             raise NotFound(f"no wave {number}")
         return self._wave(row)
 
-    def open_wave(self) -> Wave | None:
-        row = self.session.scalar(select(WaveRow).where(WaveRow.status == WaveStatus.OPEN.value))
+    def open_wave(self, *, share_lock: bool = False) -> Wave | None:
+        """The open wave, if any. ``share_lock`` holds every wave row (FOR SHARE) until commit:
+        a wave cannot open between this read and the write that depends on it (an application
+        waitlisted just as the wave opens would otherwise wait for the next wave)."""
+        query = select(WaveRow).order_by(WaveRow.number)
+        if share_lock and self.lock_rows:
+            query = query.with_for_update(read=True)
+        rows = list(self.session.scalars(query))
+        row = next((r for r in rows if r.status == WaveStatus.OPEN.value), None)
         return self._wave(row) if row is not None else None
 
     def add_wave(self, wave: Wave) -> Wave:

@@ -33,7 +33,7 @@ _PREFIX_WORDS = _words(
     citta comune stadt gemeente
     government gobierno gouvernement governo
     metropolitan metropolitana metropole
-    local autonomous
+    local autonomous autonomo autonoma mayor distrito metropolitano
     the la le les el los las l
     """
 )

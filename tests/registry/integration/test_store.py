@@ -213,3 +213,26 @@ def test_export_then_erase(database):
     with pytest.raises(IllegalTransition):
         with registry(database) as store:
             actions.erase_member(store, "alice", member.id, NOW)
+
+
+def test_an_application_arriving_while_a_wave_opens_is_not_left_on_the_waitlist(database):
+    """PostgreSQL: the receive waits for the opening to commit, then joins the open wave."""
+    if not database.is_postgresql:
+        pytest.skip("SQLite serialises writers: there is no interleaving to test")
+    import eventlet
+
+    with registry(database) as store:
+        actions.create_wave(store, "alice", WAVE_4, NOW)
+    data = received_data()
+    with registry(database) as store:
+        actions.open_wave(store, "alice", 4, NOW)
+        receiving = eventlet.spawn(lambda: receive_in_own_transaction(database, data))
+        eventlet.sleep(0.3)  # the receive is now waiting on the wave rows
+        assert not receiving.dead
+    application = receiving.wait()
+    assert (application.status.value, application.wave) == ("under_review", 4)
+
+
+def receive_in_own_transaction(database, data):
+    with registry(database) as store:
+        return actions.receive_application(store, data)

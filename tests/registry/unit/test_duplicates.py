@@ -19,6 +19,10 @@ from services.registry.duplicates import Candidate, normalise_name, possible_dup
         ("Gwangju Metropolitan City", "gwangju"),
         ("Bogotá D.C.", "bogota"),
         ("BOGOTÁ", "bogota"),
+        ("Alcaldía Mayor de Bogotá", "bogota"),
+        ("Gobierno Autónomo Municipal de La Paz", "paz"),
+        ("Distrito Metropolitano de Quito", "quito"),
+        ("Prefeitura Municipal de São Paulo", "sao paulo"),
         # A prefix alone is a name, not noise.
         ("Ville", "ville"),
     ],
