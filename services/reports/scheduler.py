@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import logging
 
-from eventlet import tpool
 from nameko.extensions import DependencyProvider
 
 from services.reports.domain import DigestSchedule
+from services.reports.offload import in_thread
 from services.reports.reporting import DigestDesk, DigestSettings
 from shared.config import Settings, load
 from shared.db import database_for
@@ -43,7 +43,7 @@ class DigestScheduler(DependencyProvider):
             database_for(self.container.config["DB_URL"]),
             digest_settings(settings),
             # Charts and big digests are CPU work: in an OS thread, the hub keeps serving.
-            offload=tpool.execute,
+            offload=in_thread,
             wake_outbox=self._wake_outbox,
         )
         self.loop = Loop(

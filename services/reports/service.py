@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from eventlet import tpool
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
@@ -28,6 +27,7 @@ from services.reports.domain import (
     public_progress_json,
     render_progress_html,
 )
+from services.reports.offload import in_thread
 from services.reports.scheduler import DigestScheduler, settings_of
 from shared import health
 from shared.db import ServiceDatabase
@@ -95,7 +95,7 @@ class ReportsService:
 
     @route("GET", "/public/progress.json")
     def public_progress(self, request):
-        picture = reporting.campaign_overview(self.db, tpool.execute)
+        picture = reporting.campaign_overview(self.db, in_thread)
         return json_response(public_progress_json(picture), 200, _public_headers())
 
     @route("GET", "/public/badge.svg")
@@ -118,15 +118,15 @@ class ReportsService:
 
     @route("GET", "/reports/progress.csv", staff=True)
     def progress_as_csv(self, request):
-        picture = reporting.campaign_overview(self.db, tpool.execute)
+        picture = reporting.campaign_overview(self.db, in_thread)
         return Response(progress_csv(picture), status=200, mimetype="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="progress.csv"'})
 
     @route("GET", "/reports/progress.html", staff=True)
     def progress_as_html(self, request):
         language = _language(request)
-        picture = reporting.campaign_overview(self.db, tpool.execute)
-        chart = tpool.execute(members_chart, picture.series, picture.progress, language)
+        picture = reporting.campaign_overview(self.db, in_thread)
+        chart = in_thread(members_chart, picture.series, picture.progress, language)
         return Response(render_progress_html(picture, chart, language), status=200,
                         mimetype="text/html")
 
@@ -153,7 +153,7 @@ class ReportsService:
         return json_response({"replayed_events": reporting.rebuild(self.db)})
 
     def _progress_json(self) -> Response:
-        return json_response(progress_json(reporting.campaign_overview(self.db, tpool.execute)))
+        return json_response(progress_json(reporting.campaign_overview(self.db, in_thread)))
 
 
 def _language(request) -> str:

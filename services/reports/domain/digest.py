@@ -89,14 +89,15 @@ def waiting_at(applications: list[ApplicationView], at: datetime) -> list[Waitin
     from the pending ones, so a later change means it was pending at ``at``.
     """
     cutoff = at - WAITING_AFTER
-    lines = [
-        WaitingLine(a, (at - a.since).days)
+    waiting = [
+        (since, a.reference, a)
         for a in applications
-        if a.since is not None
-        and a.since < cutoff
+        if (since := a.since) is not None
+        and since < cutoff
         and (a.pending or (a.status_at is not None and a.status_at > at))
     ]
-    return sorted(lines, key=lambda line: (line.application.since, line.application.reference))
+    waiting.sort(key=lambda item: item[:2])
+    return [WaitingLine(a, (at - since).days) for since, _reference, a in waiting]
 
 
 def _decision_line(decision, application: ApplicationView | None) -> DecisionLine:

@@ -234,14 +234,16 @@ def pending_count(by_status: dict[str, StatusAge]) -> int:
 
 
 def decisions_by_month(store: ReadModelStore, at: datetime) -> dict[str, dict[str, int]]:
-    months: dict[str, dict[str, int]] = {}
-    for decision in store.decisions():
-        if decision.decided_at >= at:
-            continue
-        month = months.setdefault(decision.decided_at.strftime("%Y-%m"),
-                                  {"accepted": 0, "declined": 0})
-        month[decision.outcome] += 1
-    return dict(sorted(months.items()))
+    months: Counter[tuple[int, int, str]] = Counter(
+        (d.decided_at.year, d.decided_at.month, d.outcome)
+        for d in store.decisions()
+        if d.decided_at < at
+    )
+    by_month: dict[str, dict[str, int]] = {}
+    for (year, month, outcome), count in sorted(months.items()):
+        by_month.setdefault(f"{year:04d}-{month:02d}", {"accepted": 0, "declined": 0})[
+            outcome] = count
+    return by_month
 
 
 def _count(keys: Iterable[str]) -> dict[str, int]:
