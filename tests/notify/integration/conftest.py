@@ -30,14 +30,19 @@ FAST = RetryPolicy(base=timedelta(milliseconds=50), cap=timedelta(milliseconds=4
                    max_attempts=30)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    if request.param == "sqlite":
+def migrated_database(kind: str, request, tmp_path) -> shared_db.Database:
+    """A fresh notify database, ``sqlite`` or ``postgresql``, at the newest revision."""
+    if kind == "sqlite":
         url = f"sqlite:///{tmp_path}/notify.db"
     else:
         url = request.getfixturevalue("postgres")("notify").url
     shared_db.migrate(url, MIGRATIONS)
-    yield shared_db.database_for(url)
+    return shared_db.database_for(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    yield migrated_database(request.param, request, tmp_path)
     shared_db.dispose_all()
 
 
