@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    bindparam,
     delete,
     select,
     update,
@@ -98,6 +99,43 @@ def _insert(session: Session):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
+class _Statements:
+    """The statements of every submission, built once per dialect: building and hashing an
+    upsert costs more than running it, and each request runs three of them."""
+
+    def __init__(self, insert):
+        payloads = RecentPayload.__table__
+        claim = insert(payloads).values(fingerprint=bindparam("fingerprint"),
+                                        reference=bindparam("reference"),
+                                        first_seen_at=bindparam("now"))
+        self.claim_payload = claim.on_conflict_do_update(
+            index_elements=[payloads.c.fingerprint],
+            set_={"reference": claim.excluded.reference,
+                  "first_seen_at": claim.excluded.first_seen_at},
+            where=payloads.c.first_seen_at <= bindparam("cutoff"),
+        )
+        self.payload_reference = select(payloads.c.reference).where(
+            payloads.c.fingerprint == bindparam("fingerprint"))
+        keys = IdempotencyKey.__table__
+        self.claim_key = insert(keys).on_conflict_do_nothing()
+        self.key_binding = select(keys.c.reference, keys.c.fingerprint).where(
+            keys.c.key_hash == bindparam("key_hash"))
+        self.add_submission = insert(Submission.__table__).on_conflict_do_nothing()
+        windows = RateWindow.__table__
+        count = insert(windows)
+        self.count_request = count.on_conflict_do_update(
+            index_elements=[windows.c.client, windows.c.window],
+            set_={"count": windows.c.count + 1},
+        ).returning(windows.c.count)
+
+
+_STATEMENTS = {"postgresql": _Statements(pg_insert), "sqlite": _Statements(sqlite_insert)}
+
+
+def _statements(session: Session) -> _Statements:
+    return _STATEMENTS[session.get_bind().dialect.name]
+
+
 def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -109,27 +147,19 @@ def claim_payload(
 ) -> str:
     """The reference of this payload: ``reference`` if it is new (or its last sighting is older
     than ``window``), else the reference it was given within the window."""
-    insert = _insert(session)(RecentPayload).values(
-        fingerprint=fingerprint, reference=reference, first_seen_at=now
-    )
-    upsert = insert.on_conflict_do_update(
-        index_elements=[RecentPayload.fingerprint],
-        set_={"reference": reference, "first_seen_at": now},
-        where=RecentPayload.first_seen_at <= now - window,
-    )
-    if session.execute(upsert).rowcount == 1:
+    statements = _statements(session)
+    claimed = session.execute(statements.claim_payload, {
+        "fingerprint": fingerprint, "reference": reference, "now": now, "cutoff": now - window,
+    })
+    if claimed.rowcount == 1:
         return reference
-    return session.scalar(
-        select(RecentPayload.reference).where(RecentPayload.fingerprint == fingerprint)
-    )
+    return session.scalar(statements.payload_reference, {"fingerprint": fingerprint})
 
 
 def key_binding(session: Session, key: str) -> tuple[str, str] | None:
     """The (reference, fingerprint) an Idempotency-Key was bound to, if any."""
-    found = session.execute(
-        select(IdempotencyKey.reference, IdempotencyKey.fingerprint)
-        .where(IdempotencyKey.key_hash == key_hash(key))
-    ).one_or_none()
+    found = session.execute(_statements(session).key_binding,
+                            {"key_hash": key_hash(key)}).one_or_none()
     return None if found is None else (found.reference, found.fingerprint)
 
 
@@ -138,10 +168,11 @@ def claim_key(
 ) -> tuple[str, str]:
     """Bind an Idempotency-Key to a reference; a key already bound keeps its first binding.
     Returns the bound (reference, fingerprint)."""
-    insert = _insert(session)(IdempotencyKey).values(
-        key_hash=key_hash(key), reference=reference, fingerprint=fingerprint, created_at=now
-    )
-    if session.execute(insert.on_conflict_do_nothing()).rowcount == 1:
+    claimed = session.execute(_statements(session).claim_key, {
+        "key_hash": key_hash(key), "reference": reference, "fingerprint": fingerprint,
+        "created_at": now,
+    })
+    if claimed.rowcount == 1:
         return reference, fingerprint
     return key_binding(session, key)
 
@@ -150,10 +181,11 @@ def add_submission(
     session: Session, reference: str, received_at: datetime, payload: dict, event_id: str
 ) -> None:
     """Store a submission; raises ReferenceTaken if the reference is already used."""
-    insert = _insert(session)(Submission).values(
-        reference=reference, received_at=received_at, payload=payload, event_id=event_id
-    )
-    if session.execute(insert.on_conflict_do_nothing()).rowcount != 1:
+    added = session.execute(_statements(session).add_submission, {
+        "reference": reference, "received_at": received_at, "payload": payload,
+        "event_id": event_id,
+    })
+    if added.rowcount != 1:
         raise ReferenceTaken(reference)
 
 
@@ -189,14 +221,9 @@ def forget_references(session: Session, references: list[str]) -> int:
 
 def count_request(session: Session, client: str, window: int, expires_at: datetime) -> int:
     """Count one request of ``client`` in ``window``; the count so far, this one included."""
-    insert = _insert(session)(RateWindow).values(
-        client=client, window=window, count=1, expires_at=expires_at
-    )
-    upsert = insert.on_conflict_do_update(
-        index_elements=[RateWindow.client, RateWindow.window],
-        set_={"count": RateWindow.count + 1},
-    ).returning(RateWindow.count)
-    return session.execute(upsert).scalar_one()
+    return session.execute(_statements(session).count_request, {
+        "client": client, "window": window, "count": 1, "expires_at": expires_at,
+    }).scalar_one()
 
 
 def forget_expired(session: Session, now: datetime, payload_window: timedelta,

@@ -24,6 +24,14 @@ class BadSetting(DomainError):
     """A configuration value that intake cannot use."""
 
 
+class TooManyRequests(DomainError):
+    """A client over its rate limit; it may try again in ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"rate limited for {retry_after} s")
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class RateLimit:
     """At most ``requests`` per client in each fixed window of ``window_seconds``."""

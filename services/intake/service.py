@@ -3,6 +3,7 @@ page, health, and erasure requests. Each route parses, asks the guard, calls the
 submission desk, and maps the outcome to a status; the rules live in domain/schemas/guards."""
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 
 from services.intake import db as intake_db
 from services.intake import domain, guards, i18n, pages, submissions
-from services.intake.dependencies import FormGuard
+from services.intake.dependencies import FormGuard, RelayNudge
 from services.intake.domain import N_
 from services.intake.schemas import CSRF_FIELD, ApplicationForm, errors_by_field, form_payload
 from shared import health
@@ -69,6 +70,7 @@ class IntakeService:
     outbox = Outbox()
     inbox = Inbox(handlers)
     guard = FormGuard()
+    publish_soon = RelayNudge()
 
     @http("GET", "/health")
     def health(self, request):
@@ -130,65 +132,79 @@ class IntakeService:
         cors = self.guard.cors_headers(request.headers.get("Origin"))
         try:
             return self._receive_json(request, cors)
+        except guards.TooManyRequests as limited:
+            return error_response(429, "too_many_requests", f"retry in {limited.retry_after} s",
+                                  {**cors, "Retry-After": str(limited.retry_after)})
         except HttpError as refusal:
             return error_response(refusal.status, refusal.error, refusal.detail,
                                   {**cors, **refusal.headers})
 
     def _receive_json(self, request, cors: dict[str, str]) -> Response:
+        client = request.remote_addr
         if request.mimetype != "application/json":
             raise HttpError(415, "unsupported_media_type",
                             "send application/json or a form post")
-        wait = self.guard.retry_after(request.remote_addr)
-        if wait is not None:
-            raise HttpError(429, "too_many_requests", f"retry in {wait} s",
-                            {"Retry-After": str(wait)})
-        payload = parse_json_body(request, MAX_BODY)
-        if not isinstance(payload, dict):
-            raise HttpError(400, "malformed_json", "the body must be a JSON object")
+        try:
+            payload = _json_object(request)
+            key = _idempotency_key(request)
+        except HttpError:
+            self.guard.admit(client)
+            raise
         fallback = payload.get("language") if isinstance(payload.get("language"), str) else "en"
         language = _page_language(request, fallback)
         if domain.is_spam(payload):
+            self.guard.admit(client)
             return _received_json(domain.new_reference(_year()), cors)
         payload.pop(domain.HONEYPOT_FIELD, None)
         try:
             application = _form_schema(language).load(payload)
         except ValidationError as invalid:
+            self.guard.admit(client)
             return json_response({"errors": errors_by_field(invalid.messages)}, 422, cors)
-        key = _idempotency_key(request)
         try:
-            receipt = submissions.receive(self.db, application, idempotency_key=key)
+            receipt = submissions.receive(self.db, application, idempotency_key=key,
+                                          admit=self.guard.admission(client))
         except submissions.KeyReused as reused:
+            self.guard.admit(client)
             raise HttpError(422, "idempotency_key_reused",
                             "this Idempotency-Key was sent with another application") from reused
         if receipt.new:
-            self.outbox.wake()
+            self.publish_soon()
         return _received_json(receipt.reference, cors)
 
     # -- the HTML form ----------------------------------------------------------------------------
 
     def _submit_form(self, request):
         language = _page_language(request)
-        wait = self.guard.retry_after(request.remote_addr)
-        if wait is not None:
-            return _problem(language, TOO_MANY, 429, {"Retry-After": str(wait)})
+        try:
+            return self._receive_form(request, language)
+        except guards.TooManyRequests as limited:
+            return _problem(language, TOO_MANY, 429, {"Retry-After": str(limited.retry_after)})
+
+    def _receive_form(self, request, language: str) -> Response:
+        client = request.remote_addr
         try:
             form = _read_form(request)
         except _TooLarge:
+            self.guard.admit(client)
             return _problem(language, TOO_LARGE, 413)
         values = _typed_values(form)
         if not self.guard.csrf_valid(request.cookies.get(BROWSER_COOKIE), form.get(CSRF_FIELD)):
+            self.guard.admit(client)
             return self._form_page(request, language, values=values, status=403,
                                    notice=i18n.gettext(language, FORM_EXPIRED))
         if domain.is_spam(form):
+            self.guard.admit(client)
             return _see_thanks(domain.new_reference(_year()), language)
         try:
             application = _form_schema(language).load(form_payload(form))
         except ValidationError as invalid:
+            self.guard.admit(client)
             return self._form_page(request, language, values=values, status=422,
                                    errors=errors_by_field(invalid.messages))
-        receipt = submissions.receive(self.db, application)
+        receipt = submissions.receive(self.db, application, admit=self.guard.admission(client))
         if receipt.new:
-            self.outbox.wake()
+            self.publish_soon()
         return _see_thanks(receipt.reference, language)
 
     def _form_page(self, request, language: str, *, values=None, errors=None, notice=None,
@@ -211,7 +227,9 @@ def _page_language(request: Request, fallback: str = i18n.DEFAULT_LANGUAGE) -> s
                                 fallback)
 
 
+@functools.cache
 def _form_schema(language: str) -> ApplicationForm:
+    """One schema per language, reused: loading keeps no state on the schema."""
     return ApplicationForm(gettext=i18n.translations(language).gettext, language=language)
 
 
@@ -234,6 +252,13 @@ def _typed_values(form) -> dict[str, Any]:
     """What was typed, to show it again (only the application's fields)."""
     return {name: (form.getlist(name) if name == "themes" else form.get(name))
             for name in domain.FIELDS if name in form}
+
+
+def _json_object(request: Request) -> dict[str, Any]:
+    payload = parse_json_body(request, MAX_BODY)
+    if not isinstance(payload, dict):
+        raise HttpError(400, "malformed_json", "the body must be a JSON object")
+    return payload
 
 
 def _idempotency_key(request: Request) -> str | None:

@@ -7,9 +7,12 @@ replicas receiving the same application at the same moment still make one submis
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from services.intake import db, domain
 from services.intake.domain import DomainError
@@ -42,44 +45,52 @@ def receive(
     application: dict[str, Any],
     *,
     idempotency_key: str | None = None,
+    admit: Callable[[Session], None] | None = None,
     now: datetime | None = None,
 ) -> Receipt:
-    """Store a checked application (schemas.ApplicationForm's output) and its event."""
+    """Store a checked application (schemas.ApplicationForm's output) and its event.
+
+    ``admit`` runs last in the same transaction (the rate limit: one commit per submission,
+    not two); if it raises, nothing is stored.
+    """
     now = now or datetime.now(UTC)
     stored_at = now.astimezone(UTC).replace(tzinfo=None)
     fingerprint = domain.fingerprint(application)
     for _ in range(_REFERENCE_DRAWS):
         try:
-            return _receive_once(database, application, fingerprint, idempotency_key, now,
+            with database.transaction() as session:
+                receipt = _store(session, application, fingerprint, idempotency_key, now,
                                  stored_at)
+                if admit is not None:
+                    admit(session)
+            return receipt
         except (db.ReferenceTaken, _Raced):
             continue
     raise RuntimeError(f"no free reference after {_REFERENCE_DRAWS} draws")
 
 
-def _receive_once(database, application, fingerprint, key, now, stored_at) -> Receipt:
+def _store(session: Session, application, fingerprint, key, now, stored_at) -> Receipt:
     reference = domain.new_reference(now.year)
-    with database.transaction() as session:
-        if key is not None:
-            bound = db.key_binding(session, key)
-            if bound is not None:
-                return _repeat_of(bound, fingerprint, key)
-        claimed = db.claim_payload(session, fingerprint, reference, stored_at,
-                                   domain.IDEMPOTENCY_WINDOW)
-        if key is not None:
-            bound = db.claim_key(session, key, claimed, fingerprint, stored_at)
-            if bound != (claimed, fingerprint):
-                # Another request bound this key in the meantime: start again, and find it.
-                raise _Raced(key)
-        if claimed != reference:
-            return Receipt(claimed, new=False)
-        event = new_event(
-            "application.received",
-            {**application, "reference": reference, "submitted_at": now.isoformat()},
-            occurred_at=now,
-        )
-        db.add_submission(session, reference, stored_at, event.data, event.event_id)
-        record(session, event)
+    if key is not None:
+        bound = db.key_binding(session, key)
+        if bound is not None:
+            return _repeat_of(bound, fingerprint, key)
+    claimed = db.claim_payload(session, fingerprint, reference, stored_at,
+                               domain.IDEMPOTENCY_WINDOW)
+    if key is not None:
+        bound = db.claim_key(session, key, claimed, fingerprint, stored_at)
+        if bound != (claimed, fingerprint):
+            # Another request bound this key in the meantime: start again, and find it.
+            raise _Raced(key)
+    if claimed != reference:
+        return Receipt(claimed, new=False)
+    event = new_event(
+        "application.received",
+        {**application, "reference": reference, "submitted_at": now.isoformat()},
+        occurred_at=now,
+    )
+    db.add_submission(session, reference, stored_at, event.data, event.event_id)
+    record(session, event)
     return Receipt(reference, new=True)
 
 

@@ -150,6 +150,16 @@ def test_the_rate_limit_answers_429_with_retry_after(make_intake):
     assert len(intake.submissions()) == 3
 
 
+def test_refused_requests_count_toward_the_rate_limit_too(make_intake):
+    intake = make_intake(INTAKE_RATE_LIMIT="3/minute")
+    assert intake.post_json(example(population=0)).status_code == 422
+    assert requests.post(f"{intake.url}/applications", data=b"{", timeout=10,
+                         headers={"Content-Type": "application/json"}).status_code == 400
+    assert intake.post_json(example(**{domain.HONEYPOT_FIELD: "x"})).status_code == 202
+    assert intake.post_json(example()).status_code == 429
+    assert intake.submissions() == []
+
+
 def test_replicas_share_the_rate_limit(make_intake, sqlite_url):
     one = make_intake(INTAKE_RATE_LIMIT="3/minute")
     two = make_intake(sqlite_url, INTAKE_RATE_LIMIT="3/minute")

@@ -1,0 +1,1 @@
+"""Speed measurements, run by hand or with ``make bench`` (never timed assertions in tests)."""
