@@ -97,6 +97,10 @@ def _applications(commands: argparse._SubParsersAction, common: argparse.Argumen
     _action(commands, common, "audit", "what staff did to an application",
             lambda api, a: _Table(api.get(f"/api/applications/{a.id}/audit"),
                                  ("at", "who", "action", "before", "after")))
+    export = _action(commands, common, "export", "everything held about an applicant, as JSON",
+                     lambda api, a: _export(api.get(f"/api/applications/{a.id}/export"),
+                                            a.output))
+    export.add_argument("--output", "-o", help="write to this file instead of stdout")
     accept = _action(commands, common, "accept", "accept into a wave (default: the open one)",
                      lambda api, a: api.post(f"/api/applications/{a.id}/accept",
                                              {"wave": a.wave} if a.wave else {}))

@@ -180,6 +180,14 @@ def export_member(store: RegistryStore, member_id: int) -> dict[str, Any]:
     }
 
 
+def export_application(store: RegistryStore, application_id: int) -> dict[str, Any]:
+    """Everything held about an applicant that is not (or not yet) a member."""
+    return {
+        "application": store.application(application_id),
+        "audit": store.audit_trail("application", str(application_id)),
+    }
+
+
 def _audit(
     store: RegistryStore,
     who: str,

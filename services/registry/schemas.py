@@ -140,6 +140,11 @@ class AuditView(Schema):
     after = fields.Dict(allow_none=True)
 
 
+class ApplicationExportView(Schema):
+    application = fields.Nested(ApplicationView)
+    audit = fields.List(fields.Nested(AuditView))
+
+
 class ExportView(Schema):
     member = fields.Nested(MemberView)
     applications = fields.List(fields.Nested(ApplicationView))

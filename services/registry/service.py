@@ -184,6 +184,12 @@ class RegistryService:
             trail = store.audit_trail("application", str(application_id))
         return {"items": schemas.AuditView(many=True).dump(trail), "total": len(trail)}
 
+    @staff_route("GET", "/api/applications/<int:application_id>/export")
+    def export_application(self, request, who, application_id):
+        with registry(self.db) as store:
+            return schemas.ApplicationExportView().dump(
+                actions.export_application(store, application_id))
+
     @staff_route("POST", "/api/applications/<int:application_id>/accept")
     def accept(self, request, who, application_id):
         body = _body(schemas.AcceptBody, request)

@@ -97,6 +97,7 @@ STAFF_ROUTES = [
     ("GET", "/api/applications"),
     ("GET", "/api/applications/{id}"),
     ("GET", "/api/applications/{id}/audit"),
+    ("GET", "/api/applications/{id}/export"),
     ("POST", "/api/applications/{id}/accept"),
     ("POST", "/api/applications/{id}/decline"),
     ("POST", "/api/applications/{id}/request-info"),
@@ -242,6 +243,10 @@ def test_export_and_erasure(registry):
     assert export["member"]["contact_email"] == "office@grigny.example"
     assert export["applications"][0]["authority_name"] == "Philippe Rio"
     assert [e["action"] for e in export["audit"]] == ["review_in_wave_4", "accept"]
+
+    applicant = registry.ok("GET", f"/api/applications/{application['id']}/export")
+    assert applicant["application"]["contact_email"] == "office@grigny.example"
+    assert [e["action"] for e in applicant["audit"]] == ["review_in_wave_4", "accept"]
 
     erased = registry.ok("DELETE", f"/api/members/{member['id']}", headers=BOB)
     assert (erased["status"], erased["contact_email"]) == ("erased", None)
