@@ -472,10 +472,6 @@ class Wave:
         }
 
 
-def open_wave_of(waves: Iterable[Wave]) -> Wave | None:
-    return next((w for w in waves if w.is_open), None)
-
-
 # --- small rules shared by the aggregates -------------------------------------------------------
 
 def _multilingual(texts: Mapping[str, str], what: str) -> dict[str, str]:
