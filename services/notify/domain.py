@@ -213,9 +213,12 @@ def _application_queued(
     data = event.data
     reference = data["reference"]
     applicant = _applicant(directory, reference)
-    first = directory.application_status(reference) in (None, "received")
+    previous = directory.application_status(reference)
+    first = previous in (None, "received")
     waitlisted = event.type == "application.waitlisted"
     directory.set_application_status(reference, "waitlisted" if waitlisted else "under_review")
+    if _announced(previous, waitlisted, data.get("wave"), directory):
+        return []
     mails = []
     if first:
         alert = {
@@ -237,6 +240,16 @@ def _application_queued(
     template = WAITLISTED if waitlisted else ACKNOWLEDGEMENT
     mails.append(Notification(event.event_id, template, applicant, context))
     return mails
+
+
+def _announced(previous: str | None, waitlisted: bool, wave: int | None,
+               directory: Directory) -> bool:
+    """A waitlisted application taken into review because a wave opened: if notify has handled
+    that wave.opened, its announcement (sent to the applicant, then still waitlisted) said so,
+    and a second mail would repeat it. If the wave.opened comes later, the applicant is no
+    longer waitlisted then and this event's mail is the one they get."""
+    return (previous == "waitlisted" and not waitlisted and wave is not None
+            and directory.wave(wave) is not None)
 
 
 def _info_requested(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:

@@ -66,6 +66,22 @@ def test_review_after_the_waiting_list_tells_the_applicant_but_not_staff_again(d
         domain.ACKNOWLEDGEMENT, False, 4)
 
 
+def test_a_waitlisted_applicant_hears_once_when_a_wave_opens_whichever_event_comes_first():
+    # The registry opens wave 4 and takes the waiting list into review: two events, two queues.
+    opened_first, reviewed_first = FakeDirectory(), FakeDirectory()
+    mails = {}
+    for directory, order in ((opened_first, ("wave", "review")),
+                             (reviewed_first, ("review", "wave"))):
+        received(directory)
+        handle(step("application.waitlisted"), directory, DESK)
+        events = {"wave": samples.wave_opened(4),
+                  "review": step("application.under_review", wave=4)}
+        mails[order] = [(m.template, m.recipient) for name in order
+                        for m in handle(events[name], directory, DESK)]
+    assert mails[("wave", "review")] == [(domain.WAVE_OPENED, "zoe.martin@grigny.example")]
+    assert mails[("review", "wave")] == [(domain.ACKNOWLEDGEMENT, "zoe.martin@grigny.example")]
+
+
 def test_a_step_before_the_application_is_known_is_retried_later(directory):
     with pytest.raises(RecipientNotYetKnown):
         handle(step("application.declined", reason="Incomplete form"), directory, DESK)
