@@ -13,11 +13,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, func, or_, select, update
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from shared import leases
 from shared.db import Base, Database
 from shared.events import Event, InvalidEvent, parse_event
 from shared.retry import Backoff, utcnow
@@ -112,27 +113,9 @@ class InboxProcessor:
 
     def _claim(self) -> list[InboxRow]:
         now = utcnow()
-        with self.database.transaction() as session:
-            query = (
-                select(InboxRow)
-                .where(
-                    InboxRow.status == PENDING,
-                    InboxRow.next_attempt_at <= now,
-                    or_(InboxRow.claimed_until.is_(None), InboxRow.claimed_until < now),
-                )
-                .order_by(InboxRow.id)
-                .limit(self.batch_size)
-            )
-            if self.database.is_postgresql:
-                query = query.with_for_update(skip_locked=True)
-            rows = list(session.scalars(query))
-            if rows:
-                session.execute(
-                    update(InboxRow)
-                    .where(InboxRow.id.in_([r.id for r in rows]))
-                    .values(claimed_until=now + self.lease)
-                )
-            return rows
+        due = [InboxRow.status == PENDING, InboxRow.next_attempt_at <= now]
+        return leases.claim(self.database, InboxRow, due,
+                            now=now, limit=self.batch_size, lease=self.lease)
 
     def _process(self, row: InboxRow) -> bool:
         try:

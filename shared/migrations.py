@@ -18,7 +18,7 @@ def run_migrations(target_metadata: MetaData | list[MetaData]) -> None:
         _run(connection, target_metadata)
         return
     engine = engine_from_config(
-        config.get_section(config.config_ini_section) or {"sqlalchemy.url": config.get_main_option("sqlalchemy.url")},
+        {"sqlalchemy.url": config.get_main_option("sqlalchemy.url")},
         prefix="sqlalchemy.",
         poolclass=pool.NullPool,
     )

@@ -10,9 +10,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, func, or_, select, update
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from shared import leases
 from shared.db import Base, Database
 from shared.events import Event
 from shared.retry import Backoff, utcnow
@@ -53,7 +54,8 @@ def record(session: Session, *events: Event) -> None:
 
 
 class Relay:
-    """Publishes pending outbox rows in order; holds them, with backoff, while the broker is away."""
+    """Publishes pending outbox rows in order; holds them, with backoff, while the broker is
+    away."""
 
     def __init__(
         self,
@@ -71,7 +73,7 @@ class Relay:
         self.lease = lease
 
     def relay_due(self) -> tuple[int, Exception | None]:
-        """Publish what is due. Returns how many were sent and the failure that stopped the batch."""
+        """Publish what is due: how many were sent, and the failure that stopped the batch."""
         rows = self._claim()
         sent: list[int] = []
         failure: Exception | None = None
@@ -94,27 +96,9 @@ class Relay:
 
     def _claim(self) -> list[OutboxRow]:
         now = utcnow()
-        with self.database.transaction() as session:
-            query = (
-                select(OutboxRow)
-                .where(
-                    OutboxRow.sent_at.is_(None),
-                    OutboxRow.next_attempt_at <= now,
-                    or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
-                )
-                .order_by(OutboxRow.id)
-                .limit(self.batch_size)
-            )
-            if self.database.is_postgresql:
-                query = query.with_for_update(skip_locked=True)
-            rows = list(session.scalars(query))
-            if rows:
-                session.execute(
-                    update(OutboxRow)
-                    .where(OutboxRow.id.in_([r.id for r in rows]))
-                    .values(claimed_until=now + self.lease)
-                )
-            return rows
+        due = [OutboxRow.sent_at.is_(None), OutboxRow.next_attempt_at <= now]
+        return leases.claim(self.database, OutboxRow, due,
+                            now=now, limit=self.batch_size, lease=self.lease)
 
     def _failed(self, row: OutboxRow, exc: Exception) -> None:
         attempts = row.attempts + 1
