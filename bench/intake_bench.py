@@ -8,8 +8,9 @@ publishes every event with publisher confirms) and a fresh SQLite file or Postgr
 The load client is open-loop: request i is due at start + i/rate whatever happened before, and
 its latency counts from that due time, so a slow server cannot hide its queue (no coordinated
 omission). Prints, per rate: the submissions answered 202 per second over the run, p50/p99/max
-latency, and anything that was not a 202. The per-client rate limit stays on (set very high):
-its counter upsert is part of every request, as in production.
+latency, and anything that was not a 202. The per-client rate limit stays on (set high enough
+not to refuse): its counter upsert is part of every request, as in production, and each
+connection comes from its own loopback address, as many applicants would.
 """
 from __future__ import annotations
 
@@ -60,16 +61,19 @@ def submission(number: int) -> bytes:
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection, one request at a time."""
+    """One keep-alive HTTP/1.1 connection, one request at a time, from its own loopback address
+    (127.0.0.0/8 is all loopback): each connection is another applicant to the rate limit."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, client: int = 0):
         self.port = port
+        self.source = (f"127.0.{client // 250}.{2 + client % 250}", 0)
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, body: bytes) -> int:
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            self.reader, self.writer = await asyncio.open_connection(
+                "127.0.0.1", self.port, local_addr=self.source)
         self.writer.write(
             b"POST /applications HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: application/json\r\n"
@@ -98,8 +102,8 @@ class Connection:
 async def offer(port: int, rate: int, seconds: float, connections: int, first: int) -> Run:
     run = Run(rate, seconds)
     idle: asyncio.Queue[Connection] = asyncio.Queue()
-    for _ in range(connections):
-        idle.put_nowait(Connection(port))
+    for client in range(connections):
+        idle.put_nowait(Connection(port, client))
     total = int(rate * seconds)
     start = time.perf_counter() + 0.05
 

@@ -15,7 +15,7 @@ from services.intake import guards
 from shared.db import Database, database_for
 from shared.reliability import Outbox
 
-DEFAULT_RATE_LIMIT = "30/minute"
+DEFAULT_RATE_LIMIT = "20/minute"
 DEFAULT_NUDGE_SECONDS = "0.05"
 SECRET_SETTING = "csrf_secret"
 

@@ -1,6 +1,19 @@
 """Intake's entrypoints: the public form, ``POST /applications`` (form and JSON), the thank-you
 page, health, and erasure requests. Each route parses, asks the guard, calls the rules and the
-submission desk, and maps the outcome to a status; the rules live in domain/schemas/guards."""
+submission desk, and maps the outcome to a status; the rules live in domain/schemas/guards.
+
+Settings (environment, or container config in tests):
+- ``INTAKE_RATE_LIMIT``: requests per client address and fixed window, e.g. ``20/minute``
+  (the default), ``5/10 seconds``, ``off``. Counted in the database: replicas share it.
+- ``INTAKE_CORS_ORIGINS``: comma-separated origins whose pages may post JSON (none by default).
+- ``INTAKE_SECRET``: the key of the form's CSRF tokens; by default one is generated and stored
+  in intake's database by the first replica that needs it.
+- ``INTAKE_RELAY_NUDGE_SECONDS``: how soon after a submission the relay publishes (0.05).
+
+The JSON route needs no CSRF token: a page on another site cannot send ``application/json``
+without a CORS preflight, which only the allow-list passes. The client address is the TCP
+peer's: behind a reverse proxy, every applicant would share the proxy's limit.
+"""
 from __future__ import annotations
 
 import functools
