@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select, text, update
+from sqlalchemy import String, cast, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from services.reports import db
@@ -79,9 +79,14 @@ def erase_member(event: Event, session: Session) -> None:
     """Forget the member in the read model, and in the inbox copies a rebuild would replay."""
     project_event(event, session)
     member_id, references = event.data["member_id"], set(event.data.get("references") or ())
+    # A textual prefilter keeps this from reading every event ever received; the exact test
+    # on the decoded payload below decides.
+    mentions = [cast(InboxRow.payload, String).contains(f'"{reference}"')
+                for reference in references]
+    mentions.append(cast(InboxRow.payload, String).contains(f'"member_id": {member_id}'))
     rows = session.execute(
         select(InboxRow.id, InboxRow.type, InboxRow.payload)
-        .where(InboxRow.type.in_(tuple(_REDACTIONS)))
+        .where(InboxRow.type.in_(tuple(_REDACTIONS)), or_(*mentions))
     )
     for row_id, event_type, payload in rows:
         data = payload.get("data", {})

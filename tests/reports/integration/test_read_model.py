@@ -63,11 +63,13 @@ def test_erasure_also_empties_the_inbox_copies_a_rebuild_would_replay(database):
                  contact_email="maire@villeneuve.example"),
         joined(7, "2024-01-05T00:00:00", government_name="Villeneuve", reference="R-0007",
                contact_email="maire@villeneuve.example"),
+        joined(70, "2024-01-06T00:00:00", government_name="Saint-Denis", reference="R-0070"),
         erased(7, "2024-02-01T00:00:00", references=["R-0007"]),
     ])
     with database.transaction() as session:
         payloads = [p for (p,) in session.execute(select(InboxRow.payload))]
     assert "Villeneuve" not in repr(payloads) and "maire@" not in repr(payloads)
+    assert "Saint-Denis" in repr(payloads)
     before = state(snapshot(database))
     rebuild(database)
     assert state(snapshot(database)) == before
