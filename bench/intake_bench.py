@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -35,6 +36,10 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     failures: dict[str, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    # CPU seconds intake's process used per accepted submission, relay included; and the
+    # machine's load average when the run started (other processes share the two cores).
+    cpu_per_submission: float = float("nan")
+    load: float = float("nan")
 
     @property
     def accepted_per_second(self) -> float:
@@ -51,7 +56,8 @@ class Run:
         return (f"{self.rate:>6}/s offered | {self.accepted_per_second:7.1f} 202/s | "
                 f"p50 {self.percentile(0.50):7.1f} ms | p99 {self.percentile(0.99):7.1f} ms | "
                 f"max {max(self.latencies, default=float('nan')) * 1000:7.1f} ms | "
-                f"not 202: {failures}")
+                f"intake CPU {self.cpu_per_submission * 1000:4.2f} ms/submission | "
+                f"load {self.load:4.2f} | not 202: {failures}")
 
 
 def submission(number: int) -> bytes:
@@ -136,6 +142,12 @@ async def offer(port: int, rate: int, seconds: float, connections: int, first: i
     return run
 
 
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(backend: str, rates: list[int], seconds: float, connections: int,
             workers: int) -> list[Run]:
     vhost = infra.Vhost()
@@ -154,7 +166,12 @@ def measure(backend: str, rates: list[int], seconds: float, connections: int,
             asyncio.run(offer(port, 50, 2, connections, 10_000_000))  # warm up
             runs, first = [], 0
             for rate in rates:
-                runs.append(asyncio.run(offer(port, rate, seconds, connections, first)))
+                load, cpu = os.getloadavg()[0], process_cpu(service.process.pid)
+                run = asyncio.run(offer(port, rate, seconds, connections, first))
+                run.load = load
+                run.cpu_per_submission = ((process_cpu(service.process.pid) - cpu)
+                                          / max(1, len(run.latencies)))
+                runs.append(run)
                 first += rate * int(seconds) + 1
                 print(f"  {backend:10} {runs[-1].line()}", flush=True)
         finally:
