@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Protocol
 
 import eventlet
-from sqlalchemy import or_, select, update
+from sqlalchemy import update
 
 from services.notify import db
 from services.notify.db import FAILED, PENDING, SENT, NotificationRow
 from services.notify.domain import ERASURE, Secretariat, delivery_failure_alert
 from services.notify.failures import Failure, FailureKind, RetryPolicy, classify
 from services.notify.mail import MailSettings, Renderer, compose
+from shared import leases
 from shared.db import Database
 from shared.events import new_event
 from shared.outbox import record
@@ -204,22 +205,12 @@ class MailDelivery:
 
     def _claim(self) -> tuple[list[NotificationRow], datetime]:
         now = utcnow()
-        lease_end = now + self.lease
-        with self.database.transaction() as session:
-            query = (select(NotificationRow)
-                     .where(NotificationRow.status == PENDING,
-                            NotificationRow.next_attempt_at <= now,
-                            or_(NotificationRow.claimed_until.is_(None),
-                                NotificationRow.claimed_until < now))
-                     .order_by(NotificationRow.id).limit(self.batch_size))
-            if self.database.is_postgresql:
-                query = query.with_for_update(skip_locked=True)
-            rows = list(session.scalars(query))
-            if rows:
-                session.execute(update(NotificationRow)
-                                .where(NotificationRow.id.in_([r.id for r in rows]))
-                                .values(claimed_until=lease_end))
-            return rows, lease_end
+        rows = leases.claim(
+            self.database, NotificationRow,
+            [NotificationRow.status == PENDING, NotificationRow.next_attempt_at <= now],
+            now=now, limit=self.batch_size, lease=self.lease,
+        )
+        return rows, now + self.lease
 
     def _release(self, rows: list[NotificationRow]) -> None:
         if not rows:
