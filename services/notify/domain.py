@@ -169,10 +169,10 @@ def handle(event: Event, directory: Directory, secretariat: Secretariat) -> list
 
 
 def delivery_failure_alert(
-    failed: Notification | tuple[str, str, str], error: str, secretariat: Secretariat
+    failed: Notification, error: str, secretariat: Secretariat
 ) -> list[Notification]:
     """Staff learn that a mail could not be delivered; never about their own alerts (no loop)."""
-    event_id, recipient, template = failed.key if isinstance(failed, Notification) else failed
+    event_id, recipient, template = failed.key
     if template == DELIVERY_FAILED:
         return []
     context = {
