@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 
 from .periods import Period
 from .progress import Overview, overview
-from .readmodel import ApplicationView, MemberView, ReadModelStore
+from .readmodel import PENDING, ApplicationView, Decision, MemberView, ReadModelStore
 
 DIGEST = "campaign"
 # An application nobody has decided on for two weeks is flagged to the secretariat.
 WAITING_AFTER = timedelta(days=14)
+_PENDING = frozenset(PENDING)
 
 
 @dataclass(frozen=True)
@@ -92,15 +93,15 @@ def waiting_at(applications: list[ApplicationView], at: datetime) -> list[Waitin
     waiting = [
         (since, a.reference, a)
         for a in applications
-        if (since := a.since) is not None
+        if (a.status in _PENDING or (a.status_at is not None and a.status_at > at))
+        and (since := a.since) is not None
         and since < cutoff
-        and (a.pending or (a.status_at is not None and a.status_at > at))
     ]
     waiting.sort(key=lambda item: item[:2])
     return [WaitingLine(a, (at - since).days) for since, _reference, a in waiting]
 
 
-def _decision_line(decision, application: ApplicationView | None) -> DecisionLine:
+def _decision_line(decision: Decision, application: ApplicationView | None) -> DecisionLine:
     return DecisionLine(
         reference=decision.reference,
         government_name=application.government_name if application else None,
