@@ -129,10 +129,11 @@ def test_two_reports_processes_deliver_each_period_exactly_once(tmp_path, rabbit
         processes.append((infra.ServiceProcess(["reports"], process_env,
                                                tmp_path / f"reports-{index}.log"),
                           int(process_env["REPORTS_PORT"])))
-    for process, _port in processes:
-        process.start()
     try:
+        # One after the other: two processes migrating a fresh database at the same moment
+        # race on creating alembic's version table (shared.db.migrate takes no lock).
         for process, port in processes:
+            process.start()
             process.wait_healthy([port])
         time.sleep(12)
         # One process goes down for a while; the other keeps delivering, then it comes back.
