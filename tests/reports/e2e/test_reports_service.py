@@ -93,9 +93,15 @@ def test_embedded_progress_digests_and_rebuild(tmp_path):
         # The scheduler delivers a period every three seconds; notify mails each digest.
         infra.wait_for(lambda: len(_rows(reports_db, "SELECT * FROM digest_deliveries")) >= 2,
                        30, what="two scheduled digests")
-        infra.wait_for(lambda: any("Synthèse" in (m["Subject"] or "")
-                                   for m in infra.read_eml_dir(var / "outbox")),
-                       30, what="a digest mail")
+        digest_mail = infra.wait_for(
+            lambda: next((m for m in infra.read_eml_dir(var / "outbox")
+                          if "Synthèse" in (m["Subject"] or "")), None),
+            30, what="a digest mail")
+        parts = {p.get_content_type(): p for p in digest_mail.walk()}
+        assert parts["image/png"]["Content-ID"] == "<progress-chart>"
+        assert parts["image/png"].get_content()[:4] == b"\x89PNG"
+        assert 'src="cid:progress-chart"' in parts["text/html"].get_content()
+        assert parts["text/csv"].get_content().startswith("section,key")
 
         cli_env = {**env, "HRC_STAFF_TOKEN": TOKEN}
         url = f"http://127.0.0.1:{port}"
