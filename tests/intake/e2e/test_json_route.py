@@ -10,6 +10,7 @@ from services.intake import db as intake_db
 from services.intake import domain
 from shared.events import parse_event
 from tests.intake.conftest import example
+from tests.support.infra import wait_for
 
 
 def test_a_valid_application_is_stored_with_its_event_and_answered_202(intake):
@@ -28,6 +29,13 @@ def test_a_valid_application_is_stored_with_its_event_and_answered_202(intake):
     assert event.data["reference"] == body["reference"]
     assert event.data["language"] == "fr"
     assert event.data["themes"] == ["right_to_the_city", "housing", "participatory_democracy"]
+
+
+def test_the_relay_publishes_shortly_after_a_burst_of_submissions(intake):
+    for number in range(5):
+        assert intake.post_json(example(population=number + 1)).status_code == 202
+    wait_for(lambda: intake.pending() == 0, 5, 0.02, "the outbox to be published")
+    assert len(intake.outbox()) == 5
 
 
 def test_an_invalid_application_gets_a_message_per_field_in_the_request_language(intake):
