@@ -13,7 +13,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -300,11 +300,6 @@ def fingerprint(application: Mapping[str, Any]) -> str:
     }
     text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def is_repeat(first_seen: datetime, now: datetime) -> bool:
-    """Is a second identical payload still the same submission as the first?"""
-    return now - first_seen < IDEMPOTENCY_WINDOW
 
 
 # -- references -------------------------------------------------------------------------------

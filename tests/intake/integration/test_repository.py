@@ -64,9 +64,10 @@ def test_a_failing_outbox_write_leaves_no_submission(database, monkeypatch):
 
 def test_the_same_payload_within_the_window_has_one_reference(database):
     first = submissions.receive(database, application(), now=NOW)
-    again = submissions.receive(database, application(), now=NOW + timedelta(minutes=9))
+    again = submissions.receive(database, application(),
+                                now=NOW + timedelta(minutes=9, seconds=59))
     assert again == submissions.Receipt(first.reference, new=False)
-    later = submissions.receive(database, application(), now=NOW + timedelta(minutes=19))
+    later = submissions.receive(database, application(), now=NOW + timedelta(minutes=10))
     assert later.new and later.reference != first.reference
     assert count(database, intake_db.Submission) == 2 == count(database, OutboxRow)
 

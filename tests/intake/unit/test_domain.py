@@ -1,5 +1,4 @@
 """The rules of an application, each at its boundaries."""
-from datetime import UTC, datetime, timedelta
 from itertools import cycle
 
 import pytest
@@ -377,12 +376,6 @@ def test_fingerprint_changes_with_any_field(change):
 def test_fingerprint_is_a_sha256_hex():
     assert len(domain.fingerprint(APPLICATION)) == 64
     int(domain.fingerprint(APPLICATION), 16)
-
-
-def test_a_repeat_counts_within_ten_minutes_only():
-    first = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-    assert domain.is_repeat(first, first + timedelta(minutes=9, seconds=59))
-    assert not domain.is_repeat(first, first + timedelta(minutes=10))
 
 
 # -- references -------------------------------------------------------------------------------
