@@ -34,11 +34,17 @@ class Guard:
     """What the entrypoints ask before they accept a request."""
 
     def __init__(self, database: Database, rate_limit: guards.RateLimit | None,
-                 origins: frozenset[str], secret: str | None):
+                 origins: frozenset[str], secret: str | None,
+                 proxies: frozenset[str] = frozenset()):
         self.database = database
         self.rate_limit = rate_limit
         self.origins = origins
+        self.proxies = proxies
         self._secret = secret
+
+    def client(self, peer: str | None, forwarded_for: str | None) -> str | None:
+        """Whom the rate limit counts: the peer, or the applicant behind our proxies."""
+        return guards.client_address(peer, forwarded_for, self.proxies)
 
     def admit(self, address: str | None) -> None:
         """Count a request that goes no further than a refusal, in its own transaction."""
@@ -91,6 +97,7 @@ class FormGuard(DependencyProvider):
             guards.RateLimit.parse(setting(config, "INTAKE_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
             guards.allowed_origins(setting(config, "INTAKE_CORS_ORIGINS", "")),
             setting(config, "INTAKE_SECRET", "") or None,
+            guards.trusted_proxies(setting(config, "INTAKE_TRUSTED_PROXIES", "")),
         )
 
     def get_dependency(self, worker_ctx) -> Guard:

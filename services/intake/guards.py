@@ -64,6 +64,25 @@ class RateLimit:
         return max(1, math.ceil(ends - now.timestamp()))
 
 
+def client_address(peer: str | None, forwarded_for: str | None,
+                   trusted_proxies: frozenset[str]) -> str | None:
+    """The applicant's address: the TCP peer, unless the peer is one of our reverse proxies;
+    then the nearest address in X-Forwarded-For that is not one of them (the ones further left
+    were written by the client and prove nothing)."""
+    if peer not in trusted_proxies or not forwarded_for:
+        return peer
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted_proxies:
+            return hop
+    return peer
+
+
+def trusted_proxies(setting: str) -> frozenset[str]:
+    """``INTAKE_TRUSTED_PROXIES``: comma-separated addresses of our own reverse proxies."""
+    return frozenset(address.strip() for address in setting.split(",") if address.strip())
+
+
 def client_key(address: str | None) -> str:
     """What a counter is kept under: the client's address, hashed (no addresses at rest)."""
     return hashlib.sha256((address or "unknown").encode()).hexdigest()[:32]

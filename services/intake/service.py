@@ -8,11 +8,13 @@ Settings (environment, or container config in tests):
 - ``INTAKE_CORS_ORIGINS``: comma-separated origins whose pages may post JSON (none by default).
 - ``INTAKE_SECRET``: the key of the form's CSRF tokens; by default one is generated and stored
   in intake's database by the first replica that needs it.
+- ``INTAKE_TRUSTED_PROXIES``: comma-separated addresses of our own reverse proxies; behind
+  them, the applicant's address is read from X-Forwarded-For (else every applicant would share
+  the proxy's limit).
 - ``INTAKE_RELAY_NUDGE_SECONDS``: how soon after a submission the relay publishes (0.05).
 
 The JSON route needs no CSRF token: a page on another site cannot send ``application/json``
-without a CORS preflight, which only the allow-list passes. The client address is the TCP
-peer's: behind a reverse proxy, every applicant would share the proxy's limit.
+without a CORS preflight, which only the allow-list passes.
 """
 from __future__ import annotations
 
@@ -153,7 +155,7 @@ class IntakeService:
                                   {**cors, **refusal.headers})
 
     def _receive_json(self, request, cors: dict[str, str]) -> Response:
-        client = request.remote_addr
+        client = self._applicant(request)
         if request.mimetype != "application/json":
             raise HttpError(415, "unsupported_media_type",
                             "send application/json or a form post")
@@ -195,7 +197,7 @@ class IntakeService:
             return _problem(language, TOO_MANY, 429, {"Retry-After": str(limited.retry_after)})
 
     def _receive_form(self, request, language: str) -> Response:
-        client = request.remote_addr
+        client = self._applicant(request)
         try:
             form = _read_form(request)
         except _TooLarge:
@@ -219,6 +221,9 @@ class IntakeService:
         if receipt.new:
             self.publish_soon()
         return _see_thanks(receipt.reference, language)
+
+    def _applicant(self, request) -> str | None:
+        return self.guard.client(request.remote_addr, request.headers.get("X-Forwarded-For"))
 
     def _form_page(self, request, language: str, *, values=None, errors=None, notice=None,
                    status: int = 200) -> Response:

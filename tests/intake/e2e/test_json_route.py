@@ -169,6 +169,26 @@ def test_refused_requests_count_toward_the_rate_limit_too(make_intake):
     assert intake.submissions() == []
 
 
+def test_behind_a_trusted_proxy_each_applicant_has_its_own_limit(make_intake):
+    behind = make_intake(INTAKE_RATE_LIMIT="1/minute", INTAKE_TRUSTED_PROXIES="127.0.0.1")
+
+    def post(population, forwarded):
+        return behind.post_json(example(population=population),
+                                headers={"X-Forwarded-For": forwarded}).status_code
+
+    assert post(1, "198.51.100.1") == 202
+    assert post(2, "198.51.100.2") == 202
+    assert post(3, "198.51.100.1") == 429
+
+
+def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(make_intake):
+    direct = make_intake(INTAKE_RATE_LIMIT="1/minute")
+    assert direct.post_json(example(population=1),
+                            headers={"X-Forwarded-For": "198.51.100.1"}).status_code == 202
+    assert direct.post_json(example(population=2),
+                            headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 429
+
+
 def test_replicas_share_the_rate_limit(make_intake, sqlite_url):
     one = make_intake(INTAKE_RATE_LIMIT="3/minute")
     two = make_intake(sqlite_url, INTAKE_RATE_LIMIT="3/minute")

@@ -70,3 +70,27 @@ def test_cors_origins_come_from_a_comma_separated_allow_list():
     assert not guards.origin_allowed(None, allowed)
     assert not guards.origin_allowed("https://www.example.org", guards.allowed_origins(""))
     assert guards.origin_allowed("https://any.example", guards.allowed_origins("*"))
+
+
+PROXIES = guards.trusted_proxies(" 10.0.0.5, 10.0.0.6 ,")
+
+
+def test_trusted_proxies_come_from_a_comma_separated_setting():
+    assert PROXIES == {"10.0.0.5", "10.0.0.6"}
+    assert guards.trusted_proxies("") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "applicant"),
+    [
+        ("203.0.113.9", None, "203.0.113.9"),
+        ("203.0.113.9", "198.51.100.1", "203.0.113.9"),  # not our proxy: the header is a claim
+        ("10.0.0.5", "198.51.100.1", "198.51.100.1"),
+        ("10.0.0.5", "1.2.3.4, 198.51.100.1, 10.0.0.6", "198.51.100.1"),  # left of it is forged
+        ("10.0.0.5", "", "10.0.0.5"),
+        ("10.0.0.5", "10.0.0.6", "10.0.0.5"),
+    ],
+)
+def test_the_applicant_is_the_peer_or_the_nearest_address_behind_our_proxies(
+        peer, forwarded, applicant):
+    assert guards.client_address(peer, forwarded, PROXIES) == applicant
