@@ -273,6 +273,10 @@ def _typed_values(form) -> dict[str, Any]:
 
 
 def _json_object(request: Request) -> dict[str, Any]:
+    # The WSGI server does not bound a chunked body, so werkzeug would read it as empty.
+    if request.content_length is None and "chunked" in request.headers.get(
+            "Transfer-Encoding", "").lower():
+        raise HttpError(411, "length_required", "send the body with a Content-Length")
     payload = parse_json_body(request, MAX_BODY)
     if not isinstance(payload, dict):
         raise HttpError(400, "malformed_json", "the body must be a JSON object")

@@ -81,6 +81,20 @@ def test_a_body_over_64_kib_is_refused_with_413(intake):
     assert intake.submissions() == []
 
 
+def test_a_chunked_body_is_refused_unread_with_411(intake):
+    def chunks():
+        yield b'{"frameworks": "'
+        for _ in range(80):
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = requests.post(f"{intake.url}/applications", data=chunks(), timeout=10,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 411
+    assert response.json()["error"] == "length_required"
+    assert intake.submissions() == []
+
+
 def test_malformed_json_is_a_400_json_error(intake):
     for body in (b"{not json", b"\xff\xfe", b"[1, 2]", b'"text"'):
         response = requests.post(f"{intake.url}/applications", data=body, timeout=10,
