@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -107,7 +108,7 @@ def rebuild(database: Database) -> int:
     the projection's order tolerance makes the replay order irrelevant. Returns the number of
     events replayed.
     """
-    with database.transaction() as session:
+    with collection_paused(), database.transaction() as session:
         if database.is_postgresql:
             for table in ("rm_applications", "rm_members", "rm_decisions", "rm_waves", "inbox"):
                 session.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
@@ -168,6 +169,21 @@ def campaign_overview(database: Database, offload: Offload = run_here,
     with collection_paused():
         model = snapshot(database)
         return offload(overview, model, at or now_utc())
+
+
+# Anyone may ask for the public figures, as often as they like: each process computes them at
+# most once a minute, and they say so in their Cache-Control header too.
+PUBLIC_MAX_AGE_SECONDS = 60
+_public: dict[str, tuple[float, Overview]] = {}
+
+
+def public_overview(database: Database, offload: Offload = run_here) -> Overview:
+    cached = _public.get(database.url)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    picture = campaign_overview(database, offload)
+    _public[database.url] = (time.monotonic() + PUBLIC_MAX_AGE_SECONDS, picture)
+    return picture
 
 
 # --- digests ----------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from shared.http import HttpError, error_response, http, json_response, parse_js
 from shared.reliability import Inbox, Outbox, subscribed
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-PUBLIC_CACHE = "public, max-age=300"
+PUBLIC_CACHE = f"public, max-age={reporting.PUBLIC_MAX_AGE_SECONDS}"
 MAX_ON_DEMAND = timedelta(days=3660)
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class ReportsService:
 
     @route("GET", "/public/progress.json")
     def public_progress(self, request):
-        picture = reporting.campaign_overview(self.db, in_thread)
+        picture = reporting.public_overview(self.db, in_thread)
         return json_response(public_progress_json(picture), 200, _public_headers())
 
     @route("GET", "/public/badge.svg")
