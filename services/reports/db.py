@@ -138,6 +138,7 @@ class SqlStore:
     def __init__(self, session: Session):
         self.session = session
         self._lock = session.bind.dialect.name == "postgresql"
+        self._read: dict[tuple, object] = {}
 
     def application(self, reference: str) -> ApplicationView | None:
         row = self._get(ApplicationRow, reference)
@@ -182,14 +183,21 @@ class SqlStore:
 
     def _get(self, row_class, key):
         if self._lock:
-            return self.session.get(row_class, key, with_for_update=True)
-        return self.session.get(row_class, key)
+            row = self.session.get(row_class, key, with_for_update=True)
+        else:
+            row = self.session.get(row_class, key)
+        # Remembered, misses too: saving a new view must not look for its row a second time.
+        self._read[(row_class, key)] = row
+        return row
 
     def _put(self, row_class, view) -> None:
         values = _columns(view)
-        row = self.session.get(row_class, _key(row_class, values))
+        key = (row_class, _key(row_class, values))
+        row = self._read[key] if key in self._read else self.session.get(*key)
         if row is None:
-            self.session.add(row_class(**values))
+            row = row_class(**values)
+            self.session.add(row)
+            self._read[key] = row
         else:
             for name, value in values.items():
                 setattr(row, name, value)
