@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import csv
 from dataclasses import dataclass
+from datetime import timedelta
 from io import StringIO
 from typing import Any
 
@@ -155,7 +156,8 @@ def progress_fields(progress: Progress) -> dict[str, Any]:
     return {
         "members": progress.members,
         "goal": progress.goal,
-        "deadline": progress.deadline.date().isoformat(),
+        # The last day counted: the goal is 1000 members by (the end of) 2030.
+        "deadline": (progress.deadline - timedelta(days=1)).date().isoformat(),
         "milestones": [
             {"target": m.target, "reached": m.reached,
              "reached_at": _iso(m.reached_at) or None}

@@ -13,6 +13,7 @@ from services.reports.domain import (
     digest_ready_data,
     members_chart,
     project,
+    public_progress_json,
     render_digest,
 )
 from shared.events import new_event
@@ -116,3 +117,10 @@ def test_the_digest_ready_event_carries_the_chart_inline_and_the_csv(content):
     assert base64.b64decode(sheet["content_base64"]).decode().startswith("section,key")
     assert event.data["period"] == {"start": at(PERIOD_START).isoformat(),
                                     "end": at(PERIOD_END).isoformat()}
+
+
+def test_the_public_figures_name_the_last_day_of_2030_and_no_one(content):
+    figures = public_progress_json(content.overview)
+    assert figures["progress"]["deadline"] == "2030-12-31"
+    assert figures["progress"]["members"] == 13
+    assert "Dakar" not in repr(figures) and "R-0085" not in repr(figures)
