@@ -30,7 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.reports.domain import ApplicationView, Decision, MemberView, Period, WaveView
 from shared import db as shared_db
-from shared.inbox import DONE, InboxRow
+from shared.inbox import DONE, PENDING, InboxRow
 
 
 class Base(DeclarativeBase):
@@ -334,6 +334,13 @@ def processed_events(session: Session, batch: int = 5000) -> Iterator[dict]:
         for row_id, payload in rows:
             yield payload
             last_id = row_id
+
+
+def inbox_backlog(session: Session) -> int:
+    """Events received and not yet in the read model (parked ones excepted: they wait for staff)."""
+    return session.scalar(
+        select(func.count()).select_from(InboxRow).where(InboxRow.status == PENDING)
+    ) or 0
 
 
 def last_delivered_end(session: Session, digest: str) -> datetime | None:

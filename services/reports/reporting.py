@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import String, cast, or_, select, text, update
@@ -194,6 +194,9 @@ class DigestSettings:
     language: str
     recipients: tuple[str, ...]
     digest: str = DIGEST
+    # A period is delivered this long after its end, not at once: events of its last moments
+    # are still on their way through the broker and the inbox.
+    settle: timedelta = timedelta(0)
 
     def __post_init__(self) -> None:
         check_language(self.language)
@@ -225,9 +228,13 @@ class DigestDesk:
         this call delivered. Another process delivering the same period makes it skip it."""
         now = now or now_utc()
         with self.database.transaction() as session:
+            if db.inbox_backlog(session):
+                # The read model is behind (after a downtime, the broker hands over what
+                # queued meanwhile): a digest now would miss what its period saw.
+                return []
             last_end = db.last_delivered_end(session, self.settings.digest)
         delivered = []
-        for period in self.settings.schedule.due(last_end, now):
+        for period in self.settings.schedule.due(last_end, now - self.settings.settle):
             if not self._deliver(period, now):
                 # Another process is delivering these periods; the next call starts after its.
                 break

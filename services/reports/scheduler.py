@@ -6,7 +6,9 @@ constraint (see reporting.DigestDesk), so any number of them deliver each period
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+import eventlet
 from nameko.extensions import DependencyProvider
 
 from services.reports.domain import DigestSchedule
@@ -20,6 +22,7 @@ from shared.retry import Backoff
 log = logging.getLogger(__name__)
 
 DEFAULT_POLL_SECONDS = 30.0
+DEFAULT_SETTLE_SECONDS = 60.0
 
 
 def digest_settings(settings: Settings) -> DigestSettings:
@@ -27,7 +30,12 @@ def digest_settings(settings: Settings) -> DigestSettings:
         schedule=DigestSchedule(settings.digest_schedule),
         language=settings.raw.get("DIGEST_LANGUAGE", "en") or "en",
         recipients=settings.staff_emails,
+        settle=timedelta(seconds=_settle_seconds(settings)),
     )
+
+
+def _settle_seconds(settings: Settings) -> float:
+    return float(settings.raw.get("DIGEST_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS))
 
 
 def settings_of(config) -> Settings:
@@ -38,6 +46,7 @@ class DigestScheduler(DependencyProvider):
     """Injects the DigestDesk; its loop delivers what is due every DIGEST_POLL_SECONDS."""
 
     def setup(self) -> None:
+        self._stopped = False
         settings = settings_of(self.container.config)
         self.desk = DigestDesk(
             database_for(self.container.config["DB_URL"]),
@@ -63,9 +72,16 @@ class DigestScheduler(DependencyProvider):
                 dependency.wake()
 
     def start(self) -> None:
-        self.container.spawn_managed_thread(self.loop.run)
+        self.container.spawn_managed_thread(self._run)
+
+    def _run(self) -> None:
+        # After a downtime, the events that queued meanwhile reach the inbox first.
+        eventlet.sleep(self.desk.settings.settle.total_seconds())
+        if not self._stopped:
+            self.loop.run()
 
     def stop(self) -> None:
+        self._stopped = True
         self.loop.stop()
 
     def kill(self) -> None:

@@ -53,7 +53,8 @@ def test_embedded_progress_digests_and_rebuild(tmp_path):
     var = tmp_path / "var"
     env = infra.base_env(var)
     env.update(STAFF_API_TOKENS=f"e2e:{TOKEN}", STAFF_EMAILS="secretariat@example.org",
-               DIGEST_SCHEDULE=FAST_SCHEDULE, DIGEST_POLL_SECONDS="1", DIGEST_LANGUAGE="fr")
+               DIGEST_SCHEDULE=FAST_SCHEDULE, DIGEST_POLL_SECONDS="1", DIGEST_LANGUAGE="fr",
+               DIGEST_SETTLE_SECONDS="0")
     port, intake = int(env["REPORTS_PORT"]), int(env["INTAKE_PORT"])
     reports_db = f"sqlite:///{var}/reports.db"
     system = infra.ServiceProcess([], env, tmp_path / "hrc.log")
@@ -128,7 +129,8 @@ def test_two_reports_processes_deliver_each_period_exactly_once(tmp_path, rabbit
     database = postgres("reports")
     env = infra.base_env(tmp_path / "var")
     env.update(AMQP_URI=rabbitmq.uri(), REPORTS_DB_URL=database.url,
-               STAFF_API_TOKENS=TOKEN, DIGEST_SCHEDULE=FAST_SCHEDULE, DIGEST_POLL_SECONDS="0.5")
+               STAFF_API_TOKENS=TOKEN, DIGEST_SCHEDULE=FAST_SCHEDULE, DIGEST_POLL_SECONDS="0.5",
+               DIGEST_SETTLE_SECONDS="0")
     processes = []
     for index in range(2):
         process_env = {**env, "REPORTS_PORT": str(infra.free_port())}

@@ -1,5 +1,6 @@
 """Scheduled digests: each period once, after downtime and with two processes racing."""
 import base64
+from datetime import timedelta
 
 import eventlet
 import pytest
@@ -7,10 +8,12 @@ from sqlalchemy import func, select
 
 from services.reports import db
 from services.reports.domain import DigestSchedule, Period
-from services.reports.reporting import DigestDesk, DigestSettings
+from services.reports.reporting import DigestDesk, DigestSettings, handlers
 from services.reports.service import MIGRATIONS
+from shared import inbox
 from shared.db import Database, migrate
 from shared.events import parse_event
+from shared.inbox import InboxProcessor
 from shared.outbox import OutboxRow
 from tests.reports.integration.test_read_model import feed
 from tests.reports.streams import PERIOD_END, PERIOD_START, at, seeded_stream
@@ -111,3 +114,28 @@ def test_two_processes_racing_deliver_each_period_exactly_once(postgres):
     # The seeded claim, then 23 hourly periods ending 01:00 ... 23:00; one event each.
     assert claimed == 24 and len(events) == len(together) == 23
     assert len({e.data["period"]["start"] for e in events}) == 23
+
+
+def test_nothing_is_delivered_while_the_read_model_is_behind(database):
+    late = seeded_stream()
+    feed(database, late[:-5])
+    for event in late[-5:]:
+        assert inbox.store(database, event.as_message())
+    desk = DigestDesk(database, WEEKLY)
+    assert desk.deliver_due(at("2024-01-08T09:00:00")) == []
+    while InboxProcessor(database, handlers({})).process_due():
+        pass
+    assert len(desk.deliver_due(at("2024-01-08T09:00:00"))) == 1
+
+
+def test_a_period_is_delivered_once_it_has_settled(database):
+    settling = DigestSettings(DigestSchedule("0 8 * * MON"), "en", ("staff@example.org",),
+                              settle=timedelta(minutes=5))
+    desk = DigestDesk(database, settling)
+    assert desk.deliver_due(at("2024-01-08T08:04:59")) == [
+        Period(at("2023-12-25T08:00:00"), at("2024-01-01T08:00:00"))
+    ]
+    assert desk.deliver_due(at("2024-01-08T08:04:59")) == []
+    assert desk.deliver_due(at("2024-01-08T08:05:00")) == [
+        Period(at("2024-01-01T08:00:00"), at("2024-01-08T08:00:00"))
+    ]
