@@ -1,8 +1,9 @@
 """Reports' use cases over the database: feed the read model, rebuild it, deliver digests.
 
-Nothing here holds a transaction open while it computes: the read model is copied out in one
-short transaction, digests and charts are made outside it (in an OS thread, through
-``offload``), and what they produce is written in another short transaction.
+Reports and digests hold no transaction open while they compute: the read model is copied out
+in one short transaction, digests and charts are made outside it (in an OS thread, through
+``offload``), and what they produce is written in another short transaction. The rebuild is the
+exception: it keeps its locks until the new model is in place.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """The chart of members over time against the path to 1000 by 2030, as a PNG.
 
-Drawn with matplotlib's Agg canvas on a Figure of its own (never pyplot's global state), so that
-charts can be drawn in several OS threads at once: the service draws them in eventlet.tpool,
-because drawing takes long enough to starve the broker heartbeat on the eventlet hub.
+Drawn with matplotlib's Agg canvas on a Figure of its own (never pyplot's global state). The
+service draws in an OS thread (services.reports.offload), because drawing takes long enough to
+starve the broker heartbeat on the eventlet hub.
 """
 from __future__ import annotations
 
