@@ -2,6 +2,7 @@
 state in intake's database so that every replica shares it."""
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,8 +12,9 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import Session
 
 from services.intake import db as intake_db
-from services.intake import guards
+from services.intake import guards, pages, schemas
 from shared.db import Database, database_for
+from shared.events import LANGUAGES
 from shared.reliability import Outbox
 
 DEFAULT_RATE_LIMIT = "20/minute"
@@ -137,3 +139,22 @@ class RelayNudge(DependencyProvider):
 
     def kill(self) -> None:
         self.stop()
+
+
+class LongLivedHeap(DependencyProvider):
+    """Once intake has started, moves every object of the process into the garbage collector's
+    permanent generation (``gc.freeze``), after building the pages, catalogs and schemas of
+    each language.
+
+    What is alive at start-up stays alive (modules, catalogs, country names, engines); a full
+    collection that walks it all stopped the process for about 70 ms under load, which made
+    the slowest submissions. Frozen, a full collection takes about a millisecond.
+    """
+
+    def start(self) -> None:
+        for language in LANGUAGES:
+            pages.form_page(language)
+            pages.thanks_page(language, "HRC-2026-00000")
+            schemas.form_schema(language)
+        gc.collect()
+        gc.freeze()

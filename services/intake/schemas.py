@@ -6,12 +6,13 @@ once, as ``{field: [message, ...]}`` in the language of the request. Its output,
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load
 
-from services.intake import domain
+from services.intake import domain, i18n
 from services.intake.domain import N_, FieldProblem
 
 UNKNOWN_FIELD = N_("This field is not part of the form.")
@@ -92,6 +93,12 @@ class ApplicationForm(Schema):
     def _mail_language(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         data["language"] = data.get("language") or self.page_language
         return data
+
+
+@functools.cache
+def form_schema(language: str) -> ApplicationForm:
+    """The schema of one page language, reused: loading keeps no state on the schema."""
+    return ApplicationForm(gettext=i18n.translations(language).gettext, language=language)
 
 
 def form_payload(form: Any) -> dict[str, Any]:

@@ -18,7 +18,6 @@ without a CORS preflight, which only the allow-list passes.
 """
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,9 @@ from werkzeug.wrappers import Request, Response
 
 from services.intake import db as intake_db
 from services.intake import domain, guards, i18n, pages, submissions
-from services.intake.dependencies import FormGuard, RelayNudge
+from services.intake.dependencies import FormGuard, LongLivedHeap, RelayNudge
 from services.intake.domain import N_
-from services.intake.schemas import CSRF_FIELD, ApplicationForm, errors_by_field, form_payload
+from services.intake.schemas import CSRF_FIELD, errors_by_field, form_payload, form_schema
 from shared import health
 from shared.db import ServiceDatabase
 from shared.http import HttpError, error_response, http, json_response, parse_json_body
@@ -86,6 +85,7 @@ class IntakeService:
     inbox = Inbox(handlers)
     guard = FormGuard()
     publish_soon = RelayNudge()
+    heap = LongLivedHeap()
 
     @http("GET", "/health")
     def health(self, request):
@@ -172,7 +172,7 @@ class IntakeService:
             return _received_json(domain.new_reference(_year()), cors)
         payload.pop(domain.HONEYPOT_FIELD, None)
         try:
-            application = _form_schema(language).load(payload)
+            application = form_schema(language).load(payload)
         except ValidationError as invalid:
             self.guard.admit(client)
             return json_response({"errors": errors_by_field(invalid.messages)}, 422, cors)
@@ -212,7 +212,7 @@ class IntakeService:
             self.guard.admit(client)
             return _see_thanks(domain.new_reference(_year()), language)
         try:
-            application = _form_schema(language).load(form_payload(form))
+            application = form_schema(language).load(form_payload(form))
         except ValidationError as invalid:
             self.guard.admit(client)
             return self._form_page(request, language, values=values, status=422,
@@ -243,12 +243,6 @@ class IntakeService:
 def _page_language(request: Request, fallback: str = i18n.DEFAULT_LANGUAGE) -> str:
     return i18n.choose_language(request.args.get("lang"), request.headers.get("Accept-Language"),
                                 fallback)
-
-
-@functools.cache
-def _form_schema(language: str) -> ApplicationForm:
-    """One schema per language, reused: loading keeps no state on the schema."""
-    return ApplicationForm(gettext=i18n.translations(language).gettext, language=language)
 
 
 class _TooLarge(Exception):
