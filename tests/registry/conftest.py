@@ -16,3 +16,12 @@ def database(request, tmp_path) -> shared_db.Database:
     shared_db.migrate(url, MIGRATIONS)
     yield shared_db.database_for(url)
     shared_db.dispose_all()
+
+
+@pytest.fixture
+def postgresql_database(postgres) -> shared_db.Database:
+    """For what only PostgreSQL can show: writers interleaving (SQLite serialises them)."""
+    url = postgres("registry").url
+    shared_db.migrate(url, MIGRATIONS)
+    yield shared_db.database_for(url)
+    shared_db.dispose_all()

@@ -215,11 +215,12 @@ def test_export_then_erase(database):
             actions.erase_member(store, "alice", member.id, NOW)
 
 
-def test_an_application_arriving_while_a_wave_opens_is_not_left_on_the_waitlist(database):
-    """PostgreSQL: the receive waits for the opening to commit, then joins the open wave."""
-    if not database.is_postgresql:
-        pytest.skip("SQLite serialises writers: there is no interleaving to test")
+def test_an_application_arriving_while_a_wave_opens_is_not_left_on_the_waitlist(
+        postgresql_database):
+    """The receive waits for the opening to commit, then joins the open wave."""
     import eventlet
+
+    database = postgresql_database
 
     with registry(database) as store:
         actions.create_wave(store, "alice", WAVE_4, NOW)
