@@ -60,7 +60,8 @@ class ToggleProxy:
                 if not chunk:
                     break
                 sink.sendall(chunk)
-        except OSError:
+        except (OSError, EOFError):
+            # EOFError: eventlet's answer to a recv pending on a socket the other pump closed.
             pass
         finally:
             _close(source)

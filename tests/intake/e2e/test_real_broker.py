@@ -44,19 +44,7 @@ def _drain_once(connection, timeout: float = 0.2) -> bool:
 
 
 @pytest.fixture
-def proxy(broker_proxy, monkeypatch):
-    """The broker proxy of tests/conftest.py. Its pumps let EOFError escape (eventlet raises it
-    when the other pump closes the socket under a pending recv), and an exception escaping a
-    greenthread thrown into by the hub stops whatever the test is doing: swallow it here."""
-    pump = broker_proxy._pump
-
-    def sturdy_pump(source, sink):
-        try:
-            pump(source, sink)
-        except EOFError:
-            pass
-
-    monkeypatch.setattr(broker_proxy, "_pump", sturdy_pump)
+def proxy(broker_proxy):
     return broker_proxy
 
 
