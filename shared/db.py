@@ -88,6 +88,9 @@ def dispose_all() -> None:
         _databases.clear()
 
 
+_MIGRATION_LOCK = 0x4852430001  # "HRC" + 1: any constant unique to this project
+
+
 def migrate(url: str, migrations_dir: Path) -> None:
     """Bring a service database to the newest revision of its alembic migrations."""
     config = AlembicConfig()
@@ -96,6 +99,11 @@ def migrate(url: str, migrations_dir: Path) -> None:
     config.attributes["configure_logger"] = False
     database = database_for(url)
     with database.engine.begin() as connection:
+        if database.is_postgresql:
+            # Replicas starting together would race to create alembic_version and the first
+            # tables; the first one migrates, the others wait, then find nothing to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
