@@ -186,6 +186,12 @@ class DigestReady(_Strict):
     language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
 
 
+class StaffTokenIssued(_Strict):
+    label = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    # SHA-256 of the token, never the token: what another service needs to recognise it.
+    digest = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+
+
 class NotificationOutcome(_Strict):
     event_id = fields.String(required=True)
     template = fields.String(required=True)
@@ -229,6 +235,7 @@ CATALOGUE: dict[str, EventType] = {
         EventType("member.erased", "registry", MemberErased, ("intake", "notify", "reports")),
         EventType("wave.opened", "registry", WaveOpened, ("notify", "reports")),
         EventType("wave.closed", "registry", WaveClosed, ("notify", "reports")),
+        EventType("staff.token_issued", "registry", StaffTokenIssued, ("reports",)),
         EventType("digest.ready", "reports", DigestReady, ("notify",)),
         EventType("notification.sent", "notify", NotificationOutcome, ()),
         EventType("notification.failed", "notify", NotificationOutcome, ()),

@@ -106,7 +106,11 @@ class StaffAccess(DependencyProvider):
             with registry(self.database) as store:
                 if store.staff_tokens():
                     return
-                store.add_staff_token(StaffToken.from_secret(GENERATED_TOKEN_LABEL, secret))
+                token = StaffToken.from_secret(GENERATED_TOKEN_LABEL, secret)
+                store.add_staff_token(token)
+                # The other staff APIs (reports) learn its digest, never the token itself.
+                store.emit([("staff.token_issued",
+                             {"label": token.label, "digest": token.digest})])
         except IntegrityError:
             return  # another replica generated it at the same moment: theirs is printed
         # Printed once: only its digest is stored, so it can never be shown again.

@@ -13,8 +13,10 @@ from shared.http import HttpError
 
 
 class StaffTokens:
-    def __init__(self, setting: str | None):
+    def __init__(self, setting: str | None, issued_digests: list[str] | None = None):
+        """``issued_digests``: tokens the registry generated when none was configured."""
         self._digests = [_digest(secret) for secret in _secrets(setting)]
+        self._digests += issued_digests or []
 
     def __bool__(self) -> bool:
         return bool(self._digests)

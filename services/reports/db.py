@@ -114,6 +114,16 @@ class DigestDelivery(Base):
     delivered_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class IssuedStaffToken(Base):
+    """A staff token the registry generated (none was configured), known by its digest only."""
+
+    __tablename__ = "staff_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 metadata = [Base.metadata, shared_db.Base.metadata]
 
 READ_MODEL = (ApplicationRow, MemberRow, DecisionRow, WaveRow)
@@ -372,3 +382,14 @@ def deliveries(session: Session, digest: str | None = None, limit: int = 100) ->
          "event_id": d.event_id, "delivered_at": from_db(d.delivered_at).isoformat()}
         for d in session.scalars(query)
     ]
+
+
+def remember_staff_token(session: Session, label: str, digest: str, issued_at: datetime) -> None:
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(IssuedStaffToken)
+                    .values(digest=digest, label=label, issued_at=to_db(issued_at))
+                    .on_conflict_do_nothing(index_elements=["digest"]))
+
+
+def issued_staff_token_digests(session: Session) -> list[str]:
+    return list(session.scalars(select(IssuedStaffToken.digest)))

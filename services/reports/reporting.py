@@ -31,6 +31,7 @@ from services.reports.domain import (
     digest_ready_data,
     members_chart,
     overview,
+    parse_instant,
     project,
     render_digest,
 )
@@ -56,7 +57,14 @@ def handlers(config: Mapping[str, Any]) -> dict[str, Callable[[Event, Session], 
     """The inbox handler of every event reports follows."""
     table: dict[str, Callable[[Event, Session], None]] = dict.fromkeys(HANDLERS, project_event)
     table["member.erased"] = erase_member
+    table["staff.token_issued"] = remember_staff_token
     return table
+
+
+def remember_staff_token(event: Event, session: Session) -> None:
+    """The registry generated the deployment's staff token: accept it here too."""
+    db.remember_staff_token(session, event.data["label"], event.data["digest"],
+                            parse_instant(event.occurred_at))
 
 
 def project_event(event: Event, session: Session) -> None:

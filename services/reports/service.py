@@ -30,7 +30,7 @@ from services.reports.domain import (
 from services.reports.offload import in_thread
 from services.reports.scheduler import DigestScheduler, settings_of
 from shared import health
-from shared.db import ServiceDatabase
+from shared.db import ServiceDatabase, database_for
 from shared.http import HttpError, error_response, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
 
@@ -42,13 +42,20 @@ log = logging.getLogger(__name__)
 
 
 class StaffAccess(DependencyProvider):
+    """STAFF_API_TOKENS; without it, the token the registry generated (``staff.token_issued``)."""
+
     def setup(self) -> None:
-        self.tokens = StaffTokens(settings_of(self.container.config).staff_api_tokens)
-        if not self.tokens:
-            log.warning("reports: STAFF_API_TOKENS is not set; staff routes answer 401")
+        self.setting = settings_of(self.container.config).staff_api_tokens
+        self.database = database_for(self.container.config["DB_URL"])
+        if not self.setting:
+            log.warning("reports: STAFF_API_TOKENS is not set; staff routes accept the token "
+                        "the registry generates and announces")
 
     def get_dependency(self, worker_ctx) -> StaffTokens:
-        return self.tokens
+        if self.setting:
+            return StaffTokens(self.setting)
+        with self.database.transaction() as session:
+            return StaffTokens(None, reports_db.issued_staff_token_digests(session))
 
 
 def route(method: str, path: str, *, staff: bool = False):

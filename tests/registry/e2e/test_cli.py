@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 
 from hrc.cli import main as hrc
 from tests.support import infra
+from tests.support.infra import wait_for
 
 EXAMPLE = json.loads((infra.PROJECT / "docs" / "example-application.json").read_text())
 
@@ -116,6 +117,12 @@ def test_without_token_configured_one_is_printed_once(system, capsys, monkeypatc
     code, out, _ = cli(capsys, monkeypatch, tokens[0], url, "waves", "list")
     assert code == 0 and len(out.splitlines()) == 1 + 3  # header, the three historic waves
     assert out.splitlines()[1].startswith("1\tclosed\t2022-01-01")
+    # The same token opens the reports' staff routes: the registry announced its digest.
+    reports = f"http://127.0.0.1:{process.env['REPORTS_PORT']}/reports/progress.json"
+    wait_for(lambda: requests.get(reports, headers={"Authorization": f"Bearer {tokens[0]}"},
+                                  timeout=5).status_code == 200, 20, what="reports to accept it")
+    assert requests.get(reports, headers={"Authorization": "Bearer not-the-token"},
+                        timeout=5).status_code == 401
 
     process.stop()
     again = system()
