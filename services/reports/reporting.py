@@ -53,6 +53,10 @@ def run_here(function: Callable[..., T], *args: Any) -> T:
 
 # --- the read model, fed by the inbox ---------------------------------------------------------
 
+# The event_id of the delivery-log row that starts a new installation's schedule (nothing sent).
+SCHEDULE_START = "schedule-start"
+
+
 def handlers(config: Mapping[str, Any]) -> dict[str, Callable[[Event, Session], None]]:
     """The inbox handler of every event reports follows."""
     table: dict[str, Callable[[Event, Session], None]] = dict.fromkeys(HANDLERS, project_event)
@@ -242,6 +246,9 @@ class DigestDesk:
                 # queued meanwhile): a digest now would miss what its period saw.
                 return []
             last_end = db.last_delivered_end(session, self.settings.digest)
+        if last_end is None:
+            self._start_schedule(now)
+            return []
         delivered = []
         for period in self.settings.schedule.due(last_end, now - self.settings.settle):
             if not self._deliver(period, now):
@@ -264,6 +271,17 @@ class DigestDesk:
             outbox.record(session, event)
         self.wake_outbox()
         return event.event_id
+
+    def _start_schedule(self, now: datetime) -> None:
+        """A new installation: the schedule starts at the last fire time, with nothing sent.
+
+        The period that ended before the installation is logged as the starting point (its
+        ``event_id`` says so), so the first digest staff receive is the first full period the
+        platform saw, and a fresh ``make run`` mails only what its users do.
+        """
+        period = self.settings.schedule.latest_period(now - self.settings.settle)
+        with self.database.transaction() as session:
+            db.claim_period(session, self.settings.digest, period, SCHEDULE_START, now)
 
     def _deliver(self, period: Period, now: datetime) -> bool:
         with collection_paused():

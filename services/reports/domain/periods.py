@@ -62,9 +62,10 @@ class DigestSchedule:
     def due(self, last_end: datetime | None, now: datetime, limit: int = 100) -> list[Period]:
         """The periods to deliver, oldest first: each period since ``last_end`` that has ended.
 
-        With nothing delivered yet, only the latest ended period is due: a new installation does
-        not mail the campaign's whole history. Periods chain from ``last_end`` even when the
-        schedule has changed since, so no instant falls between two digests. ``limit`` bounds
+        With nothing delivered yet, only the latest ended period is due (the service logs it
+        as its starting point instead of sending it: see DigestDesk). Periods chain from
+        ``last_end`` even when the schedule has changed since, so no instant falls between two
+        digests. ``limit`` bounds
         one call after a long downtime; the rest are due on the next call.
         """
         if last_end is None:

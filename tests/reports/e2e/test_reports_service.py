@@ -16,6 +16,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from services.reports.reporting import SCHEDULE_START
 from tests.support import infra
 
 TOKEN = "reports-e2e-secret"
@@ -161,7 +162,11 @@ def test_two_reports_processes_deliver_each_period_exactly_once(tmp_path, rabbit
     _assert_chained([(row[0], row[1]) for row in deliveries])
     events = _rows(database.url, "SELECT event_id, payload FROM outbox "
                                  "WHERE type = 'digest.ready'")
-    assert sorted(e[0] for e in events) == sorted(row[2] for row in deliveries)
+    # The first row starts the new installation's schedule; every later one is a digest sent.
+    starts = [row for row in deliveries if row[2] == SCHEDULE_START]
+    assert len(starts) == 1 and min(row[0] for row in deliveries) == starts[0][0]
+    assert sorted(e[0] for e in events) == sorted(
+        row[2] for row in deliveries if row[2] != SCHEDULE_START)
     sent_periods = [json.loads(e[1])["data"]["period"]["start"] if isinstance(e[1], str)
                     else e[1]["data"]["period"]["start"] for e in events]
     assert len(sent_periods) == len(set(sent_periods))

@@ -28,9 +28,21 @@ def ready_events(database) -> list:
         return [parse_event(row.payload) for row in rows]
 
 
-def test_the_first_run_delivers_the_latest_period_with_its_content(database):
+def test_a_new_installation_starts_its_schedule_without_mailing_the_past(database):
+    desk = DigestDesk(database, WEEKLY)
+    assert desk.deliver_due(at("2024-01-10T09:00:00")) == []
+    assert ready_events(database) == []
+    # The first digest is the first full period after the installation.
+    assert desk.deliver_due(at("2024-01-15T09:00:00")) == [
+        Period(at("2024-01-08T08:00:00"), at("2024-01-15T08:00:00"))
+    ]
+    assert len(ready_events(database)) == 1
+
+
+def test_a_period_is_delivered_with_its_content(database):
     feed(database, seeded_stream())
     desk = DigestDesk(database, WEEKLY)
+    assert desk.deliver_due(at(PERIOD_START) + timedelta(hours=1)) == []  # schedule starts
     assert desk.deliver_due(at("2024-01-08T09:00:00")) == [
         Period(at(PERIOD_START), at(PERIOD_END))
     ]
@@ -53,7 +65,7 @@ def test_after_downtime_every_missed_period_is_delivered_once(database):
     # A restarted process (a new desk on the same database) has nothing left to do.
     assert DigestDesk(database, WEEKLY).deliver_due(at("2024-01-30T00:00:00")) == []
     periods = [(e.data["period"]["start"], e.data["period"]["end"]) for e in ready_events(database)]
-    assert len(periods) == len(set(periods)) == 5
+    assert len(periods) == len(set(periods)) == 4
     assert all(a[1] == b[0] for a, b in zip(periods, periods[1:], strict=False))
 
 
@@ -119,9 +131,10 @@ def test_two_processes_racing_deliver_each_period_exactly_once(postgres):
 def test_nothing_is_delivered_while_the_read_model_is_behind(database):
     late = seeded_stream()
     feed(database, late[:-5])
+    desk = DigestDesk(database, WEEKLY)
+    assert desk.deliver_due(at("2024-01-01T09:00:00")) == []  # the schedule starts
     for event in late[-5:]:
         assert inbox.store(database, event.as_message())
-    desk = DigestDesk(database, WEEKLY)
     assert desk.deliver_due(at("2024-01-08T09:00:00")) == []
     while InboxProcessor(database, handlers({})).process_due():
         pass
@@ -132,9 +145,7 @@ def test_a_period_is_delivered_once_it_has_settled(database):
     settling = DigestSettings(DigestSchedule("0 8 * * MON"), "en", ("staff@example.org",),
                               settle=timedelta(minutes=5))
     desk = DigestDesk(database, settling)
-    assert desk.deliver_due(at("2024-01-08T08:04:59")) == [
-        Period(at("2023-12-25T08:00:00"), at("2024-01-01T08:00:00"))
-    ]
+    assert desk.deliver_due(at("2024-01-08T08:04:59")) == []  # starts after 1 January's period
     assert desk.deliver_due(at("2024-01-08T08:04:59")) == []
     assert desk.deliver_due(at("2024-01-08T08:05:00")) == [
         Period(at("2024-01-01T08:00:00"), at("2024-01-08T08:00:00"))
