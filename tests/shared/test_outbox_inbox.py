@@ -104,3 +104,27 @@ def test_a_failing_handler_leaves_no_partial_effect_and_is_parked_after_max_atte
         assert inbox.replay(session) == 1
     processor.handlers = {"wave.closed": lambda event, session: None}
     assert processor.process_due() == 1
+
+
+def test_one_failing_event_in_a_group_does_not_hold_back_the_others(database):
+    seen: list[int] = []
+
+    def handler(event, session):
+        if event.data["number"] == 3:
+            raise ValueError("this one is broken")
+        record(session, new_event("wave.opened", {
+            "number": event.data["number"], "name": {"en": "n", "fr": "n", "es": "n"},
+            "theme": {"en": "t", "fr": "t", "es": "t"}, "opens_at": "2026-01-01"}))
+        seen.append(event.data["number"])
+
+    processor = InboxProcessor(database, {"wave.closed": handler}, max_attempts=1,
+                               backoff=Backoff(0.0, 0.0))
+    for number in range(6):
+        inbox.store(database, new_event("wave.closed", {"number": number}).as_message())
+    assert processor.process_due() == 5
+    with database.transaction() as session:
+        statuses = [r.status for r in session.scalars(select(InboxRow).order_by(InboxRow.id))]
+        effects = sorted(r.payload["data"]["number"] for r in session.scalars(select(OutboxRow)))
+    assert statuses == ["done", "done", "done", "parked", "done", "done"]
+    # The group's first try was rolled back whole: each effect exists once.
+    assert effects == [0, 1, 2, 4, 5]
