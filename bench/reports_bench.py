@@ -146,7 +146,7 @@ def bench_incremental(url: str, count: int) -> None:
     while done := processor.process_due():
         handled += done
     elapsed = time.perf_counter() - began
-    print(f"projection (live path: the shared inbox processor, one transaction per event, "
+    print(f"projection (live path: the shared inbox processor, "
           f"{_kind(url)}): {handled:,} events in {elapsed:.2f} s = {handled / elapsed:,.0f} "
           "events/s")
 
