@@ -68,8 +68,9 @@ def _events_failed(args) -> int:
         with db.database_for(settings.db_urls[service]).transaction() as session:
             for row in inbox.parked(session):
                 total += 1
+                last_line = (row.last_error or "").strip().splitlines()[-1:] or [""]
                 print(f"{service}\t{row.event_id}\t{row.type}\tattempts={row.attempts}\t"
-                      f"{(row.last_error or '').splitlines()[-1:] and row.last_error.splitlines()[-1]}")
+                      f"{last_line[0]}")
     print(f"{total} parked event(s)", file=sys.stderr)
     return 0
 

@@ -14,13 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
-import requests
-
-from hrc.staff import TIMEOUT_SECONDS, TOKEN_VARIABLE, StaffApi, StaffApiError
+from hrc.staff import StaffApi, staff_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -56,34 +53,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _progress(api: StaffApi, args: argparse.Namespace) -> Any:
     if args.format == "json":
         return api.get("/reports/progress.json")
-    response = api.session.get(
-        api.url + "/reports/progress.csv", timeout=TIMEOUT_SECONDS,
-        headers={"Authorization": f"Bearer {api.token}"} if api.token else {},
-    )
-    if response.status_code >= 400:
-        raise StaffApiError(response.status_code, response.reason or "error", response.text[:500])
-    return response.text
+    return api.get_text("/reports/progress.csv")
 
 
 def _command(call: Callable[[StaffApi, argparse.Namespace], Any]) -> Callable[..., int]:
-    def run(args: argparse.Namespace) -> int:
-        api = StaffApi(args.url, os.environ.get(TOKEN_VARIABLE))
-        try:
-            result = call(api, args)
-        except StaffApiError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            if exc.status == 401:
-                print(f"(set {TOKEN_VARIABLE} to a staff token)", file=sys.stderr)
-            return 1
-        except requests.ConnectionError as exc:
-            print(f"error: cannot reach the reports service at {args.url}: {exc}",
-                  file=sys.stderr)
-            return 1
-        print(result if isinstance(result, str) else json.dumps(result, ensure_ascii=False,
-                                                                 indent=2))
-        return 0
+    return staff_command(call, service="reports service", show=_show)
 
-    return run
+
+def _show(result: Any, _args: argparse.Namespace) -> None:
+    print(result if isinstance(result, str) else json.dumps(result, ensure_ascii=False, indent=2))
 
 
 def _default_url() -> str:

@@ -43,12 +43,24 @@ class StaffApi:
     def delete(self, path: str) -> Any:
         return self._call("DELETE", path)
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def get_text(self, path: str) -> str:
+        """A route that answers something other than JSON (CSV, HTML)."""
+        response = self.session.get(self.url + path, headers=self._headers(),
+                                    timeout=TIMEOUT_SECONDS)
+        if response.status_code >= 400:
+            raise StaffApiError(response.status_code, response.reason or "error",
+                                response.text[:500])
+        return response.text
+
+    def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self.session.request(
-            method, self.url + path, headers=headers, timeout=TIMEOUT_SECONDS, **kwargs
+            method, self.url + path, headers=self._headers(), timeout=TIMEOUT_SECONDS, **kwargs
         )
         try:
             body = response.json()
@@ -213,7 +225,14 @@ def _paging(command: argparse.ArgumentParser) -> None:
     command.add_argument("--per-page", type=int, default=50)
 
 
-def _command(call: Callable[[StaffApi, argparse.Namespace], Any]) -> Callable[..., int]:
+def staff_command(
+    call: Callable[[StaffApi, argparse.Namespace], Any],
+    *,
+    service: str,
+    show: Callable[[Any, argparse.Namespace], None],
+) -> Callable[[argparse.Namespace], int]:
+    """An ``hrc`` action that calls a staff API and turns its errors into a message and exit 1."""
+
     def run(args: argparse.Namespace) -> int:
         api = StaffApi(args.url, os.environ.get(TOKEN_VARIABLE))
         try:
@@ -224,12 +243,17 @@ def _command(call: Callable[[StaffApi, argparse.Namespace], Any]) -> Callable[..
                 print(f"(set {TOKEN_VARIABLE} to a staff token)", file=sys.stderr)
             return 1
         except requests.ConnectionError as exc:
-            print(f"error: cannot reach the registry at {args.url}: {exc}", file=sys.stderr)
+            print(f"error: cannot reach the {service} at {args.url}: {exc}", file=sys.stderr)
             return 1
-        _print(result, as_json=args.json)
+        show(result, args)
         return 0
 
     return run
+
+
+def _command(call: Callable[[StaffApi, argparse.Namespace], Any]) -> Callable[..., int]:
+    return staff_command(call, service="registry",
+                         show=lambda result, args: _print(result, as_json=args.json))
 
 
 def _print(result: Any, *, as_json: bool) -> None:
