@@ -1,4 +1,9 @@
 """``hrc``: run the services, prepare a deployment, and look after parked events."""
+import warnings
+
+# eventlet announces its own deprecation on import: staff running a command need not read it.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
 import eventlet
 
 eventlet.monkey_patch()  # before anything imports socket, threading or psycopg2
