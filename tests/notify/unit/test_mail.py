@@ -95,7 +95,7 @@ def test_the_staff_alert_says_how_to_review_and_warns_of_duplicates():
     [alert] = [n for n in samples.every_notification("en")
                if n.template == domain.NEW_APPLICATION]
     text, html = parts(parsed(alert)[0])
-    assert "hrc applications show 42" in text  # the CLI takes the registry's id
+    assert "hrc applications show 42   # HRC-2026-7KQ2M" in text  # the CLI takes the id
     assert "https://staff.uclg.example/api/applications/42" in html
     assert "possible duplicate" in text and "HRC-2025-AAAAA" in html
 
