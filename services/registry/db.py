@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from services.registry.access import AuditEntry, StaffToken
+from services.registry.access import AuditEntry
 from services.registry.domain import (
     FORM_FIELDS,
     OPEN_STATUSES,
@@ -45,6 +45,7 @@ from shared import db as shared_db
 from shared.events import new_event
 from shared.outbox import record
 from shared.retry import utcnow
+from shared.staff_tokens import StaffToken
 
 
 class Base(DeclarativeBase):

@@ -20,13 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.registry import actions, schemas
-from services.registry.access import (
-    StaffToken,
-    authenticate,
-    bearer_token,
-    generate_token,
-    parse_tokens,
-)
+from services.registry.access import parse_tokens
 from services.registry.db import NotFound, Page, RegistryStore, registry
 from services.registry.domain import (
     DomainError,
@@ -38,6 +32,7 @@ from shared import health
 from shared.db import ServiceDatabase, database_for
 from shared.http import HttpError, error_response, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
+from shared.staff_tokens import StaffToken, authenticate, bearer_token, generate_token
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 GENERATED_TOKEN_LABEL = "generated"

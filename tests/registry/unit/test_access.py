@@ -1,13 +1,8 @@
 import pytest
 
-from services.registry.access import (
-    authenticate,
-    bearer_token,
-    generate_token,
-    parse_tokens,
-    token_digest,
-)
+from services.registry.access import parse_tokens
 from services.registry.domain import InvalidRequest
+from shared.staff_tokens import authenticate, bearer_token, generate_token, token_digest
 
 
 def test_labelled_and_bare_tokens():
