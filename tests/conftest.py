@@ -72,3 +72,27 @@ def smtp_server(tmp_path):
 @pytest.fixture
 def free_port():
     return infra.free_port
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Debian Chromium (Playwright); with ``CI`` set, a missing one is a failure."""
+    from tests.support.browser import CHROMIUM_ARGS, chromium_path
+
+    path = chromium_path()
+    if path is None:
+        message = "chromium is not installed (apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} (CI is set: real components are required)")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's stop() waits forever under eventlet's monkey patch (its asyncio child watcher
+    # never hears of the driver's exit), so the browser is closed and the driver killed instead.
+    manager = sync_playwright()
+    playwright = manager.start()
+    chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+    driver = manager._client._transport._proc
+    driver.kill()
