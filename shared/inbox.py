@@ -95,7 +95,7 @@ class InboxProcessor:
         max_attempts: int = 5,
         backoff: Backoff = Backoff(1.0, 300.0),
         batch_size: int = 100,
-        lease: timedelta = timedelta(seconds=120),
+        lease: timedelta = leases.LEASE,
     ):
         self.database = database
         self.handlers = handlers
@@ -111,16 +111,20 @@ class InboxProcessor:
     def process_due(self) -> int:
         """Process every due event once. Returns how many were handled successfully."""
         handled = 0
-        rows = self._claim()
-        for start in range(0, len(rows), self.group_size):
-            group = rows[start:start + self.group_size]
-            if len(group) > 1 and self._process_together(group):
-                handled += len(group)
-                continue
-            # One of them failed (or it is alone): each in its own transaction, so one
-            # event's failure rolls back only its own effects.
-            for row in group:
-                handled += self._process(row)
+        now = utcnow()
+        due = [InboxRow.status == PENDING, InboxRow.next_attempt_at <= now]
+        with leases.hold(self.database, InboxRow, due, limit=self.batch_size,
+                         duration=self.lease) as lease:
+            rows = lease.rows
+            for start in range(0, len(rows), self.group_size):
+                group = [row for row in rows[start:start + self.group_size] if lease.holds(row)]
+                if len(group) > 1 and self._process_together(group):
+                    handled += len(group)
+                    continue
+                # One of them failed (or it is alone): each in its own transaction, so one
+                # event's failure rolls back only its own effects.
+                for row in group:
+                    handled += self._process(row)
         return handled
 
     def _process_together(self, rows: list[InboxRow]) -> bool:
@@ -142,12 +146,6 @@ class InboxProcessor:
             log.debug("inbox: a group of %d failed; processing them one by one", len(rows),
                       exc_info=True)
             return False
-
-    def _claim(self) -> list[InboxRow]:
-        now = utcnow()
-        due = [InboxRow.status == PENDING, InboxRow.next_attempt_at <= now]
-        return leases.claim(self.database, InboxRow, due,
-                            now=now, limit=self.batch_size, lease=self.lease)
 
     def _process(self, row: InboxRow) -> bool:
         try:

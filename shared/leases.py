@@ -1,17 +1,105 @@
-"""Claiming due work rows (outbox, inbox, mail) so that replicas never take the same row.
+"""Claiming due work rows (outbox, inbox, mail) so that replicas never take the same row, and a
+crashed holder's rows come back in seconds.
 
-A claim is a lease: ``claimed_until`` in the future hides the row from other workers; if the
-worker dies, the lease runs out and the row is due again. On PostgreSQL, ``FOR UPDATE SKIP
-LOCKED`` lets replicas claim side by side without waiting on each other.
+A claim is a lease: ``claimed_until`` in the future hides the row from other workers. Leases are
+short (``LEASE``, ten seconds by default) and a heartbeat renews them while the holder lives, so
+a slow batch keeps its rows and a killed process's rows are due again as soon as its last lease
+runs out. On PostgreSQL, ``FOR UPDATE SKIP LOCKED`` lets replicas claim side by side without
+waiting on each other.
+
+The ``claimed_until`` a holder wrote is its token: a renewal or release touches only rows that
+still carry it, so a holder whose lease ran out (its hub blocked for longer than the lease, the
+database away) learns that it lost them, and ``Lease.holds`` says so before it acts on a row.
 """
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+import eventlet
 from sqlalchemy import or_, select, update
 
 from shared.db import Database
+from shared.retry import utcnow
+
+log = logging.getLogger(__name__)
+
+# Long enough to ride out a busy hub (the heartbeat is a green thread), short enough that a
+# dead holder's work waits seconds, not minutes. ``LEASE_SECONDS`` in a service's environment.
+LEASE = timedelta(seconds=10)
+
+
+class Lease:
+    """Rows claimed by this worker, and whether it still holds them."""
+
+    def __init__(self, database: Database, model: Any, rows: list[Any], until: datetime,
+                 duration: timedelta):
+        self.database = database
+        self.model = model
+        self.rows = rows
+        self.duration = duration
+        self._until = until
+        self._held = {row.id for row in rows}
+        self._valid_until = time.monotonic() + self._margin()
+
+    def holds(self, row: Any) -> bool:
+        """True while the row is ours: not taken back by the database, and our last renewal
+        is recent enough that no one else can have claimed it."""
+        return row.id in self._held and time.monotonic() < self._valid_until
+
+    def renew(self) -> None:
+        """Push the lease of every row still ours ``duration`` further; forget the others (done,
+        released, or claimed by someone else after our lease ran out)."""
+        if not self._held:
+            return
+        started = time.monotonic()
+        until = utcnow() + self.duration
+        model = self.model
+        with self.database.transaction() as session:
+            session.execute(update(model)
+                            .where(model.id.in_(sorted(self._held)),
+                                   model.claimed_until == self._until)
+                            .values(claimed_until=until))
+            held = set(session.scalars(select(model.id).where(model.id.in_(sorted(self._held)),
+                                                              model.claimed_until == until)))
+        self._until, self._held = until, held
+        self._valid_until = started + self._margin()
+
+    def release(self) -> None:
+        """Give back the rows still ours; rows already finished (``claimed_until`` cleared by
+        the worker) are not touched."""
+        held, self._held = self._held, set()
+        if not held:
+            return
+        model = self.model
+        with self.database.transaction() as session:
+            session.execute(update(model)
+                            .where(model.id.in_(sorted(held)), model.claimed_until == self._until)
+                            .values(claimed_until=None))
+
+    @property
+    def interval(self) -> float:
+        """Seconds between renewals: three chances before the lease runs out."""
+        return self.duration.total_seconds() / 3
+
+    def beat(self) -> None:
+        """The heartbeat: renew every ``interval`` while the lease is open."""
+        while True:
+            eventlet.sleep(self.interval)
+            try:
+                self.renew()
+            except Exception:  # the database away: keep beating; holds() times the lease out
+                log.warning("lease on %s: renewal failed", self.model.__tablename__,
+                            exc_info=True)
+
+    def _margin(self) -> float:
+        # Trust the lease for one interval less than it lasts: a renewal that is late by up to
+        # an interval still finds the rows ours.
+        return self.duration.total_seconds() - self.interval
 
 
 def claim(
@@ -19,11 +107,13 @@ def claim(
     model: Any,
     due: list[Any],
     *,
-    now: datetime,
     limit: int,
-    lease: timedelta,
-) -> list[Any]:
-    """Lease up to ``limit`` rows of ``model`` matching ``due``, oldest first."""
+    duration: timedelta = LEASE,
+) -> Lease:
+    """Lease up to ``limit`` rows of ``model`` matching ``due``, oldest first (no heartbeat:
+    see ``hold``)."""
+    now = utcnow()
+    until = now + duration
     with database.transaction() as session:
         query = (
             select(model)
@@ -38,6 +128,29 @@ def claim(
             session.execute(
                 update(model)
                 .where(model.id.in_([row.id for row in rows]))
-                .values(claimed_until=now + lease)
+                .values(claimed_until=until)
             )
-        return rows
+    return Lease(database, model, rows, until, duration)
+
+
+@contextmanager
+def hold(
+    database: Database,
+    model: Any,
+    due: list[Any],
+    *,
+    limit: int,
+    duration: timedelta = LEASE,
+) -> Iterator[Lease]:
+    """Claim due rows and keep them, renewed by a heartbeat, until the block ends; rows the
+    block did not finish are released then, and a killed process's lapse within ``duration``."""
+    lease = claim(database, model, due, limit=limit, duration=duration)
+    if not lease.rows:
+        yield lease
+        return
+    heartbeat = eventlet.spawn(lease.beat)
+    try:
+        yield lease
+    finally:
+        heartbeat.kill()
+        lease.release()

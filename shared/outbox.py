@@ -62,7 +62,7 @@ class Relay:
         *,
         backoff: Backoff = Backoff(0.5, 30.0),
         batch_size: int = 200,
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = leases.LEASE,
     ):
         self.database = database
         self.publish = publish
@@ -72,18 +72,23 @@ class Relay:
 
     def relay_due(self) -> tuple[int, Exception | None]:
         """Publish what is due: how many were sent, and the failure that stopped the batch."""
-        rows = self._claim()
         sent: list[int] = []
         failure: Exception | None = None
-        for row in rows:
-            try:
-                self.publish(row.payload)
-            except Exception as exc:  # any broker failure: keep the row, try again later
-                failure = exc
-                self._failed(row, exc)
-                break
-            sent.append(row.id)
-        self._release(sent, [r.id for r in rows if r.id not in sent])
+        now = utcnow()
+        due = [OutboxRow.sent_at.is_(None), OutboxRow.next_attempt_at <= now]
+        with leases.hold(self.database, OutboxRow, due, limit=self.batch_size,
+                         duration=self.lease) as lease:
+            for row in lease.rows:
+                if not lease.holds(row):
+                    break
+                try:
+                    self.publish(row.payload)
+                except Exception as exc:  # any broker failure: keep the row, try again later
+                    failure = exc
+                    self._failed(row, exc)
+                    break
+                sent.append(row.id)
+            self._mark_sent(sent)
         return len(sent), failure
 
     def pending(self) -> int:
@@ -91,12 +96,6 @@ class Relay:
             return session.scalar(
                 select(func.count()).select_from(OutboxRow).where(OutboxRow.sent_at.is_(None))
             )
-
-    def _claim(self) -> list[OutboxRow]:
-        now = utcnow()
-        due = [OutboxRow.sent_at.is_(None), OutboxRow.next_attempt_at <= now]
-        return leases.claim(self.database, OutboxRow, due,
-                            now=now, limit=self.batch_size, lease=self.lease)
 
     def _failed(self, row: OutboxRow, exc: Exception) -> None:
         attempts = row.attempts + 1
@@ -114,17 +113,12 @@ class Relay:
                 )
             )
 
-    def _release(self, sent: list[int], unsent: list[int]) -> None:
-        if not sent and not unsent:
+    def _mark_sent(self, sent: list[int]) -> None:
+        if not sent:
             return
         with self.database.transaction() as session:
-            if sent:
-                session.execute(
-                    update(OutboxRow)
-                    .where(OutboxRow.id.in_(sent))
-                    .values(sent_at=utcnow(), claimed_until=None)
-                )
-            if unsent:
-                session.execute(
-                    update(OutboxRow).where(OutboxRow.id.in_(unsent)).values(claimed_until=None)
-                )
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(sent))
+                .values(sent_at=utcnow(), claimed_until=None)
+            )

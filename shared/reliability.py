@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import eventlet
@@ -19,6 +20,7 @@ from nameko.events import event_handler
 from nameko.extensions import DependencyProvider
 
 from shared import inbox as inbox_store
+from shared import leases
 from shared.broker import EventPublisher
 from shared.db import Database, database_for
 from shared.events import CATALOGUE, subscriptions
@@ -92,6 +94,12 @@ def _settings_number(config: Mapping[str, Any], key: str, default: float) -> flo
     return float(raw if raw is not None else config.get(key, default))
 
 
+def lease_duration(config: Mapping[str, Any]) -> timedelta:
+    """How long a claimed row stays ours without a heartbeat (``LEASE_SECONDS``)."""
+    return timedelta(seconds=_settings_number(config, "LEASE_SECONDS",
+                                              leases.LEASE.total_seconds()))
+
+
 class Outbox(DependencyProvider):
     def setup(self) -> None:
         config = self.container.config
@@ -102,6 +110,7 @@ class Outbox(DependencyProvider):
             self.publisher.publish,
             backoff=Backoff(_settings_number(config, "RELAY_RETRY_BASE_SECONDS", 0.5),
                             _settings_number(config, "RELAY_RETRY_MAX_SECONDS", 30.0)),
+            lease=lease_duration(config),
         )
         self.loop = Loop(
             f"{self.container.service_name} outbox relay",
@@ -148,6 +157,7 @@ class Inbox(DependencyProvider):
             max_attempts=int(_settings_number(config, "INBOX_MAX_ATTEMPTS", 5)),
             backoff=Backoff(_settings_number(config, "INBOX_RETRY_BASE_SECONDS", 1.0),
                             _settings_number(config, "INBOX_RETRY_MAX_SECONDS", 300.0)),
+            lease=lease_duration(config),
         )
         self.loop = Loop(
             f"{self.container.service_name} inbox",

@@ -2,11 +2,15 @@
 
 A mail is sent at most once per (event, recipient, template) row, and the window in which a crash
 could send it twice is narrowed to the moment between the server's 250 and one short commit:
-- a row is claimed with a lease (``claimed_until``) before it is sent, so a second replica or
-  loop leaves it alone; the batch stops claiming work when its lease is about to run out;
+- a row is claimed with a short lease (shared.leases) that a heartbeat renews while this process
+  lives, so a second replica or loop leaves it alone, and a killed process's rows are sent by
+  another within seconds; a row whose lease this process lost is not sent;
 - it is marked sent, with its ``notification.sent`` event, in a transaction right after the
-  server accepts it; the composed message (and its stable Message-ID) is kept from the first
-  attempt, so a copy re-sent after a crash is the same message, which mail clients fold.
+  server accepts it. A crash between the 250 and that commit sends the mail again: SMTP has no
+  way to make a submission idempotent, so the copy carries the same Message-ID (derived from the
+  row's key, and the composed message is kept from the first failed attempt): receiving systems
+  that suppress duplicates by Message-ID (Gmail, Cyrus, Sieve "duplicate") deliver it once, and
+  mail clients fold it into the first.
 Transient failures put the row back with exponential backoff (the rest of the log goes on);
 permanent ones mark it failed, record ``notification.failed`` and queue an alert to staff.
 """
@@ -135,8 +139,7 @@ class MailDelivery:
         policy: RetryPolicy = RetryPolicy(),
         *,
         batch_size: int = 100,
-        lease: timedelta = timedelta(minutes=5),
-        send_timeout: timedelta = timedelta(seconds=30),
+        lease: timedelta = leases.LEASE,
     ):
         self.database = database
         self.transport = transport
@@ -146,24 +149,23 @@ class MailDelivery:
         self.policy = policy
         self.batch_size = batch_size
         self.lease = lease
-        self.send_timeout = send_timeout
 
     def deliver_due(self) -> DeliveryReport:
         """Send one batch of due mail."""
         report = DeliveryReport()
-        rows, lease_end = self._claim()
-        report.claimed = len(rows)
-        try:
-            for index, row in enumerate(rows):
-                if utcnow() + self.send_timeout >= lease_end:
-                    self._release(rows[index:])
-                    break
-                if not self._deliver(row, report):
-                    self._release(rows[index + 1:])
-                    break
-                eventlet.sleep(0)
-        finally:
-            self.transport.close()
+        now = utcnow()
+        due = [NotificationRow.status == PENDING, NotificationRow.next_attempt_at <= now]
+        # Rows not reached (the server away, a lease lost) are released when the block ends.
+        with leases.hold(self.database, NotificationRow, due, limit=self.batch_size,
+                         duration=self.lease) as lease:
+            report.claimed = len(lease.rows)
+            try:
+                for row in lease.rows:
+                    if not lease.holds(row) or not self._deliver(row, report):
+                        break
+                    eventlet.sleep(0)
+            finally:
+                self.transport.close()
         return report
 
     def deliver_all(self) -> DeliveryReport:
@@ -202,24 +204,6 @@ class MailDelivery:
         self._sent(row, message)
         report.sent += 1
         return True
-
-    def _claim(self) -> tuple[list[NotificationRow], datetime]:
-        now = utcnow()
-        rows = leases.claim(
-            self.database, NotificationRow,
-            [NotificationRow.status == PENDING, NotificationRow.next_attempt_at <= now],
-            now=now, limit=self.batch_size, lease=self.lease,
-        )
-        return rows, now + self.lease
-
-    def _release(self, rows: list[NotificationRow]) -> None:
-        if not rows:
-            return
-        with self.database.transaction() as session:
-            session.execute(update(NotificationRow)
-                            .where(NotificationRow.id.in_([r.id for r in rows]),
-                                   NotificationRow.status == PENDING)
-                            .values(claimed_until=None))
 
     def _sent(self, row: NotificationRow, message: str) -> None:
         with self.database.transaction() as session:

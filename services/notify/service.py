@@ -44,7 +44,7 @@ class Mailer(DependencyProvider):
         self.delivery = MailDelivery(
             database_for(config["DB_URL"]), knobs.transport(), Renderer(), knobs.mail,
             knobs.secretariat, knobs.policy, batch_size=knobs.batch_size,
-            lease=knobs.lease, send_timeout=knobs.send_timeout,
+            lease=knobs.lease,
         )
         self.loop = Loop("notify mail delivery", self._step, knobs.poll_seconds,
                          Backoff(1.0, 30.0))

@@ -3,7 +3,8 @@
 Beyond DESIGN.md's variables: STAFF_LANGUAGE (en), MAIL_FROM_NAME, MAIL_REPLY_TO (the first of
 STAFF_EMAILS), INTAKE_PUBLIC_URL / REGISTRY_PUBLIC_URL (links in mails), SMTP_TIMEOUT (30 s),
 NOTIFY_RETRY_BASE_SECONDS (30), NOTIFY_RETRY_MAX_SECONDS (3600), NOTIFY_MAX_ATTEMPTS (12),
-NOTIFY_POLL_SECONDS (0.5), NOTIFY_BATCH_SIZE (100).
+NOTIFY_POLL_SECONDS (0.5), NOTIFY_BATCH_SIZE (100), LEASE_SECONDS (10: how long a claimed
+mail stays this process's without its heartbeat, shared.leases).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from services.notify.failures import RetryPolicy
 from services.notify.mail import MailSettings
 from shared.config import Settings
 from shared.events import LANGUAGES
+from shared.leases import LEASE
 
 
 @dataclass(frozen=True)
@@ -28,17 +30,7 @@ class NotifySettings:
     outbox_dir: Path
     poll_seconds: float
     batch_size: int
-
-    @property
-    def send_timeout(self) -> timedelta:
-        """The longest one mail can take: each step of an SMTP exchange may use the timeout."""
-        seconds = self.smtp.timeout if self.smtp else 5.0
-        return timedelta(seconds=6 * seconds)
-
-    @property
-    def lease(self) -> timedelta:
-        """How long a claimed batch is ours: well beyond one slow mail."""
-        return max(timedelta(minutes=5), 3 * self.send_timeout)
+    lease: timedelta
 
     def transport(self) -> Transport:
         if self.smtp is None:
@@ -76,4 +68,5 @@ def load(settings: Settings) -> NotifySettings:
         outbox_dir=settings.outbox_dir,
         poll_seconds=float(raw.get("NOTIFY_POLL_SECONDS", 0.5)),
         batch_size=int(raw.get("NOTIFY_BATCH_SIZE", 100)),
+        lease=timedelta(seconds=float(raw.get("LEASE_SECONDS", LEASE.total_seconds()))),
     )

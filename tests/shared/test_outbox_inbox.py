@@ -4,25 +4,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from shared import db as shared_db
 from shared import inbox
 from shared.events import new_event
 from shared.inbox import InboxProcessor, InboxRow
 from shared.outbox import OutboxRow, Relay, record
 from shared.retry import Backoff
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/machinery.db"
-    else:
-        url = request.getfixturevalue("postgres")("machinery").url
-    database = shared_db.database_for(url)
-    shared_db.Base.metadata.create_all(database.engine)
-    yield database
-    database.engine.dispose()
-    shared_db._databases.pop(url, None)
 
 
 class FlakyBroker:

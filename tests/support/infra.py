@@ -22,7 +22,8 @@ import requests
 PROJECT = Path(__file__).resolve().parents[2]
 RABBIT = ("127.0.0.1", 5672)
 POSTGRES = ("127.0.0.1", 5432)
-PG_ADMIN_DSN = os.environ.get("HRC_TEST_PG_ADMIN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+PG_ADMIN_DSN = os.environ.get("HRC_TEST_PG_ADMIN",
+                              "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 PG_URL = os.environ.get("HRC_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/{name}")
 
 

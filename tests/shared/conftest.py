@@ -1,0 +1,19 @@
+"""The machinery tables (outbox, inbox) alone, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+
+from shared import db as shared_db
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/machinery.db"
+    else:
+        url = request.getfixturevalue("postgres")("machinery").url
+    database = shared_db.database_for(url)
+    shared_db.Base.metadata.create_all(database.engine)
+    yield database
+    database.engine.dispose()
+    shared_db._databases.pop(url, None)

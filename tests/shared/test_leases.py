@@ -1,0 +1,84 @@
+"""Leases with a heartbeat, on SQLite and PostgreSQL: a live holder keeps its rows past the
+lease, a SIGKILLed one loses them within the lease, and the relay and the inbox processor pick
+them up then."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from shared import inbox, leases
+from shared.events import new_event
+from shared.inbox import InboxProcessor, InboxRow
+from shared.outbox import OutboxRow, Relay, record
+from tests.support.holder import Holder
+from tests.support.infra import wait_for
+
+LEASE = 1.5
+
+
+def test_a_lease_is_renewed_while_held_and_released_at_the_end(database):
+    with database.transaction() as session:
+        record(session, *[new_event("wave.closed", {"number": n}) for n in range(3)])
+    due = [OutboxRow.sent_at.is_(None)]
+    duration = timedelta(seconds=0.6)
+    with leases.hold(database, OutboxRow, due, limit=10, duration=duration) as held:
+        assert len(held.rows) == 3
+        time.sleep(3 * duration.total_seconds())  # the heartbeat renews meanwhile
+        assert all(held.holds(row) for row in held.rows)
+        assert leases.claim(database, OutboxRow, due, limit=10).rows == []
+    again = leases.claim(database, OutboxRow, due, limit=10)
+    assert len(again.rows) == 3
+
+
+def test_a_lost_lease_is_known_to_its_holder(database):
+    with database.transaction() as session:
+        record(session, new_event("wave.closed", {"number": 1}))
+    due = [OutboxRow.sent_at.is_(None)]
+    first = leases.claim(database, OutboxRow, due, limit=10,
+                         duration=timedelta(milliseconds=100))
+    time.sleep(0.2)
+    second = leases.claim(database, OutboxRow, due, limit=10)
+    assert len(second.rows) == 1
+    first.renew()
+    assert not first.holds(first.rows[0])
+    assert second.holds(second.rows[0])
+    first.release()  # leaves the new holder's claim alone
+    assert leases.claim(database, OutboxRow, due, limit=10).rows == []
+
+
+def _held_then_reclaimed(database, what: str, reclaim) -> None:
+    holder = Holder(database.url, what, LEASE)
+    holder.wait_holding()
+    # Alive past three leases: the heartbeat keeps the rows its own.
+    time.sleep(3 * LEASE)
+    assert reclaim() == 0, "a live holder's rows were taken"
+    died = holder.kill()
+    wait_for(lambda: reclaim(), 10 * LEASE, 0.05, f"the killed {what} holder's rows")
+    print(f"{what} on {database.engine.dialect.name}: rows picked up "
+          f"{time.monotonic() - died:.2f} s after SIGKILL (lease {LEASE} s)")
+
+
+def test_a_killed_relay_s_rows_are_published_by_another_within_the_lease(database):
+    with database.transaction() as session:
+        record(session, *[new_event("wave.closed", {"number": n}) for n in range(3)])
+    published: list[dict] = []
+    relay = Relay(database, published.append, lease=timedelta(seconds=LEASE))
+    _held_then_reclaimed(database, "outbox", lambda: relay.relay_due()[0])
+    assert sorted(m["data"]["number"] for m in published) == [0, 1, 2]
+    assert relay.pending() == 0
+
+
+def test_a_killed_inbox_processor_s_events_are_processed_by_another(database):
+    events = [new_event("wave.closed", {"number": n}) for n in range(3)]
+    for event in events:
+        inbox.store(database, event.as_message())
+    handled: list[str] = []
+    processor = InboxProcessor(database, {"wave.closed": lambda e, s: handled.append(e.event_id)},
+                               lease=timedelta(seconds=LEASE))
+    _held_then_reclaimed(database, "inbox", processor.process_due)
+    assert sorted(handled) == sorted(e.event_id for e in events)
+    with database.transaction() as session:
+        statuses = set(session.scalars(select(InboxRow.status)))
+    assert statuses == {inbox.DONE}
