@@ -82,6 +82,8 @@ class ApplicationReceived(_Strict):
     commitment = fields.String(required=True, validate=validate.Length(min=20, max=5000))
     frameworks = fields.String(load_default=None, allow_none=True)
     consent = fields.Boolean(required=True, validate=validate.Equal(True))
+    # May the government be listed in the public directory once a member? Never by default.
+    listing_consent = fields.Boolean(load_default=False)
 
 
 class PossibleDuplicate(_Strict):
@@ -137,6 +139,15 @@ class MemberJoined(_Strict):
     contact_name = fields.String(load_default=None, allow_none=True)
     contact_email = fields.String(load_default=None, allow_none=True)
     language = fields.String(load_default=None, allow_none=True)
+    website = fields.String(load_default=None, allow_none=True)
+    listing_consent = fields.Boolean(load_default=False)
+
+
+class MemberListingChanged(_Strict):
+    """The member's consent to the public directory, given or withdrawn by staff."""
+
+    member_id = fields.Integer(required=True)
+    listing_consent = fields.Boolean(required=True)
 
 
 class MemberWithdrawn(_Strict):
@@ -232,6 +243,7 @@ CATALOGUE: dict[str, EventType] = {
                   ("notify", "reports")),
         EventType("member.joined", "registry", MemberJoined, ("notify", "reports")),
         EventType("member.withdrawn", "registry", MemberWithdrawn, ("notify", "reports")),
+        EventType("member.listing_changed", "registry", MemberListingChanged, ("reports",)),
         EventType("member.erased", "registry", MemberErased, ("intake", "notify", "reports")),
         EventType("wave.opened", "registry", WaveOpened, ("notify", "reports")),
         EventType("wave.closed", "registry", WaveClosed, ("notify", "reports")),

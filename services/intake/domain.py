@@ -260,6 +260,12 @@ def consent(value: Any) -> bool:
     return True
 
 
+def listing_consent(value: Any) -> bool:
+    """Optional: a ticked box or ``true`` lists the government in the public directory once it
+    is a member; anything else (an unticked box is not sent at all) is no."""
+    return value is True or (isinstance(value, str) and value.strip().lower() in _CONSENT_WORDS)
+
+
 RULES: dict[str, Callable[[Any], Any]] = {
     "government_name": government_name,
     "country": country,
@@ -277,8 +283,9 @@ RULES: dict[str, Callable[[Any], Any]] = {
     "commitment": commitment,
     "frameworks": frameworks,
     "consent": consent,
+    "listing_consent": listing_consent,
 }
-OPTIONAL_FIELDS = frozenset({"website", "contact_phone", "frameworks"})
+OPTIONAL_FIELDS = frozenset({"website", "contact_phone", "frameworks", "listing_consent"})
 FIELDS = tuple(RULES)
 
 

@@ -76,6 +76,7 @@ class ApplicationForm(Schema):
     commitment = _required(domain.commitment)
     frameworks = _optional(domain.frameworks)
     consent = _required(domain.consent)
+    listing_consent = Rule(domain.listing_consent, load_default=False)
 
     def __init__(
         self,

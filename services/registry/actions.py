@@ -155,6 +155,20 @@ def withdraw_member(
     return member
 
 
+def change_listing(
+    store: RegistryStore, who: str, member_id: int, listing_consent: bool, now: datetime
+) -> Member:
+    """Staff record that the member gives or withdraws consent to the public directory."""
+    member = store.member(member_id, for_update=True)
+    before = {"listing_consent": member.listing_consent}
+    events = member.change_listing(listing_consent)
+    store.emit(events)
+    if events:
+        store.audit(AuditEntry(who, "change_listing", "member", str(member_id), now, before,
+                               {"listing_consent": member.listing_consent}))
+    return member
+
+
 def erase_member(store: RegistryStore, who: str, member_id: int, now: datetime) -> Member:
     """Anonymise the member and its applications; the audit log keeps that it happened."""
     member = store.member(member_id, for_update=True)

@@ -125,6 +125,8 @@ class MemberRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    website: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    listing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
@@ -186,6 +188,8 @@ _MEMBER_COLUMNS = (
     "joined_wave",
     "waves",
     "withdrawal_reason",
+    "website",
+    "listing_consent",
 )
 
 

@@ -100,6 +100,7 @@ FORM_FIELDS = (
     "themes",
     "commitment",
     "frameworks",
+    "listing_consent",
 )
 # What erasure removes: everything that names or reaches a person, and free text that may.
 PERSONAL_FIELDS = (
@@ -133,6 +134,7 @@ class Application:
     website: str | None = None
     contact_phone: str | None = None
     frameworks: str | None = None
+    listing_consent: bool = False
     id: int | None = None
     status: ApplicationStatus = ApplicationStatus.RECEIVED
     wave: int | None = None
@@ -302,6 +304,9 @@ class Member:
     status: MemberStatus = MemberStatus.ACTIVE
     withdrawn_at: datetime | None = None
     withdrawal_reason: str | None = None
+    website: str | None = None
+    # The government may be listed in the public directory (the form's listing_consent).
+    listing_consent: bool = False
 
     @classmethod
     def admit(cls, application: Application, wave: Wave, now: datetime) -> Member:
@@ -325,6 +330,8 @@ class Member:
             joined_wave=wave.number,
             joined_at=now,
             waves=[wave.number],
+            website=application.website,
+            listing_consent=bool(application.listing_consent),
         )
 
     def take_part_in(self, wave: Wave) -> None:
@@ -340,6 +347,18 @@ class Member:
         self.withdrawn_at = now
         self.withdrawal_reason = reason
         return [("member.withdrawn", {"member_id": self.id, "reason": reason})]
+
+    def change_listing(self, listing_consent: bool) -> list[Event]:
+        """Give or withdraw consent to the public directory; no event if nothing changes."""
+        allowed = (MemberStatus.ACTIVE, MemberStatus.WITHDRAWN)
+        if self.status not in allowed:
+            raise IllegalTransition(f"member {self.id}", "change_listing", self.status.value,
+                                    [status.value for status in allowed])
+        if listing_consent == self.listing_consent:
+            return []
+        self.listing_consent = listing_consent
+        return [("member.listing_changed",
+                 {"member_id": self.id, "listing_consent": listing_consent})]
 
     def erase(self, applications: Iterable[Application]) -> list[Event]:
         """Anonymise the member and the applications it filed; tell every service to forget it."""
@@ -378,6 +397,8 @@ class Member:
             "contact_name": self.contact_name,
             "contact_email": self.contact_email,
             "language": self.language,
+            "website": self.website,
+            "listing_consent": self.listing_consent,
         }
 
 

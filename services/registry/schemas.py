@@ -47,6 +47,19 @@ class RequestInfoBody(_Strict):
     message = fields.String(required=True)
 
 
+class _JsonBoolean(fields.Boolean):
+    """true or false, nothing that merely looks like one ("yes", 1)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class MemberUpdateBody(_Strict):
+    listing_consent = _JsonBoolean(required=True)
+
+
 class ReasonBody(_Strict):
     reason = fields.String(load_default=None, allow_none=True)
 
@@ -93,6 +106,7 @@ class ApplicationView(Schema):
     themes = fields.List(fields.String())
     commitment = fields.String(allow_none=True)
     frameworks = fields.String(allow_none=True)
+    listing_consent = fields.Boolean()
     submitted_at = fields.DateTime()
     possible_duplicates = fields.List(fields.Dict())
     info_request = fields.String(allow_none=True)
@@ -119,6 +133,8 @@ class MemberView(Schema):
     waves = fields.List(fields.Integer())
     withdrawn_at = fields.DateTime(allow_none=True)
     withdrawal_reason = fields.String(allow_none=True)
+    website = fields.String(allow_none=True)
+    listing_consent = fields.Boolean()
 
 
 class WaveView(Schema):

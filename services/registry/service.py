@@ -253,6 +253,13 @@ class RegistryService:
             member = actions.withdraw_member(store, who, member_id, reason, _now())
         return schemas.MemberView().dump(member)
 
+    @staff_route("PATCH", "/api/members/<int:member_id>")
+    def update_member(self, request, who, member_id):
+        listing_consent = _body(schemas.MemberUpdateBody, request)["listing_consent"]
+        with registry(self.db) as store:
+            member = actions.change_listing(store, who, member_id, listing_consent, _now())
+        return schemas.MemberView().dump(member)
+
     @staff_route("DELETE", "/api/members/<int:member_id>")
     def erase_member(self, request, who, member_id):
         with registry(self.db) as store:

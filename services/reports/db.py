@@ -72,6 +72,9 @@ class MemberRow(Base):
     left_at: Mapped[datetime | None] = mapped_column(DateTime)
     left_reason: Mapped[str | None] = mapped_column(String(16))
     erased: Mapped[bool] = mapped_column(Boolean, default=False)
+    website: Mapped[str | None] = mapped_column(String(500))
+    listing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    listing_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class DecisionRow(Base):

@@ -83,6 +83,22 @@ class MemberView:
     left_at: datetime | None = None
     left_reason: str | None = None
     erased: bool = False
+    website: str | None = None
+    # Consent to the public directory, and when it was last given or withdrawn: the latest
+    # change wins, whatever order the events arrive in.
+    listing_consent: bool = False
+    listing_at: datetime | None = None
+
+    @property
+    def listed(self) -> bool:
+        """In the public directory: it said yes, and is a member still (neither left nor
+        erased)."""
+        return (self.listing_consent and not self.erased and self.left_at is None
+                and self.joined_at is not None and bool(self.government_name))
+
+    def change_listing(self, consent: bool, at: datetime) -> None:
+        if self.listing_at is None or at >= self.listing_at:
+            self.listing_consent, self.listing_at = consent, at
 
     def active_at(self, at: datetime) -> bool:
         """A member just before ``at``: what joins exactly at a period's end counts in the next."""
@@ -283,6 +299,16 @@ def _on_member_joined(event: Event, at: datetime, store: ReadModelStore) -> None
     view.themes = tuple(sorted(set(data.get("themes") or ())))
     view.reference = data.get("reference")
     view.joined_at = parse_instant(data.get("joined_at")) or at
+    if not view.erased:
+        view.website = data.get("website")
+    # The form's answer, unless staff changed it since (a change always comes after joining).
+    view.change_listing(bool(data.get("listing_consent")), view.joined_at)
+    store.save_member(view)
+
+
+def _on_listing_changed(event: Event, at: datetime, store: ReadModelStore) -> None:
+    view = _member(store, event.data["member_id"])
+    view.change_listing(bool(event.data["listing_consent"]), at)
     store.save_member(view)
 
 
@@ -295,7 +321,7 @@ def _on_member_withdrawn(event: Event, at: datetime, store: ReadModelStore) -> N
 def _on_member_erased(event: Event, at: datetime, store: ReadModelStore) -> None:
     # An erased member leaves the campaign; what stays is only counts with no name attached.
     view = _member(store, event.data["member_id"])
-    view.erased, view.government_name = True, None
+    view.erased, view.government_name, view.website = True, None, None
     view.leave(at, "erased")
     store.save_member(view)
     for reference in event.data.get("references") or ():
@@ -331,6 +357,7 @@ HANDLERS: dict[str, Callable[[Event, datetime, Any], None]] = {
     "application.withdrawn": _step("withdrawn"),
     "member.joined": _on_member_joined,
     "member.withdrawn": _on_member_withdrawn,
+    "member.listing_changed": _on_listing_changed,
     "member.erased": _on_member_erased,
     "wave.opened": _on_wave_opened,
     "wave.closed": _on_wave_closed,
