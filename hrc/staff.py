@@ -24,6 +24,8 @@ class StaffApiError(Exception):
         prefix = f"{status} " if status else ""
         super().__init__(f"{prefix}{error}" + (f": {detail}" if detail else ""))
         self.status = status
+        self.error = error
+        self.detail = detail
 
 
 class StaffApi:
@@ -43,6 +45,11 @@ class StaffApi:
     def delete(self, path: str) -> Any:
         return self._call("DELETE", path)
 
+    def post_csv(self, path: str, text: str, **params: Any) -> Any:
+        return self._call("POST", path, data=text.encode("utf-8"),
+                          params={k: v for k, v in params.items() if v is not None},
+                          extra_headers={"Content-Type": "text/csv; charset=utf-8"})
+
     def get_text(self, path: str) -> str:
         """A route that answers something other than JSON (CSV, HTML)."""
         response = self.session.get(self.url + path, headers=self._headers(),
@@ -58,9 +65,11 @@ class StaffApi:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, extra_headers: dict[str, str] | None = None,
+              **kwargs: Any) -> Any:
         response = self.session.request(
-            method, self.url + path, headers=self._headers(), timeout=TIMEOUT_SECONDS, **kwargs
+            method, self.url + path, headers={**self._headers(), **(extra_headers or {})},
+            timeout=TIMEOUT_SECONDS, **kwargs
         )
         try:
             body = response.json()
@@ -172,6 +181,13 @@ def _members(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
         ("id", "government_name", "country", "region", "joined_wave", "waves", "status"))))
     _action(commands, common, "show", "one member",
             lambda api, a: api.get(f"/api/members/{a.id}"))
+    bring_in = commands.add_parser(
+        "import", parents=[common],
+        help="bring in existing members from a CSV file (format: docs/members-import.md)")
+    bring_in.add_argument("file", help="UTF-8 CSV with a header row")
+    bring_in.add_argument("--dry-run", action="store_true",
+                          help="check the file and say what would be imported; store nothing")
+    bring_in.set_defaults(action=staff_command(_import, service="registry", show=_show_import))
     export = _action(commands, common, "export", "everything held about a member, as JSON",
                      lambda api, a: _export(api.get(f"/api/members/{a.id}/export"), a.output))
     export.add_argument("--output", "-o", help="write to this file instead of stdout")
@@ -199,6 +215,41 @@ def _export(body: Any, output: str | None) -> Any:
             json.dump(body, handle, ensure_ascii=False, indent=2)
         return {"written": output}
     return body
+
+
+def _import(api: StaffApi, args: argparse.Namespace) -> Any:
+    try:
+        with open(args.file, encoding="utf-8", newline="") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StaffApiError(None, "cannot read the file", str(exc)) from None
+    try:
+        return api.post_csv("/api/members/import", text,
+                            dry_run="true" if args.dry_run else None)
+    except StaffApiError as exc:
+        if exc.error == "rows_refused" and isinstance(exc.detail, dict):
+            return exc.detail
+        raise
+
+
+def _show_import(report: Any, args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        for refused in report["refused"]:
+            problems = "; ".join(f"{name}: {', '.join(messages)}"
+                                 for name, messages in refused["errors"].items())
+            print(f"line {refused['line']}\t{refused['government_name']}\t{problems}")
+    imported, already = len(report["imported"]), len(report["already_members"])
+    if report["refused"]:
+        summary = (f"{len(report['refused'])} row(s) refused: nothing imported; correct them and"
+                   f" import the file again ({imported} new, {already} already members)")
+    elif report["dry_run"]:
+        summary = f"dry run: {imported} would be imported, {already} already members"
+    else:
+        summary = f"{imported} imported, {already} already members (left as they are)"
+    print(summary, file=sys.stderr)
+    return 1 if report["refused"] else 0
 
 
 def _erase(api: StaffApi, args: argparse.Namespace) -> Any:
@@ -229,7 +280,7 @@ def staff_command(
     call: Callable[[StaffApi, argparse.Namespace], Any],
     *,
     service: str,
-    show: Callable[[Any, argparse.Namespace], None],
+    show: Callable[[Any, argparse.Namespace], int | None],
 ) -> Callable[[argparse.Namespace], int]:
     """An ``hrc`` action that calls a staff API and turns its errors into a message and exit 1."""
 
@@ -245,8 +296,7 @@ def staff_command(
         except requests.ConnectionError as exc:
             print(f"error: cannot reach the {service} at {args.url}: {exc}", file=sys.stderr)
             return 1
-        show(result, args)
-        return 0
+        return show(result, args) or 0
 
     return run
 

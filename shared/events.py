@@ -141,6 +141,8 @@ class MemberJoined(_Strict):
     language = fields.String(load_default=None, allow_none=True)
     website = fields.String(load_default=None, allow_none=True)
     listing_consent = fields.Boolean(load_default=False)
+    # Brought in by ``hrc members import`` (a member from before the platform): no welcome mail.
+    imported = fields.Boolean(load_default=False)
 
 
 class MemberListingChanged(_Strict):

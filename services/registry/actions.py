@@ -7,8 +7,10 @@ in that same transaction. Nothing here knows about HTTP or nameko.
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, time
 from typing import Any
 
 from services.registry.access import AuditEntry
@@ -21,6 +23,7 @@ from services.registry.domain import (
     WaveConflict,
 )
 from services.registry.duplicates import possible_duplicates
+from services.registry.member_csv import MemberRow, RefusedRow
 
 
 def receive_application(store: RegistryStore, data: Mapping[str, Any]) -> Application | None:
@@ -180,6 +183,79 @@ def erase_member(store: RegistryStore, who: str, member_id: int, now: datetime) 
     for application in applications:
         _audit(store, who, "erase", application, states[id(application)], now)
     return member
+
+
+@dataclass
+class ImportOutcome:
+    """What an import did (or, refused or tried, would do): nothing is half-imported."""
+
+    imported: list[Member] = field(default_factory=list)
+    already_members: list[MemberRow] = field(default_factory=list)
+    refused: list[RefusedRow] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def done(self) -> bool:
+        return not self.refused and not self.dry_run
+
+
+def import_members(
+    store: RegistryStore,
+    who: str,
+    rows: list[MemberRow],
+    refused: list[RefusedRow],
+    now: datetime,
+    *,
+    dry_run: bool = False,
+) -> ImportOutcome:
+    """Bring in the campaign's members from before the platform, each announced by member.joined.
+
+    All or nothing: with one refused row nothing is stored, so that a corrected file can be
+    imported again as it is. A government that is a member already (same ``government_key``,
+    imported or accepted) is left as it is: importing a file twice changes nothing.
+    """
+    outcome = ImportOutcome(refused=list(refused), dry_run=dry_run)
+    members = store.member_keys()
+    waves = {wave.number: wave for wave in store.waves()}
+    new_rows = []
+    for row in rows:
+        (outcome.already_members if row.key in members else new_rows).append(row)
+    if not outcome.done:
+        outcome.imported = [_imported_member(row, waves[row.wave]) for row in new_rows]
+        return outcome
+    for row in new_rows:
+        outcome.imported.append(_bring_in(store, who, row, waves[row.wave], now))
+    return outcome
+
+
+def _imported_member(row: MemberRow, wave: Wave) -> Member:
+    """The member a row would become (a dry run shows it without storing it)."""
+    application = Application.of_imported_member(
+        _import_reference(row), asdict(row), wave, _joined_at(row))
+    application.id = 0
+    return Member.bring_in(application, wave, _joined_at(row))
+
+
+def _bring_in(store: RegistryStore, who: str, row: MemberRow, wave: Wave,
+              now: datetime) -> Member:
+    joined_at = _joined_at(row)
+    application = store.add_application(Application.of_imported_member(
+        _import_reference(row), asdict(row), wave, joined_at))
+    member = store.add_member(Member.bring_in(application, wave, joined_at))
+    application.member_id = member.id
+    store.emit([("member.joined", member.joined_event_data())])
+    store.audit(AuditEntry(who, "import", "member", str(member.id), now, None,
+                           {**member.state(), "line": row.line}))
+    return member
+
+
+def _import_reference(row: MemberRow) -> str:
+    # Derived from the government, so that two imports racing on one row collide on it.
+    return "IMP-" + hashlib.sha256(row.key.encode("utf-8")).hexdigest()[:10].upper()
+
+
+def _joined_at(row: MemberRow) -> datetime:
+    return datetime.combine(row.joined_on, time(12, 0), tzinfo=UTC)
 
 
 def export_member(store: RegistryStore, member_id: int) -> dict[str, Any]:

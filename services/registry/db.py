@@ -76,6 +76,7 @@ class ApplicationRow(Base):
     info_request: Mapped[str | None] = mapped_column(Text, nullable=True)
     decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     erased: Mapped[bool] = mapped_column(Boolean, default=False)
+    imported: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -105,6 +106,17 @@ class WaveRow(Base):
 
 class MemberRow(Base):
     __tablename__ = "members"
+    __table_args__ = (
+        Index("ix_members_key", "key"),
+        # Two imports of one file at the same moment cannot bring a government in twice.
+        Index(
+            "uq_members_imported_key",
+            "key",
+            unique=True,
+            sqlite_where=text("imported"),
+            postgresql_where=text("imported"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     # One member per application: a second acceptance cannot make a second member.
@@ -114,7 +126,7 @@ class MemberRow(Base):
     country: Mapped[str] = mapped_column(String(2), index=True)
     region: Mapped[str] = mapped_column(String(32))
     jurisdiction_type: Mapped[str] = mapped_column(String(32))
-    population: Mapped[int] = mapped_column(Integer)
+    population: Mapped[int | None] = mapped_column(Integer, nullable=True)
     themes: Mapped[list] = mapped_column(JSON)
     language: Mapped[str] = mapped_column(String(2))
     contact_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -127,6 +139,9 @@ class MemberRow(Base):
     withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     website: Mapped[str | None] = mapped_column(String(500), nullable=True)
     listing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # domain.government_key: normalised name and country, what an import is idempotent on.
+    key: Mapped[str] = mapped_column(String(240), default="")
+    imported: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
@@ -172,6 +187,7 @@ _APPLICATION_COLUMNS = (
     "info_request",
     "decision_reason",
     "erased",
+    "imported",
 )
 _MEMBER_COLUMNS = (
     "application_id",
@@ -190,6 +206,7 @@ _MEMBER_COLUMNS = (
     "withdrawal_reason",
     "website",
     "listing_consent",
+    "imported",
 )
 
 
@@ -388,6 +405,10 @@ class RegistryStore:
             conditions.append(MemberRow.region == region)
         return self._page(MemberRow, conditions, MemberRow.id, page, per_page, self._member)
 
+    def member_keys(self) -> set[str]:
+        """``domain.government_key`` of every member: who is a member already."""
+        return set(self.session.scalars(select(MemberRow.key)))
+
     def active_members(self) -> list[Member]:
         rows = self.session.scalars(
             select(MemberRow).where(MemberRow.status == MemberStatus.ACTIVE.value)
@@ -508,6 +529,7 @@ class RegistryStore:
         for name in _MEMBER_COLUMNS:
             _set(row, name, getattr(member, name))
         _set(row, "status", member.status.value)
+        _set(row, "key", member.key)
         _set(row, "joined_at", _naive(member.joined_at))
         _set(row, "withdrawn_at", _naive(member.withdrawn_at) if member.withdrawn_at else None)
 

@@ -7,11 +7,14 @@ the outbox in the same transaction as the change.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+from unidecode import unidecode
 
 from services.registry.duplicates import PossibleDuplicate
 from services.registry.regions import UnknownCountry, region_of
@@ -143,6 +146,8 @@ class Application:
     info_request: str | None = None
     decision_reason: str | None = None
     erased: bool = False
+    # Brought in by ``hrc members import``: a member from before the platform, not an applicant.
+    imported: bool = False
 
     @classmethod
     def receive(cls, data: Mapping[str, Any]) -> Application:
@@ -157,6 +162,38 @@ class Application:
             submitted_at=_parse_time(data["submitted_at"]),
             **{name: data.get(name) for name in FORM_FIELDS if name != "country"},
             country=data["country"].upper(),
+        )
+
+    @classmethod
+    def of_imported_member(
+        cls, reference: str, facts: Mapping[str, Any], wave: Wave, joined_at: datetime
+    ) -> Application:
+        """The file of a member from before the platform: accepted in its wave, nothing pending.
+
+        The CSV has less than the form (no population, themes or commitment): what it lacks
+        stays empty rather than invented.
+        """
+        return cls(
+            reference=reference,
+            government_name=facts["government_name"],
+            country=facts["country"],
+            region=facts["region"],
+            jurisdiction_type=facts["jurisdiction_type"],
+            population=None,
+            website=facts.get("website"),
+            listing_consent=bool(facts.get("listing_consent")),
+            authority_name=facts.get("authority_name"),
+            authority_title=facts.get("authority_title"),
+            contact_name=facts.get("contact_name"),
+            contact_position=None,
+            contact_email=facts.get("contact_email"),
+            language=facts.get("language") or "en",
+            themes=[],
+            commitment=None,
+            submitted_at=joined_at,
+            status=ApplicationStatus.ACCEPTED,
+            wave=wave.number,
+            imported=True,
         )
 
     @property
@@ -292,7 +329,7 @@ class Member:
     country: str
     region: str
     jurisdiction_type: str
-    population: int
+    population: int | None
     themes: list[str]
     language: str
     contact_name: str | None
@@ -307,6 +344,11 @@ class Member:
     website: str | None = None
     # The government may be listed in the public directory (the form's listing_consent).
     listing_consent: bool = False
+    imported: bool = False
+
+    @property
+    def key(self) -> str:
+        return government_key(self.government_name, self.country)
 
     @classmethod
     def admit(cls, application: Application, wave: Wave, now: datetime) -> Member:
@@ -332,6 +374,39 @@ class Member:
             waves=[wave.number],
             website=application.website,
             listing_consent=bool(application.listing_consent),
+        )
+
+    @classmethod
+    def bring_in(
+        cls, application: Application, wave: Wave, joined_at: datetime
+    ) -> Member:
+        """A member from before the platform (``Application.of_imported_member``, with its id).
+
+        Its ``member.joined`` says ``imported``: it counts like any member, and no welcome mail
+        goes out (that one follows ``application.accepted``, which an import never emits).
+        """
+        if application.id is None:
+            raise ValueError("an application needs its id before its member is brought in")
+        if wave.status is WaveStatus.PLANNED:
+            raise WaveConflict(f"cannot bring a member into wave {wave.number}: it has not opened")
+        return cls(
+            application_id=application.id,
+            reference=application.reference,
+            government_name=application.government_name,
+            country=application.country,
+            region=application.region,
+            jurisdiction_type=application.jurisdiction_type,
+            population=None,
+            themes=[],
+            language=application.language,
+            contact_name=application.contact_name,
+            contact_email=application.contact_email,
+            joined_wave=wave.number,
+            joined_at=_aware(joined_at),
+            waves=[wave.number],
+            website=application.website,
+            listing_consent=bool(application.listing_consent),
+            imported=True,
         )
 
     def take_part_in(self, wave: Wave) -> None:
@@ -399,6 +474,7 @@ class Member:
             "language": self.language,
             "website": self.website,
             "listing_consent": self.listing_consent,
+            "imported": self.imported,
         }
 
 
@@ -494,6 +570,17 @@ class Wave:
 
 
 # --- small rules shared by the aggregates -------------------------------------------------------
+
+def government_key(government_name: str, country: str) -> str:
+    """What makes two members the same government (an import is idempotent on it): the name
+    without accents, case or punctuation, and the country. "Ville de Grigny" and "VILLE DE
+    GRIGNY" are one; the generic words stay ("Mexico City" and "Mexico" are two governments)."""
+    name = " ".join(_NON_WORD.sub(" ", unidecode(government_name).lower()).split())
+    return f"{country.upper()}:{name}"
+
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
 
 def _multilingual(texts: Mapping[str, str], what: str) -> dict[str, str]:
     missing = [lang for lang in LANGUAGES if not (texts.get(lang) or "").strip()]

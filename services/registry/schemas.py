@@ -35,6 +35,10 @@ class MemberQuery(_Strict, _Paging):
     region = fields.String(validate=validate.OneOf(REGIONS))
 
 
+class ImportQuery(_Strict):
+    dry_run = fields.Boolean(load_default=False)
+
+
 class AcceptBody(_Strict):
     wave = fields.Integer(load_default=None, allow_none=True)
 
@@ -94,7 +98,7 @@ class ApplicationView(Schema):
     country = fields.String()
     region = fields.String()
     jurisdiction_type = fields.String()
-    population = fields.Integer()
+    population = fields.Integer(allow_none=True)
     website = fields.String(allow_none=True)
     authority_name = fields.String(allow_none=True)
     authority_title = fields.String(allow_none=True)
@@ -112,6 +116,7 @@ class ApplicationView(Schema):
     info_request = fields.String(allow_none=True)
     decision_reason = fields.String(allow_none=True)
     erased = fields.Boolean()
+    imported = fields.Boolean()
 
 
 class MemberView(Schema):
@@ -123,7 +128,7 @@ class MemberView(Schema):
     country = fields.String()
     region = fields.String()
     jurisdiction_type = fields.String()
-    population = fields.Integer()
+    population = fields.Integer(allow_none=True)
     themes = fields.List(fields.String())
     language = fields.String(validate=validate.OneOf(LANGUAGES))
     contact_name = fields.String(allow_none=True)
@@ -135,6 +140,7 @@ class MemberView(Schema):
     withdrawal_reason = fields.String(allow_none=True)
     website = fields.String(allow_none=True)
     listing_consent = fields.Boolean()
+    imported = fields.Boolean()
 
 
 class WaveView(Schema):
@@ -165,3 +171,33 @@ class ExportView(Schema):
     member = fields.Nested(MemberView)
     applications = fields.List(fields.Nested(ApplicationView))
     audit = fields.List(fields.Nested(AuditView))
+
+
+class _ImportedView(Schema):
+    id = fields.Integer(allow_none=True)
+    government_name = fields.String()
+    country = fields.String()
+    joined_wave = fields.Integer()
+    joined_at = fields.DateTime()
+
+
+class _RowView(Schema):
+    line = fields.Integer()
+    government_name = fields.String()
+    country = fields.String()
+
+
+class _RefusedView(Schema):
+    line = fields.Integer()
+    government_name = fields.String()
+    errors = fields.Dict()
+
+
+class ImportReportView(Schema):
+    """What an import did; ``dry_run`` or refused rows: what it would have imported."""
+
+    done = fields.Boolean()
+    dry_run = fields.Boolean()
+    imported = fields.List(fields.Nested(_ImportedView))
+    already_members = fields.List(fields.Nested(_RowView))
+    refused = fields.List(fields.Nested(_RefusedView))

@@ -19,7 +19,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.registry import actions, schemas
+from services.registry import actions, member_csv, schemas
 from services.registry.access import parse_tokens
 from services.registry.db import NotFound, Page, RegistryStore, registry
 from services.registry.domain import (
@@ -36,6 +36,7 @@ from shared.staff_tokens import StaffToken, authenticate, bearer_token, generate
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 GENERATED_TOKEN_LABEL = "generated"
+MAX_CSV_BYTES = 5 * 1024 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +237,25 @@ class RegistryService:
         with registry(self.db) as store:
             return _page(store.members(**query), schemas.MemberView)
 
+    @staff_route("POST", "/api/members/import")
+    def import_members(self, request, who):
+        """A CSV of existing members (docs/members-import.md); ``?dry_run=true`` stores nothing.
+
+        200 with what was imported; 422 with every refused row when one is (nothing stored).
+        """
+        dry_run = schemas.ImportQuery().load(request.args.to_dict())["dry_run"]
+        text = _csv_body(request)
+        with registry(self.db) as store:
+            try:
+                rows, refused = member_csv.read_members(text, store.waves(), _now().date())
+            except member_csv.UnreadableFile as exc:
+                raise HttpError(422, "unreadable_file", str(exc)) from None
+            outcome = actions.import_members(store, who, rows, refused, _now(), dry_run=dry_run)
+        report = schemas.ImportReportView().dump(outcome)
+        if outcome.refused:
+            raise HttpError(422, "rows_refused", report)
+        return report
+
     @staff_route("GET", "/api/members/<int:member_id>")
     def show_member(self, request, who, member_id):
         with registry(self.db) as store:
@@ -306,6 +326,21 @@ def _body(schema: type[Schema], request) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise HttpError(422, "invalid_request", "the body is a JSON object")
     return schema().load(raw)
+
+
+def _csv_body(request) -> str:
+    if request.content_length is not None and request.content_length > MAX_CSV_BYTES:
+        raise HttpError(413, "payload_too_large", f"a CSV is limited to {MAX_CSV_BYTES} bytes")
+    if request.mimetype not in ("text/csv", "text/plain"):
+        raise HttpError(415, "unsupported_media_type", "send text/csv (UTF-8)")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_CSV_BYTES:
+        raise HttpError(413, "payload_too_large", f"a CSV is limited to {MAX_CSV_BYTES} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HttpError(422, "unreadable_file",
+                        f"the file is not UTF-8 (byte {exc.start}): save it as CSV UTF-8") from None
 
 
 def _page(page: Page, view: type[Schema]) -> dict[str, Any]:

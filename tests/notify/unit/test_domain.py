@@ -194,3 +194,14 @@ def test_a_failed_mail_alerts_staff_once_per_mail_but_an_alert_never_alerts():
 
 def test_an_unknown_language_falls_back_to_english():
     assert Contact("a@b.c", "", "de", "").language == "en"
+
+
+def test_an_imported_member_is_not_welcomed_but_hears_of_the_next_wave(directory):
+    joined = new_event("member.joined", {
+        "member_id": 9, "wave": 1, "government_name": "Grigny", "country": "FR",
+        "region": "Europe", "reference": "IMP-0A1B2C3D4E", "contact_name": "Amanda",
+        "contact_email": "amanda@grigny.example", "language": "fr", "imported": True})
+    assert handle(joined, directory, DESK) == []
+    mails = handle(samples.wave_opened(4), directory, DESK)
+    assert [(m.template, m.recipient, m.language) for m in mails] == [
+        (domain.WAVE_OPENED, "amanda@grigny.example", "fr")]

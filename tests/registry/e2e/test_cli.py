@@ -129,3 +129,37 @@ def test_without_token_configured_one_is_printed_once(system, capsys, monkeypatc
     assert re.findall(r"HRC_STAFF_TOKEN=(\S+)", again.log()) == tokens  # the first run's line
     url = f"http://127.0.0.1:{again.env['REGISTRY_PORT']}"
     assert cli(capsys, monkeypatch, tokens[0], url, "waves", "list")[0] == 0
+
+
+def test_existing_members_are_imported_counted_and_not_welcomed(system, capsys, monkeypatch,
+                                                                tmp_path):
+    process = system(STAFF_API_TOKENS="secretariat:cli-test-token")
+    url = f"http://127.0.0.1:{process.env['REGISTRY_PORT']}"
+    example = str(infra.PROJECT / "docs" / "example-members.csv")
+
+    def run(*args):
+        return cli(capsys, monkeypatch, "cli-test-token", url, *args)
+
+    code, _, err = run("members", "import", example, "--dry-run")
+    assert code == 0 and "dry run: 8 would be imported" in err
+    code, _, err = run("members", "import", example)
+    assert code == 0 and "8 imported, 0 already members" in err, err
+    code, _, err = run("members", "import", example)
+    assert code == 0 and "0 imported, 8 already members" in err
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("government_name,country,jurisdiction_type,wave,joined_on,website,"
+                   "listing_consent\nAtlantis,XX,municipality,1,2022-01-01,,true\n")
+    code, out, err = run("members", "import", str(bad))
+    assert code == 1 and out.startswith("line 2\tAtlantis\tcountry:") and "nothing imported" in err
+
+    badge = f"http://127.0.0.1:{process.env['REPORTS_PORT']}/public/badge.svg"
+    wait_for(lambda: "8 / 1000" in requests.get(badge, timeout=5).text, 30,
+             what="the badge to count the imported members")
+    # Grigny and Seine-Saint-Denis have a contact; neither is welcomed (nor anyone else).
+    infra.wait_for(lambda: count(tmp_path / "var" / "notify.db",
+                                 "SELECT count(*) FROM inbox WHERE type = 'member.joined' "
+                                 "AND processed_at IS NOT NULL") == 8,
+                   30, what="notify to learn the members")
+    assert list((tmp_path / "var" / "outbox").glob("*.eml")) == []
+    assert "Traceback" not in process.log()

@@ -103,6 +103,7 @@ STAFF_ROUTES = [
     ("POST", "/api/applications/{id}/request-info"),
     ("POST", "/api/applications/{id}/withdraw"),
     ("GET", "/api/members"),
+    ("POST", "/api/members/import"),
     ("GET", "/api/members/1"),
     ("GET", "/api/members/1/export"),
     ("DELETE", "/api/members/1"),
