@@ -140,17 +140,20 @@ def read_eml_dir(directory: Path) -> list[EmailMessage]:
 class ServiceProcess:
     """``hrc run [services]`` in a subprocess with its own environment."""
 
-    def __init__(self, services: list[str], env: dict[str, str], log_path: Path):
+    def __init__(self, services: list[str], env: dict[str, str], log_path: Path,
+                 cwd: Path = PROJECT):
         self.services = services
         self.env = env
         self.log_path = log_path
+        # Another checkout's services, with this virtualenv (bench/pipeline.py --tree).
+        self.cwd = cwd
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
         self.log_file = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hrc", "run", *self.services],
-            cwd=PROJECT, env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT)
+            cwd=self.cwd, env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT)
 
     def wait_healthy(self, ports: list[int], timeout: float = 60) -> None:
         def healthy() -> bool:
