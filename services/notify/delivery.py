@@ -1,16 +1,19 @@
 """Sending the notification log: SMTP when SMTP_HOST is set, else .eml files in var/outbox/.
 
 A mail is sent at most once per (event, recipient, template) row, and the window in which a crash
-could send it twice is narrowed to the moment between the server's 250 and one short commit:
+could send it twice is narrowed to the moments between the server's 250 and a short commit:
 - a row is claimed with a short lease (shared.leases) that a heartbeat renews while this process
   lives, so a second replica or loop leaves it alone, and a killed process's rows are sent by
   another within seconds; a row whose lease this process lost is not sent;
-- it is marked sent, with its ``notification.sent`` event, in a transaction right after the
-  server accepts it. A crash between the 250 and that commit sends the mail again: SMTP has no
-  way to make a submission idempotent, so the copy carries the same Message-ID (derived from the
-  row's key, and the composed message is kept from the first failed attempt): receiving systems
-  that suppress duplicates by Message-ID (Gmail, Cyrus, Sieve "duplicate") deliver it once, and
-  mail clients fold it into the first.
+- a few senders (green threads, each on its own SMTP connection, kept open while mail is due)
+  share a batch; mails to one address are sent one after the other, in the order queued;
+- accepted mails are marked sent, with their ``notification.sent`` events, a few at a time
+  (NOTIFY_SENT_BATCH, 10) in one transaction, before the lease is let go: a commit per mail cost
+  more than composing it. A crash between a 250 and that commit sends those mails again: SMTP
+  has no way to make a submission idempotent, so a copy carries the same Message-ID (derived
+  from the row's key, and the composed message is kept from the first failed attempt):
+  receiving systems that suppress duplicates by Message-ID (Gmail, Cyrus, Sieve "duplicate")
+  deliver it once, and mail clients fold it into the first.
 Transient failures put the row back with exponential backoff (the rest of the log goes on);
 permanent ones mark it failed, record ``notification.failed`` and queue an alert to staff.
 """
@@ -58,46 +61,50 @@ class SmtpServer:
 
 
 class SmtpTransport:
-    """One SMTP connection reused for a batch; any connection trouble drops it for a fresh one."""
+    """SMTP connections kept open while there is mail to send, one per sender sending at the
+    same moment; any connection trouble drops that connection for a fresh one."""
 
     def __init__(self, server: SmtpServer):
         self.server = server
-        self._smtp: smtplib.SMTP | None = None
+        self._idle: list[smtplib.SMTP] = []
 
     def send(self, sender: str, recipient: str, message: bytes, name: str) -> None:
-        smtp = self._connection()
+        smtp = self._idle.pop() if self._idle else self._connect()
         try:
             smtp.sendmail(sender, [recipient], message)
         except smtplib.SMTPResponseException:
             # The server said no to this mail; the session itself is still good (smtplib RSETs).
+            self._idle.append(smtp)
             raise
         except Exception:
-            self.close()
+            _quit(smtp)
             raise
+        self._idle.append(smtp)
 
     def close(self) -> None:
-        smtp, self._smtp = self._smtp, None
-        if smtp is None:
-            return
-        try:
-            smtp.quit()
-        except Exception:  # closing a broken connection: nothing left to save
-            smtp.close()
+        idle, self._idle = self._idle, []
+        for smtp in idle:
+            _quit(smtp)
 
-    def _connection(self) -> smtplib.SMTP:
-        if self._smtp is None:
-            server = self.server
-            smtp = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
-            try:
-                if server.starttls:
-                    smtp.starttls()
-                if server.user:
-                    smtp.login(server.user, server.password or "")
-            except Exception:
-                smtp.close()
-                raise
-            self._smtp = smtp
-        return self._smtp
+    def _connect(self) -> smtplib.SMTP:
+        server = self.server
+        smtp = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
+        try:
+            if server.starttls:
+                smtp.starttls()
+            if server.user:
+                smtp.login(server.user, server.password or "")
+        except Exception:
+            smtp.close()
+            raise
+        return smtp
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except Exception:  # closing a broken connection: nothing left to save
+        smtp.close()
 
 
 class EmlTransport:
@@ -140,6 +147,8 @@ class MailDelivery:
         *,
         batch_size: int = 100,
         lease: timedelta = leases.LEASE,
+        senders: int = 4,
+        sent_batch: int = 10,
     ):
         self.database = database
         self.transport = transport
@@ -149,9 +158,12 @@ class MailDelivery:
         self.policy = policy
         self.batch_size = batch_size
         self.lease = lease
+        self.senders = senders
+        self.sent_batch = sent_batch
 
     def deliver_due(self) -> DeliveryReport:
-        """Send one batch of due mail."""
+        """Send one batch of due mail from ``senders`` green threads, each on its own SMTP
+        connection; mails to one address go one after the other, in the order queued."""
         report = DeliveryReport()
         now = utcnow()
         due = [NotificationRow.status == PENDING, NotificationRow.next_attempt_at <= now]
@@ -159,14 +171,46 @@ class MailDelivery:
         with leases.hold(self.database, NotificationRow, due, limit=self.batch_size,
                          duration=self.lease) as lease:
             report.claimed = len(lease.rows)
-            try:
-                for row in lease.rows:
-                    if not lease.holds(row) or not self._deliver(row, report):
-                        break
-                    eventlet.sleep(0)
-            finally:
+            if not lease.rows:
+                # Nothing due: the connections go until there is mail again.
                 self.transport.close()
+                return report
+            line = _Line(lease)
+            sent = _SentBatch(self)
+            try:
+                # The first mail alone: when the server is away, one row learns it, not one
+                # per sender.
+                self._sender(line, report, sent, limit=1)
+                senders = [eventlet.spawn(self._sender, line, report, sent)
+                           for _ in range(min(self.senders, len(line.rows)))]
+                failure: BaseException | None = None
+                for sender in senders:
+                    try:
+                        sender.wait()
+                    except Exception as exc:  # the others finish their mail first
+                        failure = failure or exc
+                if failure is not None:
+                    raise failure
+            finally:
+                # Before the lease is let go: no other holder may take an accepted mail.
+                sent.flush()
+                if report.stalled:
+                    self.transport.close()
         return report
+
+    def _sender(self, line: _Line, report: DeliveryReport, sent: _SentBatch,
+                limit: int | None = None) -> None:
+        count = 0
+        while not report.stalled and (limit is None or count < limit):
+            row = line.take()
+            if row is None:
+                return
+            count += 1
+            try:
+                self._deliver(row, report, sent)
+            finally:
+                line.done(row)
+            eventlet.sleep(0)
 
     def deliver_all(self) -> DeliveryReport:
         """Send batches until nothing is due or the server is away."""
@@ -181,7 +225,7 @@ class MailDelivery:
             if report.stalled or report.claimed < self.batch_size:
                 return total
 
-    def _deliver(self, row: NotificationRow, report: DeliveryReport) -> bool:
+    def _deliver(self, row: NotificationRow, report: DeliveryReport, sent: _SentBatch) -> bool:
         """Send one row; False when the server is out of reach and the batch should stop."""
         message = row.message
         try:
@@ -201,19 +245,23 @@ class MailDelivery:
                 return not report.stalled
             report.failed += 1
             return True
-        self._sent(row, message)
+        sent.add(row, message)
         report.sent += 1
         return True
 
-    def _sent(self, row: NotificationRow, message: str) -> None:
+    def _sent(self, sent: list[tuple[NotificationRow, str]]) -> None:
+        """Mark mails sent, with their ``notification.sent`` events, in one transaction."""
+        now = utcnow()
         with self.database.transaction() as session:
-            session.execute(update(NotificationRow).where(NotificationRow.id == row.id).values(
-                status=SENT, sent_at=utcnow(), claimed_until=None, message=message,
-                attempts=row.attempts + 1, last_error=None))
-            record(session, _outcome("notification.sent", row, None))
-            if row.template == ERASURE:
-                # The confirmation was the last mail for this person: drop the address now.
-                db.forget_recipient(session, row.recipient)
+            session.execute(update(NotificationRow), [
+                {"id": row.id, "status": SENT, "sent_at": now, "claimed_until": None,
+                 "message": message, "attempts": row.attempts + 1, "last_error": None}
+                for row, message in sent])
+            record(session, *(_outcome("notification.sent", row, None) for row, _ in sent))
+            for row, _ in sent:
+                if row.template == ERASURE:
+                    # The confirmation was the last mail for this person: drop the address now.
+                    db.forget_recipient(session, row.recipient)
 
     def _failed(self, row: NotificationRow, message: str | None, failure: Failure) -> None:
         attempts = row.attempts + 1
@@ -235,6 +283,52 @@ class MailDelivery:
                 record(session, _outcome("notification.failed", row, failure.detail))
                 db.queue(session, delivery_failure_alert(row.notification(), failure.detail,
                                                          self.secretariat))
+
+
+class _Line:
+    """The leased rows waiting for a sender. A sender takes the oldest row whose recipient no
+    other sender is writing to, so one address's mails keep their order; a row whose lease was
+    lost is left to its new holder."""
+
+    def __init__(self, lease: leases.Lease):
+        self.lease = lease
+        self.rows = list(lease.rows)
+        self._busy: set[str] = set()
+
+    def take(self) -> NotificationRow | None:
+        while self.rows:
+            for index, row in enumerate(self.rows):
+                if row.recipient not in self._busy:
+                    if not self.lease.holds(row):
+                        self.rows.clear()  # the lease is lost: the rest is not ours to send
+                        return None
+                    self._busy.add(row.recipient)
+                    return self.rows.pop(index)
+            eventlet.sleep(0.001)  # every remaining row waits for a mail now being sent
+        return None
+
+    def done(self, row: NotificationRow) -> None:
+        self._busy.discard(row.recipient)
+
+
+class _SentBatch:
+    """Mails the server accepted, marked sent a few at a time: a commit per mail cost more than
+    composing it. A crash before the commit sends at most this many again, each the same
+    message with the same Message-ID, which mail clients fold."""
+
+    def __init__(self, delivery: MailDelivery):
+        self.delivery = delivery
+        self.rows: list[tuple[NotificationRow, str]] = []
+
+    def add(self, row: NotificationRow, message: str) -> None:
+        self.rows.append((row, message))
+        if len(self.rows) >= self.delivery.sent_batch:
+            self.flush()
+
+    def flush(self) -> None:
+        rows, self.rows = self.rows, []
+        if rows:
+            self.delivery._sent(rows)
 
 
 def _outcome(type_: str, row: NotificationRow, error: str | None):

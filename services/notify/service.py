@@ -44,7 +44,7 @@ class Mailer(DependencyProvider):
         self.delivery = MailDelivery(
             database_for(config["DB_URL"]), knobs.transport(), Renderer(), knobs.mail,
             knobs.secretariat, knobs.policy, batch_size=knobs.batch_size,
-            lease=knobs.lease,
+            lease=knobs.lease, senders=knobs.senders, sent_batch=knobs.sent_batch,
         )
         self.loop = Loop("notify mail delivery", self._step, knobs.poll_seconds,
                          Backoff(1.0, 30.0))

@@ -4,7 +4,8 @@ Beyond DESIGN.md's variables: STAFF_LANGUAGE (en), MAIL_FROM_NAME, MAIL_REPLY_TO
 STAFF_EMAILS), INTAKE_PUBLIC_URL / REGISTRY_PUBLIC_URL (links in mails), SMTP_TIMEOUT (30 s),
 NOTIFY_RETRY_BASE_SECONDS (30), NOTIFY_RETRY_MAX_SECONDS (3600), NOTIFY_MAX_ATTEMPTS (12),
 NOTIFY_POLL_SECONDS (0.5), NOTIFY_BATCH_SIZE (100), LEASE_SECONDS (10: how long a claimed
-mail stays this process's without its heartbeat, shared.leases).
+mail stays this process's without its heartbeat, shared.leases), NOTIFY_SENDERS (4: SMTP
+connections sending at once), NOTIFY_SENT_BATCH (10: accepted mails marked sent per commit).
 """
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class NotifySettings:
     poll_seconds: float
     batch_size: int
     lease: timedelta
+    senders: int = 4
+    sent_batch: int = 10
 
     def transport(self) -> Transport:
         if self.smtp is None:
@@ -69,4 +72,6 @@ def load(settings: Settings) -> NotifySettings:
         poll_seconds=float(raw.get("NOTIFY_POLL_SECONDS", 0.5)),
         batch_size=int(raw.get("NOTIFY_BATCH_SIZE", 100)),
         lease=timedelta(seconds=float(raw.get("LEASE_SECONDS", LEASE.total_seconds()))),
+        senders=max(1, int(raw.get("NOTIFY_SENDERS", 4))),
+        sent_batch=max(1, int(raw.get("NOTIFY_SENT_BATCH", 10))),
     )
