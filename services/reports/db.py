@@ -327,6 +327,16 @@ def active_members(session: Session, at: datetime) -> int:
     ) or 0
 
 
+def directory_candidates(session: Session) -> tuple[list[MemberView], list[WaveView]]:
+    """The members who said yes to the directory (the domain decides who of them is listed),
+    and the waves, whose names the directory shows."""
+    table = MemberRow.__table__
+    rows = session.execute(select(table).where(table.c.listing_consent.is_(True)))
+    members = [_view_from(MemberView, dict(row._mapping)) for row in rows]
+    waves = [_view(WaveView, row) for row in session.scalars(select(WaveRow))]
+    return members, waves
+
+
 def clear_read_model(session: Session) -> None:
     for row_class in READ_MODEL:
         session.execute(delete(row_class))

@@ -28,6 +28,7 @@ from services.reports.domain import (
     render_progress_html,
 )
 from services.reports.offload import in_thread
+from services.reports.public import PublicDirectory
 from services.reports.scheduler import DigestScheduler, settings_of
 from shared import health
 from shared.db import ServiceDatabase, database_for
@@ -56,6 +57,22 @@ class StaffAccess(DependencyProvider):
             return StaffTokens(self.setting)
         with self.database.transaction() as session:
             return StaffTokens(None, reports_db.issued_staff_token_digests(session))
+
+
+class Directory(DependencyProvider):
+    """The public directory; PUBLIC_FRAME_ANCESTORS says which sites may frame it (CSP
+    ``frame-ancestors`` sources, default ``*``: any)."""
+
+    def setup(self) -> None:
+        settings = settings_of(self.container.config)
+        ancestors = settings.raw.get("PUBLIC_FRAME_ANCESTORS", "*").strip() or "*"
+        if any(c in ancestors for c in ";,\r\n"):
+            raise ValueError("PUBLIC_FRAME_ANCESTORS: CSP sources separated by spaces")
+        self.directory = PublicDirectory(database_for(self.container.config["DB_URL"]),
+                                         in_thread, ancestors)
+
+    def get_dependency(self, worker_ctx) -> PublicDirectory:
+        return self.directory
 
 
 def route(method: str, path: str, *, staff: bool = False):
@@ -92,6 +109,7 @@ class ReportsService:
     inbox = Inbox(reporting.handlers)
     digests = DigestScheduler()
     staff = StaffAccess()
+    directory = Directory()
 
     @http("GET", "/health")
     def health(self, request):
@@ -112,6 +130,22 @@ class ReportsService:
             members = reports_db.active_members(session, reporting.now_utc())
         return Response(badge_svg(members, language), status=200, mimetype="image/svg+xml",
                         headers=_public_headers())
+
+    @route("GET", "/public/members")
+    def directory_page(self, request):
+        return self.directory.respond(request, "html")
+
+    @route("GET", "/public/members.json")
+    def directory_json(self, request):
+        return self.directory.respond(request, "json")
+
+    @route("GET", "/public/members.csv")
+    def directory_csv(self, request):
+        return self.directory.respond(request, "csv")
+
+    @route("GET", "/public/map.svg")
+    def directory_map(self, request):
+        return self.directory.respond(request, "svg")
 
     # --- staff ----------------------------------------------------------------------------
 

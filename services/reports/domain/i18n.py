@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gettext
+import re
 from datetime import UTC, date, datetime
 from functools import cache
 from io import BytesIO
@@ -54,6 +55,13 @@ LABELS = {
     "1m_5m": "1 to 5 million inhabitants",
     "5m_and_more": "5 million inhabitants and more",
     "unknown": "Unknown",
+    "Africa": "Africa",
+    "Asia-Pacific": "Asia-Pacific",
+    "Eurasia": "Eurasia",
+    "Europe": "Europe",
+    "Latin America": "Latin America",
+    "Middle East & West Asia": "Middle East & West Asia",
+    "North America": "North America",
 }
 
 
@@ -96,6 +104,7 @@ def environment(language: str) -> Environment:
     env.filters["number"] = lambda value, digits=0: number(value, language, digits)
     env.filters["day"] = lambda value: day(value, language)
     env.filters["moment"] = moment
+    env.filters["site"] = lambda url: re.sub(r"^https?://(www\.)?", "", url, flags=re.I).rstrip("/")
     return env
 
 
