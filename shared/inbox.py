@@ -29,6 +29,17 @@ PENDING, DONE, PARKED = "pending", "done", "parked"
 
 Handler = Callable[[Event, Session], None]
 
+# ``last_error`` of an event that waits for another (see ``Waiting``) starts with this.
+WAITING = "waiting: "
+
+
+class Waiting(Exception):  # noqa: N818 - a state, not an error
+    """Raised by a handler whose event depends on one not handled yet (events of different types
+    come through different queues, in no guaranteed order). The event stays pending without
+    counting an attempt, is tried again as soon as another event of this inbox is handled (or
+    after ``wait_seconds``), and is parked only if it still waits ``wait_limit`` after arriving.
+    """
+
 
 class InboxRow(Base):
     __tablename__ = "inbox"
@@ -96,6 +107,8 @@ class InboxProcessor:
         backoff: Backoff = Backoff(1.0, 300.0),
         batch_size: int = 100,
         lease: timedelta = leases.LEASE,
+        wait_seconds: float = 2.0,
+        wait_limit: timedelta = timedelta(days=1),
     ):
         self.database = database
         self.handlers = handlers
@@ -103,6 +116,8 @@ class InboxProcessor:
         self.backoff = backoff
         self.batch_size = batch_size
         self.lease = lease
+        self.wait_seconds = wait_seconds
+        self.wait_limit = wait_limit
 
     # Events handled in one transaction when all goes well: a commit per event costs more than
     # most handlers, and a smaller group keeps the eventlet hub from being held for long.
@@ -125,6 +140,8 @@ class InboxProcessor:
                 # event's failure rolls back only its own effects.
                 for row in group:
                     handled += self._process(row)
+        if handled:
+            self._wake_waiting()
         return handled
 
     def _process_together(self, rows: list[InboxRow]) -> bool:
@@ -161,13 +178,41 @@ class InboxProcessor:
                             attempts=row.attempts + 1, last_error=None)
                 )
             return True
+        except Waiting as exc:
+            self._waiting(row, exc)
+            return False
         except Exception as exc:
             self._failed(row, exc)
             return False
 
-    def _failed(self, row: InboxRow, exc: Exception) -> None:
+    def _waiting(self, row: InboxRow, exc: Waiting) -> None:
+        now = utcnow()
+        if now - row.received_at > self.wait_limit:
+            self._failed(row, exc, parked=True)
+            return
+        log.info("inbox: %s %s waits: %s", row.type, row.event_id, exc)
+        with self.database.transaction() as session:
+            session.execute(
+                update(InboxRow)
+                .where(InboxRow.id == row.id)
+                .values(last_error=f"{WAITING}{exc}"[:4000], claimed_until=None,
+                        next_attempt_at=now + timedelta(seconds=self.wait_seconds))
+            )
+
+    def _wake_waiting(self) -> None:
+        """Something was handled: what waited may follow it now."""
+        now = utcnow()
+        with self.database.transaction() as session:
+            session.execute(
+                update(InboxRow)
+                .where(InboxRow.status == PENDING, InboxRow.next_attempt_at > now,
+                       InboxRow.last_error.startswith(WAITING))
+                .values(next_attempt_at=now)
+            )
+
+    def _failed(self, row: InboxRow, exc: Exception, parked: bool = False) -> None:
         attempts = row.attempts + 1
-        parked = attempts >= self.max_attempts
+        parked = parked or attempts >= self.max_attempts
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         (log.error if parked else log.warning)(
             "inbox: %s %s failed (attempt %d%s): %s", row.type, row.event_id, attempts,

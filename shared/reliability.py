@@ -158,6 +158,9 @@ class Inbox(DependencyProvider):
             backoff=Backoff(_settings_number(config, "INBOX_RETRY_BASE_SECONDS", 1.0),
                             _settings_number(config, "INBOX_RETRY_MAX_SECONDS", 300.0)),
             lease=lease_duration(config),
+            wait_seconds=_settings_number(config, "INBOX_WAIT_SECONDS", 2.0),
+            wait_limit=timedelta(seconds=_settings_number(config, "INBOX_WAIT_LIMIT_SECONDS",
+                                                          86400.0)),
         )
         self.loop = Loop(
             f"{self.container.service_name} inbox",

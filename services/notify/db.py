@@ -19,7 +19,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    delete,
     select,
     update,
 )
@@ -27,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from services.notify.domain import Contact, Notification, Wave
+from services.notify.domain import ERASED, Contact, Notification, Wave
 from shared import db as shared_db
 from shared.inbox import InboxRow
 from shared.retry import utcnow
@@ -189,7 +188,7 @@ class SqlDirectory:
 
     def applicant(self, reference: str) -> Contact | None:
         row = self.session.get(ApplicantRow, reference)
-        return _applicant_contact(row) if row else None
+        return _applicant_contact(row) if row and row.status != ERASED else None
 
     def applicant_facts(self, reference: str) -> Mapping[str, Any]:
         row = self.session.get(ApplicantRow, reference)
@@ -216,9 +215,17 @@ class SqlDirectory:
 
     def member(self, member_id: int) -> Contact | None:
         row = self.session.get(MemberRow, member_id)
-        if row is None:
+        if row is None or row.status == ERASED:
             return None
         return _member_contact(row, self._applicant_row(row.reference))
+
+    def member_status(self, member_id: int) -> str | None:
+        row = self.session.get(MemberRow, member_id)
+        return row.status if row else None
+
+    def member_reference(self, member_id: int) -> str | None:
+        row = self.session.get(MemberRow, member_id)
+        return row.reference if row else None
 
     def set_member_status(self, member_id: int, status: str) -> None:
         row = self.session.get(MemberRow, member_id)
@@ -255,17 +262,30 @@ class SqlDirectory:
         return Wave(row.number, row.name, row.theme, row.opens_at, row.closes_at)
 
     def forget_member(self, member_id: int, references: Iterable[str]) -> None:
+        """Keep only that the member and its references were erased (so that a late event about
+        them is dropped, not applied): every personal field goes."""
         row = self.session.get(MemberRow, member_id)
         references = set(references)
         if row is not None and row.reference:
             references.add(row.reference)
-        applicants = list(self.session.scalars(
-            select(ApplicantRow).where(ApplicantRow.reference.in_(sorted(references)))))
-        emails = {a.email for a in applicants} | ({row.email} if row and row.email else set())
-        self.session.execute(delete(MemberRow).where(MemberRow.member_id == member_id))
-        if references:
-            self.session.execute(delete(ApplicantRow)
-                                 .where(ApplicantRow.reference.in_(sorted(references))))
+        applicants = {a.reference: a for a in self.session.scalars(
+            select(ApplicantRow).where(ApplicantRow.reference.in_(sorted(references))))}
+        emails = {a.email for a in applicants.values() if a.email}
+        if row is not None and row.email:
+            emails.add(row.email)
+        if row is None:
+            row = MemberRow(member_id=member_id)
+            self.session.add(row)
+        row.email = row.name = row.language = row.government_name = None
+        row.status = ERASED
+        for reference in references:
+            applicant = applicants.get(reference)
+            if applicant is None:
+                applicant = ApplicantRow(reference=reference)
+                self.session.add(applicant)
+            applicant.email = applicant.name = applicant.government_name = ""
+            applicant.language, applicant.facts, applicant.status = "en", {}, ERASED
+        self.session.flush()
         for email in emails:
             forget_recipient(self.session, email)
         forget_mentions(self.session, emails, references)

@@ -5,9 +5,17 @@ events: ``application.received`` carries the applicant's contact, ``application.
 a member to the application, ``member.joined`` carries the member's contact. ``handle`` updates that
 projection and returns the notifications an event calls for. Pure Python: the directory is a
 port that the database (or a test's fake) implements.
+
+Events reach notify through one queue per type, so their order is not the registry's. Each
+application step is applied only from the states the registry's own rules allow it from
+(``_AFTER``): a step that arrives early raises ``NotYet`` and waits for the one before it; a
+step that arrives after a final state (accepted, declined, withdrawn) happened before it, and
+its mail is obsolete. An event about someone erased is dropped: notify keeps only that the
+reference or member was erased, so nothing personal comes back.
 """
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +23,10 @@ from typing import Any, Protocol
 
 from shared.events import LANGUAGES, Event
 
+log = logging.getLogger(__name__)
+
 DEFAULT_LANGUAGE = "en"
+ERASED = "erased"
 
 # Templates, one per kind of mail; each exists as subject, text and HTML (templates/mail/).
 ACKNOWLEDGEMENT = "acknowledgement"
@@ -56,12 +67,13 @@ class DomainError(Exception):
     """A rule of notify was broken."""
 
 
-class RecipientNotYetKnown(DomainError):
-    """An event names an application or member whose contact notify has not learned yet.
+class NotYet(DomainError):
+    """The event depends on one notify has not handled yet: it waits for it (the inbox retries
+    it without counting an attempt) rather than being applied out of order."""
 
-    Events come through different queues, so ``application.accepted`` may arrive before the
-    ``application.received`` it follows; processing is retried until the contact is known.
-    """
+
+class RecipientNotYetKnown(NotYet):
+    """An event names an application or member whose contact notify has not learned yet."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +159,10 @@ class Directory(Protocol):
 
     def member(self, member_id: int) -> Contact | None: ...
 
+    def member_status(self, member_id: int) -> str | None: ...
+
+    def member_reference(self, member_id: int) -> str | None: ...
+
     def set_member_status(self, member_id: int, status: str) -> None: ...
 
     def active_members(self) -> Iterable[Contact]: ...
@@ -157,7 +173,8 @@ class Directory(Protocol):
 
     def wave(self, number: int) -> Wave | None: ...
 
-    def forget_member(self, member_id: int, references: Iterable[str]) -> None: ...
+    def forget_member(self, member_id: int, references: Iterable[str]) -> None:
+        """Remove the person's data; the member and references stay known as ``ERASED``."""
 
 
 def handle(event: Event, directory: Directory, secretariat: Secretariat) -> list[Notification]:
@@ -191,6 +208,8 @@ def delivery_failure_alert(
 
 def _application_received(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
     data = event.data
+    if directory.application_status(data["reference"]) == ERASED:
+        return _dropped(event, f"application {data['reference']} was erased")
     contact = Contact(
         email=data["contact_email"],
         name=data["contact_name"],
@@ -199,7 +218,6 @@ def _application_received(event: Event, directory: Directory, _: Secretariat) ->
     )
     facts = {key: data.get(key) for key in ALERT_FACTS}
     directory.add_applicant(data["reference"], contact, facts)
-    directory.set_application_status(data["reference"], "received")
     # No mail yet: the registry answers every application with waitlisted or under_review, and
     # the applicant's one acknowledgement says which; staff are alerted with the registry's
     # application id and its possible duplicates.
@@ -212,9 +230,11 @@ def _application_queued(
     """waitlisted / under_review: the registry has filed (or re-filed) the application."""
     data = event.data
     reference = data["reference"]
-    applicant = _applicant(directory, reference)
+    applicant = _applicant_step(event, directory)
+    if applicant is None:
+        return []
     previous = directory.application_status(reference)
-    first = previous in (None, "received")
+    first = previous == "received"
     waitlisted = event.type == "application.waitlisted"
     directory.set_application_status(reference, "waitlisted" if waitlisted else "under_review")
     if _announced(previous, waitlisted, data.get("wave"), directory):
@@ -254,7 +274,9 @@ def _announced(previous: str | None, waitlisted: bool, wave: int | None,
 
 def _info_requested(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
     reference = event.data["reference"]
-    applicant = _applicant(directory, reference)
+    applicant = _applicant_step(event, directory)
+    if applicant is None:
+        return []
     directory.set_application_status(reference, "info_requested")
     context = {
         "reference": reference,
@@ -267,7 +289,9 @@ def _info_requested(event: Event, directory: Directory, _: Secretariat) -> list[
 def _accepted(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
     data = event.data
     reference = data["reference"]
-    applicant = _applicant(directory, reference)
+    applicant = _applicant_step(event, directory)
+    if applicant is None:
+        return []
     directory.set_application_status(reference, "accepted")
     directory.add_member(data["member_id"], None, reference)
     wave = directory.wave(data["wave"])
@@ -283,7 +307,9 @@ def _accepted(event: Event, directory: Directory, _: Secretariat) -> list[Notifi
 
 def _declined(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
     reference = event.data["reference"]
-    applicant = _applicant(directory, reference)
+    applicant = _applicant_step(event, directory)
+    if applicant is None:
+        return []
     directory.set_application_status(reference, "declined")
     context = {
         "reference": reference,
@@ -297,7 +323,9 @@ def _application_withdrawn(
     event: Event, directory: Directory, _: Secretariat
 ) -> list[Notification]:
     reference = event.data["reference"]
-    applicant = _applicant(directory, reference)
+    applicant = _applicant_step(event, directory)
+    if applicant is None:
+        return []
     directory.set_application_status(reference, "withdrawn")
     context = {
         "as_member": False,
@@ -310,6 +338,8 @@ def _application_withdrawn(
 
 def _member_joined(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
     data = event.data
+    if directory.member_status(data["member_id"]) == ERASED:
+        return _dropped(event, f"member {data['member_id']} was erased")
     contact = None
     if data.get("contact_email"):
         contact = Contact(
@@ -326,9 +356,16 @@ def _member_joined(event: Event, directory: Directory, _: Secretariat) -> list[N
 
 def _member_withdrawn(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
     member_id = event.data["member_id"]
+    status = directory.member_status(member_id)
+    if status == ERASED:
+        return _dropped(event, f"member {member_id} was erased")
     member = directory.member(member_id)
     if member is None:
         raise RecipientNotYetKnown(f"member {member_id}")
+    reference = directory.member_reference(member_id)
+    if reference and directory.application_status(reference) != "accepted":
+        # The welcome (on application.accepted) goes first.
+        raise NotYet(f"application {reference} is not accepted yet")
     directory.set_member_status(member_id, "withdrawn")
     context = {
         "as_member": True,
@@ -342,7 +379,10 @@ def _member_withdrawn(event: Event, directory: Directory, _: Secretariat) -> lis
 def _member_erased(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
     member_id = event.data["member_id"]
     references = list(event.data.get("references") or [])
-    # Read the address before forgetting it: the confirmation is the last mail this person gets.
+    if directory.member_status(member_id) == ERASED:
+        return _dropped(event, f"member {member_id} was erased already")
+    # Never waits: whatever about this person arrives later is dropped. Read the address before
+    # forgetting it: the confirmation is the last mail this person gets (if notify knew them).
     person = directory.member(member_id)
     for reference in references:
         person = person or directory.applicant(reference)
@@ -402,11 +442,46 @@ def _digest_ready(event: Event, _: Directory, __: Secretariat) -> list[Notificat
     ]
 
 
-def _applicant(directory: Directory, reference: str) -> Contact:
+# The registry's review, as notify sees it: each step and the states it may follow ("received"
+# is notify's own state until the registry has filed the application, waitlisted or under review).
+_AFTER = {
+    "application.waitlisted": {"received"},
+    "application.under_review": {"received", "waitlisted", "info_requested"},
+    "application.info_requested": {"under_review"},
+    "application.accepted": {"under_review"},
+    "application.declined": {"under_review"},
+    "application.withdrawn": {"waitlisted", "under_review", "info_requested"},
+}
+_FINAL = {"accepted", "declined", "withdrawn"}
+
+
+def _applicant_step(event: Event, directory: Directory) -> Contact | None:
+    """The applicant an application step is about, if the step applies now; None if it is to be
+    dropped (the person erased, or the step overtaken by a final decision); NotYet if it must
+    wait for the step before it."""
+    reference = event.data["reference"]
+    status = directory.application_status(reference)
+    if status == ERASED:
+        _dropped(event, f"application {reference} was erased")
+        return None
     applicant = directory.applicant(reference)
     if applicant is None:
         raise RecipientNotYetKnown(f"application {reference}")
-    return applicant
+    if status in _AFTER[event.type]:
+        return applicant
+    if status in _FINAL or (event.type == "application.waitlisted" and status != "received"):
+        # Nothing follows a final state, and a waitlisting only ever comes first: this step
+        # happened before the one already applied, and its mail would contradict it.
+        _dropped(event, f"application {reference} is already {status}")
+        return None
+    raise NotYet(f"application {reference} is {status}: waiting for the step before "
+                 f"{event.type}")
+
+
+def _dropped(event: Event, why: str) -> list[Notification]:
+    """Nothing to do for this event, ever: said in the log, and the event is done (not parked)."""
+    log.info("notify: dropped %s %s: %s", event.type, event.event_id, why)
+    return []
 
 
 _REACTIONS = {

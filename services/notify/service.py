@@ -14,6 +14,7 @@ from shared import health
 from shared.db import ServiceDatabase, database_for
 from shared.events import subscriptions
 from shared.http import http, json_response
+from shared.inbox import Waiting
 from shared.reliability import Inbox, Loop, Outbox, subscribed
 from shared.retry import Backoff
 
@@ -23,13 +24,18 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def handlers(config):
     """Every subscribed event: update the projection and queue its mails, in one transaction.
 
-    A handler that raises (e.g. ``RecipientNotYetKnown``) is rolled back and retried by the
-    inbox, and parked when it keeps failing; nothing is sent from here.
+    An event that arrives before the one it follows (``domain.NotYet``) waits for it in the
+    inbox without using up its retries; a handler that fails otherwise is rolled back, retried,
+    and parked when it keeps failing. Nothing is sent from here.
     """
     secretariat = notify_settings.load(config["SETTINGS"]).secretariat
 
     def notify(event, session):
-        db.queue(session, domain.handle(event, db.SqlDirectory(session), secretariat))
+        try:
+            mails = domain.handle(event, db.SqlDirectory(session), secretariat)
+        except domain.NotYet as exc:
+            raise Waiting(str(exc)) from exc
+        db.queue(session, mails)
 
     return {event_type.name: notify for event_type in subscriptions("notify")}
 

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from services.notify.domain import Contact, Wave
+from services.notify.domain import ERASED, Contact, Wave
 
 
 @dataclass
@@ -26,6 +26,7 @@ class FakeDirectory:
     def add_applicant(self, reference: str, contact: Contact, facts: Mapping[str, Any]) -> None:
         self.applicants[reference] = contact
         self.facts[reference] = dict(facts)
+        self.statuses.setdefault(reference, "received")
 
     def applicant(self, reference: str) -> Contact | None:
         return self.applicants.get(reference)
@@ -49,11 +50,19 @@ class FakeDirectory:
 
     def member(self, member_id: int) -> Contact | None:
         known = self.members.get(member_id)
-        if known is None:
+        if known is None or known.status == ERASED:
             return None
         if known.contact is not None:
             return known.contact
         return self.applicants.get(known.reference or "")
+
+    def member_status(self, member_id: int) -> str | None:
+        known = self.members.get(member_id)
+        return known.status if known else None
+
+    def member_reference(self, member_id: int) -> str | None:
+        known = self.members.get(member_id)
+        return known.reference if known else None
 
     def set_member_status(self, member_id: int, status: str) -> None:
         self.members.setdefault(member_id, _Member(None, None)).status = status
@@ -76,8 +85,9 @@ class FakeDirectory:
         return self.waves.get(number)
 
     def forget_member(self, member_id: int, references: Iterable[str]) -> None:
-        known = self.members.pop(member_id, None)
+        known = self.members.get(member_id)
+        self.members[member_id] = _Member(None, known.reference if known else None, ERASED)
         for reference in {*references, *([known.reference] if known and known.reference else [])}:
             self.applicants.pop(reference, None)
             self.facts.pop(reference, None)
-            self.statuses.pop(reference, None)
+            self.statuses[reference] = ERASED

@@ -34,6 +34,7 @@ def settings(tmp_path, rabbitmq, smtp_server, monkeypatch):
         "INBOX_RETRY_MAX_SECONDS": "0.2", "INBOX_MAX_ATTEMPTS": "3",
         "NOTIFY_POLL_SECONDS": "0.05", "NOTIFY_RETRY_BASE_SECONDS": "0.1",
         "NOTIFY_RETRY_MAX_SECONDS": "0.5", "RELAY_POLL_SECONDS": "0.05",
+        "INBOX_WAIT_SECONDS": "0.1", "INBOX_WAIT_LIMIT_SECONDS": "1",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -93,7 +94,9 @@ def test_smtp_down_then_up_while_the_service_runs(settings, notify, smtp_server)
     assert len(smtp_server.messages()) == 3
 
 
-def test_a_poison_event_is_parked_listed_and_replayed(settings, notify, smtp_server, capsys):
+def test_an_event_that_waits_too_long_is_parked_listed_and_replayed(settings, notify,
+                                                                    smtp_server, capsys):
+    # Its application never arrives within INBOX_WAIT_LIMIT_SECONDS: someone has to look.
     decline = new_event("application.declined", {"application_id": 1, "reason": "Incomplete",
                                                  "reference": "HRC-2026-7KQ2M"}).as_message()
     publish(settings, decline)
@@ -105,15 +108,15 @@ def test_a_poison_event_is_parked_listed_and_replayed(settings, notify, smtp_ser
     wait_for(lambda: parked() == [decline["event_id"]], 30, what="the event to be parked")
     assert hrc(["events", "failed", "--service", "notify"]) == 0
     assert decline["event_id"] in capsys.readouterr().out
-    received = samples.received().as_message()
-    publish(settings, received)
+    received, under_review = application()
+    publish(settings, received, under_review)
 
     def done(event_id):
         with shared_db.database_for(settings.db_urls["notify"]).transaction() as session:
             row = session.scalar(select(inbox.InboxRow).where(inbox.InboxRow.event_id == event_id))
             return row is not None and row.status == inbox.DONE
 
-    wait_for(lambda: done(received["event_id"]), 30, what="the application to be known")
+    wait_for(lambda: done(under_review["event_id"]), 30, what="the application to be filed")
     assert hrc(["events", "replay", "--service", "notify"]) == 0
     wait_for(lambda: any("declined" in m["Message-ID"] for _, m in smtp_server.messages()), 30,
              what="the declined mail after the replay")

@@ -101,7 +101,8 @@ def make_notify(database, transport: Transport, policy: RetryPolicy = FAST,
     settings = shared_config.load({"STAFF_EMAILS": ",".join(STAFF),
                                    "STAFF_LANGUAGE": staff_language})
     processor = inbox.InboxProcessor(database, handlers({"SETTINGS": settings}),
-                                     max_attempts=3, backoff=Backoff(0.01, 0.05))
+                                     max_attempts=3, backoff=Backoff(0.01, 0.05),
+                                     wait_seconds=0.05)
     delivery = MailDelivery(database, transport, Renderer(), MAIL,
                             Secretariat(STAFF, staff_language), policy)
     return Notify(database, processor, delivery)

@@ -23,6 +23,12 @@ def step(type_, **data):
     return new_event(type_, {"application_id": 42, "reference": REF, **data})
 
 
+def filed(directory, **form):
+    """Received, then under review in wave 3: where every decision starts from."""
+    received(directory, **form)
+    return handle(step("application.under_review", wave=3), directory, DESK)
+
+
 def test_received_is_remembered_and_waits_for_the_registry_answer(directory):
     assert received(directory, language="es") == []
     assert directory.applicant(REF) == Contact("zoe.martin@grigny.example", "Zoé Martin", "es",
@@ -94,7 +100,7 @@ def test_a_step_before_the_application_is_known_is_retried_later(directory):
     ("application.withdrawn", {"reason": "New mayor."}, domain.WITHDRAWAL, "reason"),
 ])
 def test_each_decision_writes_to_the_applicant(directory, type_, data, template, key):
-    received(directory, language="fr")
+    filed(directory, language="fr")
     [mail] = handle(step(type_, **data), directory, DESK)
     assert (mail.template, mail.recipient, mail.language) == (
         template, "zoe.martin@grigny.example", "fr")
@@ -103,7 +109,7 @@ def test_each_decision_writes_to_the_applicant(directory, type_, data, template,
 
 def test_acceptance_welcomes_with_the_wave_name_in_the_applicant_language(directory):
     handle(samples.wave_opened(3), directory, DESK)
-    received(directory, language="es")
+    filed(directory, language="es")
     [mail] = handle(step("application.accepted", member_id=7, wave=3), directory, DESK)
     assert mail.template == domain.WELCOME
     assert mail.context["wave"] == 3
@@ -159,13 +165,14 @@ def test_member_withdrawal_is_confirmed_to_the_member(directory):
 
 
 def test_erasure_confirms_then_forgets_everything_about_the_person(directory):
-    received(directory)
+    filed(directory)
     handle(step("application.accepted", member_id=7, wave=3), directory, DESK)
     [mail] = handle(new_event("member.erased", {"member_id": 7, "references": [REF]}),
                     directory, DESK)
     assert (mail.template, mail.recipient) == (domain.ERASURE, "zoe.martin@grigny.example")
     assert directory.member(7) is None
     assert directory.applicant(REF) is None and REF not in directory.facts
+    assert directory.application_status(REF) == domain.ERASED
     again = handle(new_event("member.erased", {"member_id": 7, "references": [REF]}),
                    directory, DESK)
     assert again == []
