@@ -329,12 +329,23 @@ def active_members(session: Session, at: datetime) -> int:
 
 def directory_candidates(session: Session) -> tuple[list[MemberView], list[WaveView]]:
     """The members who said yes to the directory (the domain decides who of them is listed),
-    and the waves, whose names the directory shows."""
+    with what the directory may show and needs to decide; and the waves, for their names."""
     table = MemberRow.__table__
-    rows = session.execute(select(table).where(table.c.listing_consent.is_(True)))
-    members = [_view_from(MemberView, dict(row._mapping)) for row in rows]
+    columns = [table.c[name] for name in _DIRECTORY_COLUMNS]
+    rows = session.execute(select(*columns).where(table.c.listing_consent.is_(True)))
+    members = []
+    for row in rows:
+        values = dict(zip(_DIRECTORY_COLUMNS, row, strict=True))
+        values["joined_at"] = from_db(values["joined_at"])
+        values["left_at"] = from_db(values["left_at"])
+        values["themes"] = tuple(values["themes"] or ())
+        members.append(MemberView(**values))
     waves = [_view(WaveView, row) for row in session.scalars(select(WaveRow))]
     return members, waves
+
+
+_DIRECTORY_COLUMNS = ("member_id", "government_name", "country", "region", "wave", "themes",
+                      "joined_at", "left_at", "erased", "website", "listing_consent")
 
 
 def clear_read_model(session: Session) -> None:

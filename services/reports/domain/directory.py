@@ -16,11 +16,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from io import StringIO
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import pycountry
 from babel import Locale
+from markupsafe import Markup
 
 from shared.events import THEMES
 
@@ -57,8 +58,8 @@ FIELDS = (
 LONGEST_VALUE = 40
 
 
-@dataclass(frozen=True)
-class Listing:
+class Listing(NamedTuple):
+    # A tuple: the fingerprint of a thousand of them is one C-level repr.
     member_id: int
     government_name: str
     country: str
@@ -70,15 +71,16 @@ class Listing:
 
     @classmethod
     def of(cls, member: MemberView) -> Listing:
+        chosen = set(member.themes)
         return cls(
-            member_id=member.member_id,
-            government_name=member.government_name or "",
-            country=(member.country or "").upper(),
-            region=member.region,
-            wave=member.wave,
-            themes=tuple(t for t in THEMES if t in set(member.themes)),
-            year_joined=member.joined_at.year if member.joined_at else None,
-            website=_safe_url(member.website),
+            member.member_id,
+            member.government_name or "",
+            (member.country or "").upper(),
+            member.region,
+            member.wave,
+            tuple(t for t in THEMES if t in chosen),
+            member.joined_at.year if member.joined_at else None,
+            _safe_url(member.website),
         )
 
 
@@ -139,7 +141,7 @@ class Directory:
     def fingerprint(self, *parts: object) -> str:
         """Changes whenever anything shown changes: the ETag of each rendering."""
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(repr((self.everyone, self.filters, parts)).encode())
+        digest.update(repr(([tuple(m) for m in self.everyone], self.filters, parts)).encode())
         for number, wave in sorted(self.waves.items()):
             digest.update(repr((number, sorted(wave.name.items()))).encode())
         return digest.hexdigest()
@@ -259,14 +261,18 @@ def _value(query: Mapping[str, str], name: str) -> str | None:
     return value.strip()
 
 
+_SCHEME = re.compile(r"^https?://(www\.)?", re.IGNORECASE)
+_WEB_ADDRESS = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
+
+
 def _safe_url(url: str | None) -> str | None:
     # Shown as a link on a public page: only the web's own schemes, never javascript: or data:.
-    if url and re.match(r"^https?://[^\s\"'<>]+$", url, re.IGNORECASE):
-        return url
-    return None
+    return url if url and _WEB_ADDRESS.match(url) else None
 
 
 def _sortable(name: str) -> str:
+    if name.isascii():
+        return name.casefold()
     decomposed = unicodedata.normalize("NFKD", name)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -322,8 +328,47 @@ def render_directory_html(found: Directory, language: str) -> str:
         map_title=_("World map of the listed members, by country"),
         map_width=WIDTH,
         map_height=atlas_height,
-        country_name=lambda code: country_name(code, language),
+        cards=_cards(members, found.waves, language),
+        themes_label=_("Themes"),
         wave_label=lambda number: wave_label(number, found.waves, language),
         label_text=lambda key: label(key, language),
     )
+
+
+class Card(NamedTuple):
+    country: str
+    name: str
+    where: str
+    meta: str
+    tags: Markup
+    website: str | None
+    site: str | None
+
+
+def _cards(members: list[Listing], waves: Mapping[int, WaveView], language: str) -> list[Card]:
+    """What each member's card says, its phrases made once per rendering, not once per card:
+    a thousand cards through the template's gettext and filters took most of a rendering."""
+    _ = translations(language).gettext
+    names = country_names(language)
+    regions = {region: label(region, language) for region in REGIONS}
+    tags: dict[tuple[str, ...], Markup] = {}
+    metas: dict[tuple[int | None, int | None], str] = {}
+    cards = []
+    for m in members:
+        where = names.get(m.country, m.country)
+        if m.region:
+            where += " · " + regions.get(m.region, m.region)
+        meta = metas.get((m.wave, m.year_joined))
+        if meta is None:
+            parts = [wave_label(m.wave, waves, language)] if m.wave is not None else []
+            if m.year_joined:
+                parts.append(_("member since %(year)s") % {"year": m.year_joined})
+            meta = metas[(m.wave, m.year_joined)] = " · ".join(parts)
+        tag = tags.get(m.themes)
+        if tag is None:
+            tag = tags[m.themes] = Markup("").join(
+                Markup("<li>%s</li>") % label(theme, language) for theme in m.themes)
+        site = _SCHEME.sub("", m.website).rstrip("/") if m.website else None
+        cards.append(Card(m.country, m.government_name, where, meta, tag, m.website, site))
+    return cards
 

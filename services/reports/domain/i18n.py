@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gettext
-import re
 from datetime import UTC, date, datetime
 from functools import cache
 from io import BytesIO
@@ -104,7 +103,6 @@ def environment(language: str) -> Environment:
     env.filters["number"] = lambda value, digits=0: number(value, language, digits)
     env.filters["day"] = lambda value: day(value, language)
     env.filters["moment"] = moment
-    env.filters["site"] = lambda url: re.sub(r"^https?://(www\.)?", "", url, flags=re.I).rstrip("/")
     return env
 
 
