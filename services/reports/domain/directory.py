@@ -190,14 +190,16 @@ def country_name(code: str, language: str) -> str:
     return country_names(language).get(code, code)
 
 
-def wave_label(number: int | None, waves: Mapping[int, WaveView], language: str) -> str:
+def wave_label(number: int | None, language: str) -> str:
+    """Short ("Wave 3"), for a card or a filter; the wave's name is its ``wave_title``."""
     if number is None:
         return ""
-    _ = translations(language).gettext
-    text = _("Wave %(number)s") % {"number": number}
+    return translations(language).gettext("Wave %(number)s") % {"number": number}
+
+
+def wave_title(number: int, waves: Mapping[int, WaveView], language: str) -> str:
     wave = waves.get(number)
-    name = wave.name.get(language) if wave is not None else None
-    return f"{text}: {name}" if name else text
+    return (wave.name.get(language) or "") if wave is not None else ""
 
 
 def as_record(member: Listing, language: str) -> dict[str, Any]:
@@ -312,7 +314,7 @@ def render_directory_html(found: Directory, language: str) -> str:
     if found.filters.theme:
         active.append(label(found.filters.theme, language))
     if found.filters.wave is not None:
-        active.append(wave_label(found.filters.wave, found.waves, language))
+        active.append(wave_label(found.filters.wave, language))
     members = found.members
     return environment(language).get_template("directory.html").render(
         d=found,
@@ -328,9 +330,10 @@ def render_directory_html(found: Directory, language: str) -> str:
         map_title=_("World map of the listed members, by country"),
         map_width=WIDTH,
         map_height=atlas_height,
-        cards=_cards(members, found.waves, language),
+        cards=_cards(members, language),
         themes_label=_("Themes"),
-        wave_label=lambda number: wave_label(number, found.waves, language),
+        wave_label=lambda number: wave_label(number, language),
+        wave_title=lambda number: wave_title(number, found.waves, language),
         label_text=lambda key: label(key, language),
     )
 
@@ -345,7 +348,7 @@ class Card(NamedTuple):
     site: str | None
 
 
-def _cards(members: list[Listing], waves: Mapping[int, WaveView], language: str) -> list[Card]:
+def _cards(members: list[Listing], language: str) -> list[Card]:
     """What each member's card says, its phrases made once per rendering, not once per card:
     a thousand cards through the template's gettext and filters took most of a rendering."""
     _ = translations(language).gettext
@@ -360,7 +363,7 @@ def _cards(members: list[Listing], waves: Mapping[int, WaveView], language: str)
             where += " · " + regions.get(m.region, m.region)
         meta = metas.get((m.wave, m.year_joined))
         if meta is None:
-            parts = [wave_label(m.wave, waves, language)] if m.wave is not None else []
+            parts = [wave_label(m.wave, language)] if m.wave is not None else []
             if m.year_joined:
                 parts.append(_("member since %(year)s") % {"year": m.year_joined})
             meta = metas[(m.wave, m.year_joined)] = " · ".join(parts)

@@ -41,13 +41,13 @@ SMALL = 14
 
 # Members per country -> colour: the campaign's green, lighter for fewer.
 SHADES = (
-    (1, "#bfe3c8"),
-    (2, "#86c99a"),
-    (5, "#46a866"),
+    (1, "#a3d6b0"),
+    (2, "#6cbf85"),
+    (5, "#2e9d58"),
     (10, "#00843d"),
-    (20, "#00562a"),
+    (20, "#004d25"),
 )
-LAND = "#e3e7e4"
+LAND = "#e4e7e5"
 SEA = "#f3f7fa"
 
 
