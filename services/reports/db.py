@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import json.scanner
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,9 +20,11 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     delete,
+    event,
     func,
     insert,
     select,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -131,6 +133,8 @@ metadata = [Base.metadata, shared_db.Base.metadata]
 
 READ_MODEL = (ApplicationRow, MemberRow, DecisionRow, WaveRow)
 
+_STORE = "reports.read_model_store"
+
 
 def to_db(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
@@ -143,6 +147,11 @@ def from_db(moment: datetime | None) -> datetime | None:
 class SqlStore:
     """The read model's store on a session (the domain's ReadModelStore).
 
+    Views are read with Core (no ORM objects), kept for the rest of the transaction, and the
+    ones saved are written when it commits, many rows per statement: the inbox projects a group
+    of events in one transaction, and an application touched by several of them is read and
+    written once (``for_session`` gives every handler of the transaction the same store).
+
     On PostgreSQL a row is read FOR UPDATE: two replicas projecting events of the same
     application must not both read the old state and each write back half of the change.
     Two that both create the same row collide on its primary key, and the inbox retries one.
@@ -151,36 +160,82 @@ class SqlStore:
     def __init__(self, session: Session):
         self.session = session
         self._lock = session.bind.dialect.name == "postgresql"
+        # (row class, key) -> the view as read (None: no row yet), and what to write back.
         self._read: dict[tuple, object] = {}
+        self._saved: dict[tuple, object] = {}
+        self._decisions: dict[str, Decision] = {}
+
+    @classmethod
+    def for_session(cls, session: Session) -> SqlStore:
+        store = session.info.get(_STORE)
+        if store is None:
+            store = session.info[_STORE] = cls(session)
+            event.listen(session, "before_commit", lambda _session: store.write())
+        return store
 
     def application(self, reference: str) -> ApplicationView | None:
-        row = self._get(ApplicationRow, reference)
-        return _view(ApplicationView, row) if row is not None else None
+        return self._get(ApplicationRow, ApplicationView, reference)
 
     def save_application(self, view: ApplicationView) -> None:
-        self._put(ApplicationRow, view)
+        self._put(ApplicationRow, view.reference, view)
 
     def member(self, member_id: int) -> MemberView | None:
-        row = self._get(MemberRow, member_id)
-        return _view(MemberView, row) if row is not None else None
+        return self._get(MemberRow, MemberView, member_id)
 
     def save_member(self, view: MemberView) -> None:
-        self._put(MemberRow, view)
+        self._put(MemberRow, view.member_id, view)
 
     def record_decision(self, decision: Decision) -> None:
-        insert = pg_insert if self._lock else sqlite_insert
-        self.session.execute(
-            insert(DecisionRow)
-            .values(**_columns(decision))
-            .on_conflict_do_nothing(index_elements=["event_id"])
-        )
+        self._decisions.setdefault(decision.event_id, decision)
 
     def wave(self, number: int) -> WaveView | None:
-        row = self._get(WaveRow, number)
-        return _view(WaveView, row) if row is not None else None
+        return self._get(WaveRow, WaveView, number)
 
     def save_wave(self, view: WaveView) -> None:
-        self._put(WaveRow, view)
+        self._put(WaveRow, view.number, view)
+
+    def write(self) -> None:
+        """Write back what was saved: new rows inserted, known rows updated by key."""
+        saved, self._saved = self._saved, {}
+        decisions, self._decisions = self._decisions, {}
+        for row_class in (ApplicationRow, MemberRow, WaveRow):
+            new, known = [], []
+            for (kind, key), view in saved.items():
+                if kind is row_class:
+                    (known if self._read.get((kind, key)) is not None else new).append(
+                        _columns(view))
+                    self._read[(kind, key)] = view
+            if new:
+                self.session.execute(insert(row_class), new)
+            if known:
+                self.session.execute(update(row_class), known)
+        if decisions:
+            insert_ = pg_insert if self._lock else sqlite_insert
+            self.session.execute(
+                insert_(DecisionRow).on_conflict_do_nothing(index_elements=["event_id"]),
+                [_columns(decision) for decision in decisions.values()])
+
+    def _get(self, row_class, view_class, key):
+        cache_key = (row_class, key)
+        if cache_key in self._saved:
+            return self._saved[cache_key]
+        if cache_key not in self._read:
+            table = row_class.__table__
+            primary = row_class.__mapper__.primary_key[0]
+            query = select(table).where(primary == key)
+            if self._lock:
+                query = query.with_for_update()
+            row = self.session.execute(query).mappings().first()
+            # Remembered, misses too: saving a new view must not look for its row again.
+            self._read[cache_key] = (
+                _view_from(view_class, {f.name: row[f.name] for f in fields(view_class)})
+                if row is not None else None)
+        view = self._read[cache_key]
+        # The domain changes the view it gets: hand it a copy, so the one read stays as read.
+        return replace(view) if view is not None else None
+
+    def _put(self, row_class, key, view) -> None:
+        self._saved[(row_class, key)] = view
 
     def applications(self) -> Iterable[ApplicationView]:
         return self._all(ApplicationRow, ApplicationView)
@@ -194,30 +249,10 @@ class SqlStore:
     def waves(self) -> Iterable[WaveView]:
         return self._all(WaveRow, WaveView)
 
-    def _get(self, row_class, key):
-        if self._lock:
-            row = self.session.get(row_class, key, with_for_update=True)
-        else:
-            row = self.session.get(row_class, key)
-        # Remembered, misses too: saving a new view must not look for its row a second time.
-        self._read[(row_class, key)] = row
-        return row
-
-    def _put(self, row_class, view) -> None:
-        values = _columns(view)
-        key = (row_class, _key(row_class, values))
-        row = self._read[key] if key in self._read else self.session.get(*key)
-        if row is None:
-            row = row_class(**values)
-            self.session.add(row)
-            self._read[key] = row
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
-
     def _all(self, row_class, view_class) -> Iterator:
         # The driver's own cursor and rows, converted here: through the ORM (or even Core's
         # result processing) a 100,000-member model took seconds to read instead of a fraction.
+        self.write()
         self.session.flush()
         names = [f.name for f in fields(view_class)]
         table = row_class.__table__
@@ -231,13 +266,18 @@ class SqlStore:
         cursor = self.session.connection().connection.cursor()
         try:
             cursor.execute(f"SELECT {', '.join(columns)} FROM {table.name}")  # our own names
-            for row in cursor.fetchall():
-                values = list(row)
-                for index, read in readers:
-                    values[index] = read(values[index])
-                yield view_class(*values)
+            rows = cursor.fetchall()
         finally:
             cursor.close()
+        if not rows:
+            return iter(())
+        # Converted a column at a time, and the views made by map: a loop per row and value
+        # cost more than the query.
+        values = list(zip(*rows, strict=True))
+        del rows
+        for index, read in readers:
+            values[index] = read(values[index])
+        return map(view_class, *values)
 
 
 def _as_text(name: str, column_type, postgresql: bool) -> str:
@@ -249,28 +289,49 @@ def _as_text(name: str, column_type, postgresql: bool) -> str:
     return name
 
 
-def _reader(column_type) -> Callable[[Any], Any] | None:
-    """How to turn a column's text into the domain's value; None: as it comes."""
+def _reader(column_type) -> Callable[[tuple], list] | None:
+    """How to turn a column of text into the domain's values; None: as they come."""
     if isinstance(column_type, DateTime):
         # Naive UTC as text; parsed with its offset, many times faster than parsed naive and
         # then given a tzinfo.
-        return lambda value: (datetime.fromisoformat(value + "+00:00")
-                              if value is not None else None)
+        parse = datetime.fromisoformat
+        return lambda column: [None if value is None else parse(value + "+00:00")
+                               for value in column]
     if isinstance(column_type, JSON):
-        def read_json(value: Any) -> Any:
-            if isinstance(value, str):
-                value = _scan_json(value, 0)[0]
-            return tuple(value) if isinstance(value, list) else value
+        return _read_json_column
 
-        return read_json
     if isinstance(column_type, Boolean):
-        return lambda value: bool(value) if value is not None else None
+        return lambda column: [None if value is None else bool(value) for value in column]
     return None
 
 
 # json's C scanner without json.loads' Python wrapper: a third of the time of a model read went
 # into that wrapper, for one short list per row.
 _scan_json = json.scanner.make_scanner(json.JSONDecoder())
+
+
+def _read_json_column(column: tuple) -> list:
+    """JSON texts as values, lists as tuples. The same text is read once: a column of themes
+    holds a few hundred distinct values over 100,000 rows, and a tuple can be shared."""
+    known: dict[str, Any] = {}
+    values = []
+    for text in column:
+        if not isinstance(text, str):
+            values.append(tuple(text) if isinstance(text, list) else text)
+            continue
+        value = known.get(text, _MISSING)
+        if value is _MISSING:
+            value = _scan_json(text, 0)[0]
+            if isinstance(value, list):
+                value = tuple(value)
+            # Only immutable values are shared between views.
+            if isinstance(value, tuple | str | int | float | bool) or value is None:
+                known[text] = value
+        values.append(value)
+    return values
+
+
+_MISSING = object()
 
 
 
@@ -288,10 +349,6 @@ def _columns(view) -> dict:
             value = list(value)
         values[f.name] = value
     return values
-
-
-def _view(view_class, row):
-    return _view_from(view_class, {f.name: getattr(row, f.name) for f in fields(view_class)})
 
 
 def _view_from(view_class, values: dict):

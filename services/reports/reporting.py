@@ -72,7 +72,7 @@ def remember_staff_token(event: Event, session: Session) -> None:
 
 
 def project_event(event: Event, session: Session) -> None:
-    project(event, db.SqlStore(session))
+    project(event, db.SqlStore.for_session(session))
 
 
 # What a replay needs of an erased member's events is their shape, not their content: the

@@ -177,14 +177,11 @@ class InMemoryStore:
     def copy_of(cls, store: ReadModelStore) -> InMemoryStore:
         """A snapshot of another store, to compute on without holding its transaction open."""
         copy = cls()
-        for application in store.applications():
-            copy.save_application(application)
-        for member in store.members():
-            copy.save_member(member)
+        copy._applications = {view.reference: view for view in store.applications()}
+        copy._members = {view.member_id: view for view in store.members()}
         for decision in store.decisions():
-            copy.record_decision(decision)
-        for wave in store.waves():
-            copy.save_wave(wave)
+            copy._decisions.setdefault(decision.event_id, decision)
+        copy._waves = {view.number: view for view in store.waves()}
         return copy
 
     def application(self, reference: str) -> ApplicationView | None:
