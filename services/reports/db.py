@@ -351,6 +351,10 @@ def _columns(view) -> dict:
     return values
 
 
+def _view(view_class, row):
+    return _view_from(view_class, {f.name: getattr(row, f.name) for f in fields(view_class)})
+
+
 def _view_from(view_class, values: dict):
     for name, value in values.items():
         if isinstance(value, datetime):
