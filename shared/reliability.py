@@ -171,14 +171,18 @@ class Inbox(DependencyProvider):
 
     def _process_step(self) -> bool:
         while self.processor.process_due():
-            # Handlers write events to the outbox: have them published now, not at the next poll.
-            for outbox in self._outboxes():
-                outbox.wake()
+            # Handlers write events to the outbox (and notify's mail to its log): have them
+            # published now, not at the next poll.
+            for follower in self._followers():
+                follower.wake()
             eventlet.sleep(0)
         return True
 
-    def _outboxes(self) -> list[Outbox]:
-        return [d for d in self.container.dependencies if isinstance(d, Outbox)]
+    def _followers(self) -> list[Any]:
+        """The outbox, and any loop that says it works on what handlers write
+        (``follows_inbox = True`` and a ``wake()``)."""
+        return [d for d in self.container.dependencies
+                if isinstance(d, Outbox) or getattr(d, "follows_inbox", False)]
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self.loop.run)

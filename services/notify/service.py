@@ -42,7 +42,9 @@ def handlers(config):
 
 class Mailer(DependencyProvider):
     """Sends the notification log in a loop of its own: a slow or absent SMTP server delays
-    mail, never the handling of events."""
+    mail, never the handling of events. The inbox wakes it when events were handled."""
+
+    follows_inbox = True
 
     def setup(self) -> None:
         config = self.container.config
@@ -65,6 +67,9 @@ class Mailer(DependencyProvider):
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self.loop.run)
+
+    def wake(self) -> None:
+        self.loop.wake()
 
     def stop(self) -> None:
         self.loop.stop()
