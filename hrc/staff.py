@@ -42,6 +42,9 @@ class StaffApi:
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
         return self._call("POST", path, json=body or {})
 
+    def patch(self, path: str, body: dict[str, Any]) -> Any:
+        return self._call("PATCH", path, json=body)
+
     def delete(self, path: str) -> Any:
         return self._call("DELETE", path)
 
@@ -195,6 +198,11 @@ def _members(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                        lambda api, a: api.post(f"/api/members/{a.id}/withdraw",
                                                {"reason": a.reason}))
     withdraw.add_argument("--reason")
+    consent = _action(commands, common, "listing-consent",
+                      "list the member in the public directory (yes) or take it out (no)",
+                      lambda api, a: api.patch(f"/api/members/{a.id}",
+                                               {"listing_consent": a.consent == "yes"}))
+    consent.add_argument("consent", choices=("yes", "no"))
     erase = _action(commands, common, "erase", "erase the member's personal data everywhere",
                     lambda api, a: _erase(api, a))
     erase.add_argument("--yes", action="store_true", help="do it (erasure cannot be undone)")

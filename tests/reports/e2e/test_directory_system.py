@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
+from hrc.cli import main as hrc
 from tests.support import infra
 
 TOKEN = "directory-e2e-secret"
@@ -59,7 +60,8 @@ def _directory(system, path="/public/members.json", **params) -> requests.Respon
     return response
 
 
-def test_a_consenting_member_is_listed_in_its_language_one_who_did_not_never(system):
+def test_a_consenting_member_is_listed_in_its_language_one_who_did_not_never(
+        system, capsys, monkeypatch):
     listed, unlisted = _apply(system, LISTED), _apply(system, UNLISTED)
     requests.post(system["registry"] + "/api/waves", json=WAVE, headers=STAFF, timeout=10)
     requests.post(system["registry"] + "/api/waves/4/open", headers=STAFF, timeout=10)
@@ -92,9 +94,11 @@ def test_a_consenting_member_is_listed_in_its_language_one_who_did_not_never(sys
     shapes = {e.get("id"): e.get("fill") for e in svg.iter(f"{SVG}path")}
     assert shapes["country-DE"] != shapes["country-SN"]
 
-    withdrawn = requests.patch(f"{system['registry']}/api/members/{members[listed]}",
-                               json={"listing_consent": False}, headers=STAFF, timeout=10)
-    assert withdrawn.status_code == 200, withdrawn.text
+    # Staff take the listing out with the CLI (PATCH /api/members/<id>).
+    monkeypatch.setenv("HRC_STAFF_TOKEN", TOKEN)
+    assert hrc(["members", "listing-consent", str(members[listed]), "no", "--json",
+                "--url", system["registry"]]) == 0
+    assert json.loads(capsys.readouterr().out)["listing_consent"] is False
     infra.wait_for(lambda: _directory(system).json()["total"] == 0, 30, 0.2,
                    "the withdrawn consent to empty the directory")
     assert "Stadt Nürnberg" not in _directory(system, "/public/members", lang="fr").text
