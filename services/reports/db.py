@@ -398,22 +398,27 @@ def directory_candidates(session: Session) -> tuple[list[MemberView], list[WaveV
     table = MemberRow.__table__
     postgresql = session.bind.dialect.name == "postgresql"
     columns = [_as_text(name, table.c[name].type, postgresql) for name in _DIRECTORY_COLUMNS]
-    instant, themes = _reader(DateTime()), _reader(JSON())
     cursor = session.connection().connection.cursor()
     try:
         # Our own names; true is spelled alike by both databases.
         cursor.execute(f"SELECT {', '.join(columns)} FROM {table.name} "
                        "WHERE listing_consent = true")
-        members = [
-            MemberView(member_id=member_id, government_name=name, country=country,
-                       region=region, wave=wave, themes=themes(chosen) or (),
-                       joined_at=instant(joined_at), left_at=instant(left_at),
-                       erased=bool(erased), website=website, listing_consent=True)
-            for (member_id, name, country, region, wave, chosen, joined_at, left_at, erased,
-                 website) in cursor.fetchall()
-        ]
+        rows = cursor.fetchall()
     finally:
         cursor.close()
+    values = [list(column) for column in zip(*rows, strict=True)] or [
+        [] for _ in _DIRECTORY_COLUMNS]
+    for index, name in enumerate(_DIRECTORY_COLUMNS):
+        read = _reader(table.c[name].type)
+        if read is not None:
+            values[index] = read(values[index])
+    members = [
+        MemberView(member_id=member_id, government_name=name, country=country, region=region,
+                   wave=wave, themes=themes or (), joined_at=joined_at, left_at=left_at,
+                   erased=bool(erased), website=website, listing_consent=True)
+        for (member_id, name, country, region, wave, themes, joined_at, left_at, erased,
+             website) in zip(*values, strict=True)
+    ]
     waves = [_view(WaveView, row) for row in session.scalars(select(WaveRow))]
     return members, waves
 
