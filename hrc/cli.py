@@ -16,14 +16,14 @@ from shared import config, db, inbox
 from shared.events import SERVICES
 
 # Modules that add their own subcommands with ``register(subparsers)``.
-COMMAND_MODULES: list[str] = ["hrc.staff", "hrc.digests"]
+COMMAND_MODULES: list[str] = ["hrc.staff", "hrc.digests", "hrc.accounts"]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hrc", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="start services (all four in one process by default)")
+    run = commands.add_parser("run", help="start services (all of them in one process by default)")
     run.add_argument("services", nargs="*", choices=[[], *SERVICES], metavar="SERVICE",
                      help=f"one or more of {', '.join(SERVICES)}")
     run.set_defaults(action=_run)

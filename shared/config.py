@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SERVICE_PORTS = {"intake": 8000, "registry": 8001, "notify": 8002, "reports": 8003}
+from shared.staff_tokens import console_secret
+
+SERVICE_PORTS = {
+    "intake": 8000, "registry": 8001, "notify": 8002, "reports": 8003, "console": 8004,
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,9 @@ class Settings:
     staff_api_tokens: str | None
     digest_schedule: str
     raw: Mapping[str, str]
+    # The console's own staff token (see shared.staff_tokens.console_secret); ``hrc run`` makes
+    # one in memory when the console runs in the same process as the registry and reports.
+    console_token: str | None = None
 
     @property
     def embedded_broker(self) -> bool:
@@ -39,6 +46,17 @@ class Settings:
     @property
     def outbox_dir(self) -> Path:
         return self.var_dir / "outbox"
+
+    @property
+    def console_url(self) -> str:
+        """The console's public address, which staff mails link to."""
+        return (self.raw.get("CONSOLE_URL")
+                or f"http://localhost:{self.ports['console']}").rstrip("/")
+
+    def service_url(self, service: str) -> str:
+        """Where another process reaches a service's HTTP API (``<SERVICE>_URL``)."""
+        return (self.raw.get(f"{service.upper()}_URL")
+                or f"http://127.0.0.1:{self.ports[service]}").rstrip("/")
 
     def nameko_config(self, service: str) -> dict[str, Any]:
         """The config dict of one service's nameko container.
@@ -94,4 +112,6 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         staff_api_tokens=env.get("STAFF_API_TOKENS") or None,
         digest_schedule=env.get("DIGEST_SCHEDULE", "0 8 * * MON"),
         raw=env,
+        console_token=console_secret(env.get("CONSOLE_STAFF_TOKEN"),
+                                     env.get("STAFF_API_TOKENS")),
     )

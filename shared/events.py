@@ -205,6 +205,13 @@ class StaffTokenIssued(_Strict):
     digest = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
 
 
+class StaffPasswordResetRequested(_Strict):
+    email = fields.String(required=True, validate=validate.Length(min=3, max=320))
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    # The single-use link (30 minutes) to the console's page that sets a new password.
+    link = fields.String(required=True, validate=validate.Length(min=10, max=2000))
+
+
 class NotificationOutcome(_Strict):
     event_id = fields.String(required=True)
     template = fields.String(required=True)
@@ -249,14 +256,16 @@ CATALOGUE: dict[str, EventType] = {
         EventType("member.erased", "registry", MemberErased, ("intake", "notify", "reports")),
         EventType("wave.opened", "registry", WaveOpened, ("notify", "reports")),
         EventType("wave.closed", "registry", WaveClosed, ("notify", "reports")),
-        EventType("staff.token_issued", "registry", StaffTokenIssued, ("reports",)),
+        EventType("staff.token_issued", "registry", StaffTokenIssued, ("reports", "console")),
+        EventType("staff.password_reset_requested", "console", StaffPasswordResetRequested,
+                  ("notify",)),
         EventType("digest.ready", "reports", DigestReady, ("notify",)),
         EventType("notification.sent", "notify", NotificationOutcome, ()),
         EventType("notification.failed", "notify", NotificationOutcome, ()),
     )
 }
 
-SERVICES = ("intake", "registry", "notify", "reports")
+SERVICES = ("intake", "registry", "notify", "reports", "console")
 
 
 def subscriptions(service: str) -> list[EventType]:

@@ -40,6 +40,7 @@ WITHDRAWAL = "withdrawal"
 ERASURE = "erasure"
 DIGEST = "digest"
 DELIVERY_FAILED = "delivery_failed"
+PASSWORD_RESET = "password_reset"
 TEMPLATES = (
     ACKNOWLEDGEMENT,
     NEW_APPLICATION,
@@ -52,6 +53,7 @@ TEMPLATES = (
     ERASURE,
     DIGEST,
     DELIVERY_FAILED,
+    PASSWORD_RESET,
 )
 # What the staff alert repeats from the form: enough to judge, the rest is in the registry.
 ALERT_FACTS = (
@@ -442,6 +444,14 @@ def _digest_ready(event: Event, _: Directory, __: Secretariat) -> list[Notificat
     ]
 
 
+def _password_reset(event: Event, _: Directory, __: Secretariat) -> list[Notification]:
+    """A console account's reset link, in that account's language (the console sends it)."""
+    data = event.data
+    person = Contact(data["email"], "", data["language"], "")
+    return [Notification(event.event_id, PASSWORD_RESET, person,
+                         {"link": data["link"], "minutes": 30})]
+
+
 # The registry's review, as notify sees it: each step and the states it may follow ("received"
 # is notify's own state until the registry has filed the application, waitlisted or under review).
 _AFTER = {
@@ -497,4 +507,5 @@ _REACTIONS = {
     "member.erased": _member_erased,
     "wave.opened": _wave_opened,
     "digest.ready": _digest_ready,
+    "staff.password_reset_requested": _password_reset,
 }

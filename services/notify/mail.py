@@ -60,6 +60,7 @@ class MailSettings:
     reply_to: str = "staff@localhost"
     intake_url: str = "http://localhost:8000"
     registry_url: str = "http://localhost:8001"
+    console_url: str = "http://localhost:8004"
 
     @property
     def domain(self) -> str:
@@ -98,11 +99,17 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        env.install_gettext_translations(load_translations(self._translations_dir, language),
-                                         newstyle=True)
+        env.install_gettext_translations(self._catalogs[language], newstyle=True)
         env.policies["ext.i18n.trimmed"] = True
         env.globals["language"] = language
         return env
+
+    @cached_property
+    def _catalogs(self) -> dict[str, NullTranslations]:
+        return {lang: load_translations(self._translations_dir, lang) for lang in LANGUAGES}
+
+    def gettext(self, language: str, message: str) -> str:
+        return (self._catalogs.get(language) or self._catalogs["en"]).gettext(message)
 
     def render(self, template: str, language: str, context: Mapping[str, Any]) -> RenderedMail:
         env = self._environments.get(language) or self._environments["en"]
@@ -145,13 +152,17 @@ def compose(
         **{key: _one_line(key, value) for key, value in notification.context.items()},
         "recipient_name": header_safe(notification.to.name, NAME_LIMIT),
         "links": {"intake": settings.intake_url.rstrip("/"),
-                  "registry": settings.registry_url.rstrip("/")},
+                  "registry": settings.registry_url.rstrip("/"),
+                  "console": settings.console_url.rstrip("/")},
         "secretariat": settings.reply_to,
     }
     if notification.template == DIGEST:
         # The digest's HTML is rendered (and escaped) by the reports service, which owns it.
         context["html"] = Markup(notification.context["html"])
     rendered = renderer.render(notification.template, notification.language, context)
+    if notification.template == DIGEST:
+        rendered = _with_console_link(rendered, renderer, notification.language,
+                                      context["links"]["console"])
     attachments = (notification.context.get("attachments") or []
                    if notification.template == DIGEST else [])
     addresses = (notification.to.email, settings.mail_from, settings.reply_to)
@@ -290,6 +301,18 @@ def _email_message(notification: Notification, rendered: RenderedMail,
     # After the parts: set_content() drops the Content-* headers already present.
     message["Content-Language"] = notification.language
     return message
+
+
+def _with_console_link(rendered: RenderedMail, renderer: Renderer, language: str,
+                       console: str) -> RenderedMail:
+    """The digest's HTML is the reports'; the link to the console's page goes before its end."""
+    label = renderer.gettext(language, "In the staff console:")
+    link = str(Markup('<p>{} <a href="{}/digests">{}/digests</a></p>').format(label, console,
+                                                                               console))
+    html = rendered.html
+    at = html.rfind("</body>")
+    html = html[:at] + link + html[at:] if at >= 0 else html + link
+    return RenderedMail(rendered.subject, rendered.text, html)
 
 
 # Free text that may span lines; every other string in a mail's context is a one-line value.

@@ -52,6 +52,7 @@ def load(settings: Settings) -> NotifySettings:
         intake_url=raw.get("INTAKE_PUBLIC_URL") or f"http://localhost:{settings.ports['intake']}",
         registry_url=(raw.get("REGISTRY_PUBLIC_URL")
                       or f"http://localhost:{settings.ports['registry']}"),
+        console_url=settings.console_url,
     )
     policy = RetryPolicy(
         base=timedelta(seconds=float(raw.get("NOTIFY_RETRY_BASE_SECONDS", 30))),

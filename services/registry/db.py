@@ -21,7 +21,9 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    cast,
     func,
+    or_,
     select,
     text,
 )
@@ -65,7 +67,8 @@ class ApplicationRow(Base):
     government_name: Mapped[str] = mapped_column(String(200))
     country: Mapped[str] = mapped_column(String(2))
     received_at: Mapped[datetime] = mapped_column(DateTime)
-    # The rest of the form (contact, authority, themes, commitment...): read whole, never queried.
+    # The rest of the form (contact, authority, themes, commitment...): read whole; the staff
+    # queue filters on its language and themes.
     form: Mapped[dict] = mapped_column(JSON)
     region: Mapped[str] = mapped_column(String(32), default="")
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -271,10 +274,24 @@ class RegistryStore:
         country: str | None = None,
         region: str | None = None,
         possible_duplicate: bool | None = None,
+        language: str | None = None,
+        theme: str | None = None,
+        q: str | None = None,
         page: int = 1,
         per_page: int = 50,
     ) -> Page:
         conditions = []
+        if language is not None:
+            conditions.append(ApplicationRow.form["language"].as_string() == language)
+        if theme is not None:
+            # The themes are a JSON list inside the form: its text holds each as "name".
+            conditions.append(cast(ApplicationRow.form["themes"], String)
+                              .contains(f'"{theme}"', autoescape=True))
+        if q is not None and q.strip():
+            term = q.strip()
+            conditions.append(or_(ApplicationRow.reference == term.upper(),
+                                  func.lower(ApplicationRow.government_name)
+                                  .contains(term.lower(), autoescape=True)))
         if status is not None:
             conditions.append(ApplicationRow.status == status)
         if wave is not None:

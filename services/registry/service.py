@@ -32,7 +32,15 @@ from shared import health
 from shared.db import ServiceDatabase, database_for
 from shared.http import HttpError, error_response, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
-from shared.staff_tokens import StaffToken, authenticate, bearer_token, generate_token
+from shared.staff_tokens import (
+    ACTOR_HEADER,
+    StaffToken,
+    actor,
+    authenticate,
+    bearer_token,
+    console_tokens,
+    generate_token,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 GENERATED_TOKEN_LABEL = "generated"
@@ -70,6 +78,8 @@ class StaffAccess(DependencyProvider):
         settings = config.get("SETTINGS")
         setting = settings.staff_api_tokens if settings is not None else None
         self.configured = parse_tokens(setting or config.get("STAFF_API_TOKENS"))
+        self.console = console_tokens(settings.console_token if settings is not None else None,
+                                      self.configured)
         self.database = database_for(config["DB_URL"])
 
     def start(self) -> None:
@@ -80,8 +90,10 @@ class StaffAccess(DependencyProvider):
         return self
 
     def who(self, request) -> str:
-        """The label of the request's staff token; 401 (before anything else runs) without one."""
-        tokens = self.configured or self._stored()
+        """Who acts: the token's label, or the person the console names; 401 without a token.
+
+        Checked before anything else runs."""
+        tokens = (self.configured or self._stored()) + self.console
         token = authenticate(bearer_token(request.headers.get("Authorization")), tokens)
         if token is None:
             raise HttpError(
@@ -90,7 +102,7 @@ class StaffAccess(DependencyProvider):
                 "a valid staff token is required: Authorization: Bearer <token>",
                 headers={"WWW-Authenticate": 'Bearer realm="registry"'},
             )
-        return token.label
+        return actor(token, request.headers.get(ACTOR_HEADER))
 
     def _stored(self) -> list[StaffToken]:
         with registry(self.database) as store:

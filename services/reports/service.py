@@ -46,7 +46,9 @@ class StaffAccess(DependencyProvider):
     """STAFF_API_TOKENS; without it, the token the registry generated (``staff.token_issued``)."""
 
     def setup(self) -> None:
-        self.setting = settings_of(self.container.config).staff_api_tokens
+        settings = settings_of(self.container.config)
+        self.setting = settings.staff_api_tokens
+        self.console = getattr(settings, "console_token", None)
         self.database = database_for(self.container.config["DB_URL"])
         if not self.setting:
             log.warning("reports: STAFF_API_TOKENS is not set; staff routes accept the token "
@@ -54,9 +56,10 @@ class StaffAccess(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> StaffTokens:
         if self.setting:
-            return StaffTokens(self.setting)
+            return StaffTokens(self.setting, console=self.console)
         with self.database.transaction() as session:
-            return StaffTokens(None, reports_db.issued_staff_token_digests(session))
+            return StaffTokens(None, reports_db.issued_staff_token_digests(session),
+                               console=self.console)
 
 
 class Directory(DependencyProvider):

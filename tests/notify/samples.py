@@ -12,6 +12,7 @@ from services.notify.domain import (
     ERASURE,
     INFO_REQUESTED,
     NEW_APPLICATION,
+    PASSWORD_RESET,
     WAITLISTED,
     WAVE_OPENED,
     WELCOME,
@@ -144,5 +145,8 @@ def every_notification(language: str, government_name: str = "Ville de Grigny",
         Notification("e-fail", DELIVERY_FAILED, staff, {
             "failed_event_id": "e-ack", "failed_recipient": "zoe.martin@grigny.example",
             "failed_template": ACKNOWLEDGEMENT, "error": "550 5.1.1 no such user",
+        }),
+        Notification("e-pwd", PASSWORD_RESET, staff, {
+            "link": "https://staff.uclg.example/password/s3cr3t", "minutes": 30,
         }),
     ]

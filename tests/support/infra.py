@@ -187,13 +187,14 @@ def base_env(var_dir: Path) -> dict[str, str]:
     """The parent environment without any HRC setting that would leak into a test system."""
     keep = {k: v for k, v in os.environ.items()
             if not (k.endswith("_DB_URL") or k.endswith("_PORT") or k.startswith("SMTP_")
+                    or k.startswith("CONSOLE_")
                     or k in {"AMQP_URI", "STAFF_EMAILS", "MAIL_FROM", "STAFF_API_TOKENS",
                              "HRC_VAR_DIR", "DIGEST_SCHEDULE"})}
     keep.update(HRC_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1", BIND_HOST="127.0.0.1",
                 INBOX_RETRY_BASE_SECONDS="0.2", RELAY_RETRY_BASE_SECONDS="0.2",
                 RELAY_RETRY_MAX_SECONDS="2")
     keep.update({f"{s.upper()}_PORT": str(free_port())
-                 for s in ("intake", "registry", "notify", "reports")})
+                 for s in ("intake", "registry", "notify", "reports", "console")})
     return keep
 
 

@@ -25,7 +25,8 @@ from shared.retry import Backoff
 STAFF = ("secretariat@uclg.example", "review@uclg.example")
 MAIL = MailSettings(mail_from="campaign@uclg.example", reply_to="secretariat@uclg.example",
                     intake_url="https://join.uclg.example",
-                    registry_url="https://staff.uclg.example")
+                    registry_url="https://staff.uclg.example",
+                    console_url="https://console.uclg.example")
 FAST = RetryPolicy(base=timedelta(milliseconds=50), cap=timedelta(milliseconds=400),
                    max_attempts=30)
 

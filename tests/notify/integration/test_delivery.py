@@ -104,8 +104,8 @@ def test_every_mail_in_every_language_reaches_the_smtp_server_once(notify, smtp_
             assert "HRC-2026-" in message["Subject"]
             assert f"https://join.uclg.example/applications/HRC-2026-{language.upper()}AAA" in html
         if template == "new_application":
-            assert re.search(r"hrc applications show \d+", text)
-            assert "https://staff.uclg.example/api/applications/" in html
+            assert re.search(r"https://console.uclg.example/applications/\d+", text)
+            assert "https://console.uclg.example/applications/" in html
     assert all(o.type == "notification.sent" for o in notify.outcomes())
     assert len(notify.outcomes()) == len(mails)
 

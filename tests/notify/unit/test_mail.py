@@ -28,6 +28,7 @@ SETTINGS = MailSettings(
     reply_to="secretariat@uclg.example",
     intake_url="https://join.uclg.example",
     registry_url="https://staff.uclg.example",
+    console_url="https://console.uclg.example",
 )
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 RENDERER = Renderer()
@@ -95,8 +96,8 @@ def test_the_staff_alert_says_how_to_review_and_warns_of_duplicates():
     [alert] = [n for n in samples.every_notification("en")
                if n.template == domain.NEW_APPLICATION]
     text, html = parts(parsed(alert)[0])
-    assert "hrc applications show 42   # HRC-2026-7KQ2M" in text  # the CLI takes the id
-    assert "https://staff.uclg.example/api/applications/42" in html
+    assert "https://console.uclg.example/applications/42" in text  # the console's page
+    assert 'href="https://console.uclg.example/applications/42"' in html
     assert "possible duplicate" in text and "HRC-2025-AAAAA" in html
 
 
@@ -105,6 +106,24 @@ def test_the_welcome_explains_membership():
     text, _ = parts(parsed(welcome)[0])
     assert "vague 3" in text and "Ce que signifie être membre" in text
     assert "Gwangju" in text
+
+
+def test_the_password_reset_mail_carries_its_link_in_the_account_language():
+    [reset] = [n for n in samples.every_notification("es") if n.template == domain.PASSWORD_RESET]
+    message, _ = parsed(reset)
+    text, html = parts(message)
+    assert "https://staff.uclg.example/password/s3cr3t" in text
+    assert 'href="https://staff.uclg.example/password/s3cr3t"' in html
+    assert message["Content-Language"] == "es" and "30 minutos" in text
+
+
+def test_staff_mails_link_to_the_console():
+    mails = {n.template: parts(parsed(n)[0]) for n in samples.every_notification("en")}
+    assert "https://console.uclg.example/" in mails[domain.DELIVERY_FAILED][0]
+    text, html = mails[domain.DIGEST]
+    assert "https://console.uclg.example/digests" in text
+    assert 'href="https://console.uclg.example/digests"' in html
+    assert html.rstrip().endswith("</html>")
 
 
 def test_a_hostile_government_name_cannot_add_headers_or_markup():

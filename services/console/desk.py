@@ -1,0 +1,106 @@
+"""What each page needs from the staff APIs, gathered in one place per page.
+
+Only the registry's and reports' staff HTTP APIs are read, as ``hrc`` reads them; a part of a
+page that an API cannot give (the reports down, say) is left out rather than failing the page.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import requests
+from marshmallow import Schema, ValidationError
+
+from services.console.i18n import N_
+from shared.http import HttpError, parse_json_body
+from shared.staff_api import StaffApi, StaffApiError
+
+PER_PAGE = 25
+APPLICATION_STATUSES = ("waitlisted", "under_review", "info_requested", "accepted", "declined",
+                        "withdrawn")
+MILESTONES = (10, 100, 1000)
+
+log = logging.getLogger(__name__)
+
+
+def dashboard(registry: StaffApi, reports: StaffApi) -> dict[str, Any]:
+    counts = {status: registry.get("/api/applications", status=status, per_page=1)["total"]
+              for status in APPLICATION_STATUSES}
+    waves = registry.get("/api/waves")["items"]
+    members = registry.get("/api/members", status="active", per_page=1)["total"]
+    return {
+        "counts": counts,
+        "open_wave": next((w for w in waves if w["status"] == "open"), None),
+        "members": members,
+        "milestones": [{"target": t, "reached": min(members, t),
+                        "percent": min(100, round(100 * members / t, 1))} for t in MILESTONES],
+        "progress": _optional(lambda: reports.get("/reports/progress.json")["progress"]),
+    }
+
+
+def applications(registry: StaffApi, filters: dict[str, Any]) -> dict[str, Any]:
+    query = {k: v for k, v in filters.items() if k != "page"}
+    if "country" in query:
+        query["country"] = query["country"].upper()
+    body = registry.get("/api/applications", page=filters["page"], per_page=PER_PAGE, **query)
+    return _paged(body)
+
+
+def members(registry: StaffApi, filters: dict[str, Any]) -> dict[str, Any]:
+    query = {k: v for k, v in filters.items() if k != "page"}
+    if "country" in query:
+        query["country"] = query["country"].upper()
+    body = registry.get("/api/members", page=filters["page"], per_page=PER_PAGE, **query)
+    return _paged(body)
+
+
+def application(registry: StaffApi, application_id: int) -> dict[str, Any]:
+    found = registry.get(f"/api/applications/{application_id}")
+    audit = registry.get(f"/api/applications/{application_id}/audit")["items"]
+    duplicates = []
+    for candidate in found.get("possible_duplicates") or []:
+        matches = registry.get("/api/applications", q=candidate.get("reference"),
+                               per_page=1)["items"]
+        duplicates.append({"candidate": candidate, "application": matches[0] if matches else None})
+    waves = registry.get("/api/waves")["items"]
+    return {"application": found, "audit": audit, "duplicates": duplicates, "waves": waves,
+            "open_wave": next((w for w in waves if w["status"] == "open"), None)}
+
+
+# The API's refusals as a sentence for the page; its own detail is shown beside, as it is.
+_PROBLEMS = {
+    "illegal_transition": N_("This cannot be done in the application's present state. "
+                             "Someone may have acted on it meanwhile: the page shows it as it "
+                             "is now."),
+    "conflict": N_("This conflicts with the present state (someone may have acted "
+                   "meanwhile). Nothing was changed."),
+    "invalid_request": N_("The registry refused these values. Nothing was changed."),
+}
+
+
+def problem(exc: StaffApiError) -> dict[str, Any]:
+    return {"message": _PROBLEMS.get(exc.error, _PROBLEMS["conflict"]),
+            "detail": exc.detail if isinstance(exc.detail, str) else None}
+
+
+def json_body(request, schema: type[Schema]) -> dict[str, Any]:
+    raw = parse_json_body(request)
+    try:
+        return schema().load(raw if isinstance(raw, dict) else {})
+    except ValidationError as exc:
+        raise HttpError(422, "invalid_request", exc.messages) from exc
+
+
+def _paged(body: dict[str, Any]) -> dict[str, Any]:
+    pages = max(1, math.ceil(body["total"] / body["per_page"]))
+    return {**body, "pages": pages}
+
+
+def _optional(read):
+    try:
+        return read()
+    except (StaffApiError, requests.RequestException) as exc:
+        log.warning("console: a part of the dashboard is missing: %s", exc)
+        return None
+

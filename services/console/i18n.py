@@ -1,0 +1,118 @@
+"""The console's languages: its catalogs (translations/<lang>/LC_MESSAGES/messages.po, read from
+source, no compile step) and the names of the registry's codes (statuses, themes) in each."""
+from __future__ import annotations
+
+import functools
+import io
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from services.console.domain import LANGUAGES
+
+DEFAULT_LANGUAGE = "en"
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+STATUSES = {
+    "received": N_("Received"),
+    "waitlisted": N_("Waiting list"),
+    "under_review": N_("Under review"),
+    "info_requested": N_("Information requested"),
+    "accepted": N_("Accepted"),
+    "declined": N_("Declined"),
+    "withdrawn": N_("Withdrawn"),
+    "active": N_("Active"),
+    "erased": N_("Erased"),
+    "planned": N_("Planned"),
+    "open": N_("Open"),
+    "closed": N_("Closed"),
+}
+THEMES = {
+    "right_to_the_city": N_("Right to the city"),
+    "food": N_("Food"),
+    "housing": N_("Housing"),
+    "culture": N_("Culture"),
+    "health": N_("Health"),
+    "informality": N_("Informality"),
+    "gender": N_("Gender"),
+    "non_discrimination": N_("Non-discrimination"),
+    "climate_justice": N_("Climate justice"),
+    "participatory_democracy": N_("Participatory democracy"),
+    "migration": N_("Migration"),
+    "peace": N_("Peace"),
+}
+JURISDICTIONS = {
+    "municipality": N_("Municipality"),
+    "intermediary_city": N_("Intermediary city"),
+    "metropolitan_area": N_("Metropolitan area"),
+    "province": N_("Province"),
+    "region": N_("Region"),
+    "association": N_("Association"),
+    "other": N_("Other"),
+}
+ACTIONS = {
+    "accept": N_("accepted"),
+    "decline": N_("declined"),
+    "request_info": N_("asked for information"),
+    "resume_review": N_("resumed the review"),
+    "withdraw": N_("withdrew"),
+    "erase": N_("erased"),
+    "create_wave": N_("created the wave"),
+    "open_wave": N_("opened the wave"),
+    "close_wave": N_("closed the wave"),
+}
+def action(name: str) -> str:
+    """The message id of an audit action (``review_in_wave_3`` names its wave)."""
+    if name.startswith("review_in_wave_"):
+        return N_("took it into review as the wave opened")
+    return ACTIONS.get(name, name)
+
+
+REGIONS = {
+    "Africa": N_("Africa"),
+    "Asia-Pacific": N_("Asia-Pacific"),
+    "Eurasia": N_("Eurasia"),
+    "Europe": N_("Europe"),
+    "Latin America": N_("Latin America"),
+    "Middle East & West Asia": N_("Middle East & West Asia"),
+    "North America": N_("North America"),
+}
+
+
+def language_of(requested: str | None, accept_language, fallback: str = DEFAULT_LANGUAGE) -> str:
+    """``?lang=`` first, then the browser's preference (werkzeug's parsed Accept-Language)."""
+    if requested in LANGUAGES:
+        return requested
+    if accept_language is not None:
+        best = accept_language.best_match(LANGUAGES)
+        if best:
+            return best
+    return fallback
+
+
+@functools.cache
+def translations(language: str) -> NullTranslations:
+    po = TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return NullTranslations()
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+@functools.cache
+def country_name(code: str, language: str) -> str:
+    return Locale.parse(language).territories.get((code or "").upper(), code)

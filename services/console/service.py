@@ -1,0 +1,525 @@
+"""The console's entrypoints: the secretariat's pages, and a small staff API for ``hrc staff``.
+
+Pages read and act only through the registry's and reports' staff HTTP APIs, with the console's
+own token, naming the signed-in person in X-Staff-Actor. Each route parses its form, calls one
+thing and renders; ``page`` maps what can go wrong (no session, wrong role, a missing CSRF
+token, the API's 404/409/422, an API that cannot be reached) to a page, in one place.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+from nameko.dependency_providers import Config
+from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Response
+
+from services.console import desk, schemas
+from services.console.accounts import Accounts
+from services.console.db import AccountExists, ConsoleStore
+from services.console.domain import (
+    DomainError,
+    Forbidden,
+    LinkInvalid,
+    Permission,
+    Role,
+    SignInRefused,
+    require,
+    safe_next,
+)
+from services.console.web import SESSION_COOKIE, HtmlWebServer, View, sign_in_location
+from shared import health
+from shared.config import Settings
+from shared.db import ServiceDatabase, database_for
+from shared.http import HttpError, JsonHttpEntrypoint, error_response, json_response
+from shared.reliability import Inbox, Outbox, subscribed
+from shared.staff_api import StaffApi, StaffApiError
+from shared.staff_tokens import StaffToken, authenticate, bearer_token, parse_tokens
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger(__name__)
+
+
+class ConsoleHttp(JsonHttpEntrypoint):
+    """Every console route, on a web server whose unknown paths get an HTML 404 page."""
+
+    server = HtmlWebServer()
+
+
+http = ConsoleHttp.decorator
+
+
+def handlers(config) -> dict[str, Callable]:
+    def remember_staff_token(event, session) -> None:
+        # The registry generated the deployment's staff token: ``hrc staff`` may use it here.
+        ConsoleStore(session).remember_staff_token(event.data["label"], event.data["digest"],
+                                                   datetime.now().replace(microsecond=0))
+
+    return {"staff.token_issued": remember_staff_token}
+
+
+class Desk(DependencyProvider):
+    """The accounts, and API clients acting for the signed-in person."""
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.settings: Settings = config["SETTINGS"]
+        self.accounts = Accounts(database_for(config["DB_URL"]), self.settings.console_url)
+        self.token = self.settings.console_token
+        self.secure = self.settings.console_url.startswith("https://")
+        if not self.token:
+            raise RuntimeError(
+                "console: no staff token of its own. Set CONSOLE_STAFF_TOKEN (the same value "
+                "for the console, the registry and the reports), or give STAFF_API_TOKENS a "
+                "`console:<token>` item; `hrc run` with all services makes one by itself.")
+
+    def start(self) -> None:
+        raw = self.settings.raw
+        email = raw.get("CONSOLE_ADMIN_EMAIL") or None
+        try:
+            generated = self.accounts.ensure_first_admin(email, raw.get("CONSOLE_ADMIN_PASSWORD"))
+        except AccountExists:
+            generated = None  # another replica created it at the same moment
+        if generated:
+            print("\n*** console: no staff account yet; created the first admin."
+                  f"\n*** Sign in at {self.settings.console_url}/login as "
+                  f"{email or 'admin@localhost'}"
+                  f"\n*** with this password (shown only this once): {generated}\n",
+                  file=sys.stdout, flush=True)
+        log.info("console: %s", self.settings.console_url)
+
+    def get_dependency(self, worker_ctx) -> Desk:
+        return self
+
+    def registry(self, view: View) -> StaffApi:
+        return StaffApi(self.settings.service_url("registry"), self.token,
+                        view.account.email if view.account else None)
+
+    def reports(self, view: View) -> StaffApi:
+        return StaffApi(self.settings.service_url("reports"), self.token,
+                        view.account.email if view.account else None)
+
+    def view(self, request) -> View:
+        return View.of(request, self.accounts.signed_in(request.cookies.get(SESSION_COOKIE)),
+                       self.secure)
+
+
+class StaffTokens(DependencyProvider):
+    """``hrc staff`` authenticates with a staff token: STAFF_API_TOKENS, else the registry's."""
+
+    def setup(self) -> None:
+        self.configured = parse_tokens(self.container.config["SETTINGS"].staff_api_tokens)
+        self.database = database_for(self.container.config["DB_URL"])
+
+    def get_dependency(self, worker_ctx) -> StaffTokens:
+        return self
+
+    def require(self, request) -> None:
+        tokens = self.configured
+        if not tokens:
+            with self.database.transaction() as session:
+                tokens = [StaffToken("generated", d)
+                          for d in ConsoleStore(session).issued_token_digests()]
+        if authenticate(bearer_token(request.headers.get("Authorization")), tokens) is None:
+            raise HttpError(401, "unauthorized", "a staff bearer token is required",
+                            {"WWW-Authenticate": 'Bearer realm="console"'})
+
+
+class NotFoundPage(Exception):
+    pass
+
+
+def page(method: str, path: str, permission: Permission | None = Permission.REVIEW):
+    """A page: signed in (unless ``permission`` is None), allowed, CSRF-checked if a POST."""
+
+    def decorate(handler: Callable[..., Response]):
+        @functools.wraps(handler)
+        def entrypoint(self, request, **kwargs):
+            view = self.desk.view(request)
+            try:
+                if permission is not None:
+                    if view.account is None:
+                        return view.redirect(sign_in_location(request))
+                    require(view.account.role, permission)
+                if method == "POST" and not view.csrf_ok():
+                    return view.render("error.html", 403, code=403, reason="csrf")
+                return handler(self, request, view, **kwargs)
+            except Forbidden:
+                return view.render("error.html", 403, code=403)
+            except NotFoundPage:
+                return view.render("error.html", 404, code=404)
+            except StaffApiError as exc:
+                if exc.status == 404:
+                    return view.render("error.html", 404, code=404)
+                log.warning("console: %s %s: the API answered %s", method, path, exc)
+                return view.render("error.html", 502, code=502, detail=str(exc.detail or ""))
+            except requests.RequestException as exc:
+                log.warning("console: %s %s: API unreachable: %s", method, path, exc)
+                return view.render("error.html", 503, code=503)
+            except Exception:
+                log.exception("console: %s %s failed", method, path)
+                return view.render("error.html", 500, code=500)
+
+        return http(method, path)(entrypoint)
+
+    return decorate
+
+
+def staff_api(method: str, path: str):
+    def decorate(handler: Callable[..., Any]):
+        @functools.wraps(handler)
+        def entrypoint(self, request, **kwargs):
+            try:
+                self.staff_tokens.require(request)
+                return json_response(handler(self, request, **kwargs))
+            except HttpError as exc:
+                return error_response(exc.status, exc.error, exc.detail, exc.headers)
+            except AccountExists as exc:
+                return error_response(409, "conflict", str(exc))
+            except DomainError as exc:
+                return error_response(422, "invalid_request", str(exc))
+
+        return http(method, path)(entrypoint)
+
+    return decorate
+
+
+@subscribed
+class ConsoleService:
+    name = "console"
+
+    config = Config()
+    db = ServiceDatabase()
+    outbox = Outbox()
+    inbox = Inbox(handlers)
+    desk = Desk()
+    staff_tokens = StaffTokens()
+
+    @http("GET", "/health")
+    def health(self, request):
+        status, report = health.check(self.db, self.config["AMQP_URI"])
+        return json_response(report, status)
+
+    # --- signing in ---------------------------------------------------------------------
+
+    @page("GET", "/login", permission=None)
+    def login_form(self, request, view):
+        if view.account:
+            return view.redirect(safe_next(request.args.get("next")))
+        return view.render("login.html", values={"next": safe_next(request.args.get("next"))},
+                           errors={})
+
+    @page("POST", "/login", permission=None)
+    def login(self, request, view):
+        values, errors = schemas.load_form(schemas.SignInForm, request.form.to_dict())
+        kept = {"email": request.form.get("email", ""),
+                "next": safe_next(request.form.get("next"))}
+        if errors:
+            return view.render("login.html", 422, values=kept, errors=errors)
+        try:
+            secret, signed_in = self.desk.accounts.sign_in(
+                values["email"], values["password"], request.remote_addr or "unknown")
+        except SignInRefused as refused:
+            return view.render("login.html", 429 if refused.reason == "throttled" else 401,
+                               values=kept, errors={}, refused=refused.reason)
+        view.set_cookie(SESSION_COOKIE, secret)
+        return view.redirect(safe_next(values.get("next")))
+
+    @page("POST", "/logout", permission=None)
+    def logout(self, request, view):
+        self.desk.accounts.sign_out(request.cookies.get(SESSION_COOKIE))
+        view.set_cookie(SESSION_COOKIE, "")
+        return view.redirect("/login?signed_out=1")
+
+    @page("GET", "/password/forgot", permission=None)
+    def forgot_form(self, request, view):
+        return view.render("forgot.html", values={}, errors={}, sent=False)
+
+    @page("POST", "/password/forgot", permission=None)
+    def forgot(self, request, view):
+        values, errors = schemas.load_form(schemas.ForgotForm, request.form.to_dict())
+        if errors:
+            return view.render("forgot.html", 422, values=request.form.to_dict(),
+                               errors=errors, sent=False)
+        self.desk.accounts.request_reset(values["email"])
+        self.outbox.wake()
+        return view.render("forgot.html", values={}, errors={}, sent=True)
+
+    @page("GET", "/password/<string:secret>", permission=None)
+    def password_form(self, request, view, secret):
+        try:
+            account = self.desk.accounts.link_account(secret)
+        except LinkInvalid:
+            return view.render("password.html", 410, invalid=True, errors={}, email="")
+        return view.render("password.html", invalid=False, errors={}, email=account.email)
+
+    @page("POST", "/password/<string:secret>", permission=None)
+    def set_password(self, request, view, secret):
+        values, errors = schemas.load_form(schemas.PasswordForm, request.form.to_dict())
+        try:
+            account = self.desk.accounts.link_account(secret)
+            if errors:
+                return view.render("password.html", 422, invalid=False, errors=errors,
+                                   email=account.email)
+            self.desk.accounts.set_password(secret, values["password"], values["confirmation"])
+        except LinkInvalid:
+            return view.render("password.html", 410, invalid=True, errors={}, email="")
+        except DomainError as exc:
+            return view.render("password.html", 422, invalid=False,
+                               errors={exc.field or "password": [str(exc)]}, email=account.email)
+        return view.redirect("/login?password_set=1")
+
+    @page("POST", "/account/language")
+    def set_language(self, request, view):
+        values, errors = schemas.load_form(schemas.LanguageForm, request.form.to_dict())
+        if not errors:
+            self.desk.accounts.set_language(view.account, values["language"])
+        return view.redirect(safe_next(request.form.get("next")))
+
+    # --- reviewing ----------------------------------------------------------------------
+
+    @page("GET", "/")
+    def dashboard(self, request, view):
+        return view.render("dashboard.html", **desk.dashboard(self.desk.registry(view),
+                                                              self.desk.reports(view)))
+
+    @page("GET", "/applications")
+    def applications(self, request, view):
+        filters = schemas.load_filters(schemas.ApplicationFilters, request.args.to_dict())
+        api = self.desk.registry(view)
+        return view.render("applications.html", filters=filters,
+                           listing=desk.applications(api, filters),
+                           waves=api.get("/api/waves")["items"])
+
+    @page("GET", "/applications/<int:application_id>")
+    def application(self, request, view, application_id):
+        return self._application_page(view, application_id)
+
+    @page("POST", "/applications/<int:application_id>/<string:action>")
+    def decide(self, request, view, application_id, action):
+        form = {"accept": schemas.AcceptForm, "decline": schemas.DeclineForm,
+                "request-info": schemas.RequestInfoForm, "resume-review": schemas.AcceptForm}
+        if action not in form:
+            raise NotFoundPage()
+        values, errors = schemas.load_form(form[action], request.form.to_dict())
+        if errors:
+            return self._application_page(view, application_id, 422, action=action,
+                                          errors=errors, values=request.form.to_dict())
+        body = {key: value for key, value in values.items() if value is not None}
+        try:
+            self.desk.registry(view).post(f"/api/applications/{application_id}/{action}",
+                                          {} if action == "resume-review" else body)
+        except StaffApiError as exc:
+            if exc.status not in (409, 422):
+                raise
+            return self._application_page(view, application_id, exc.status, action=action,
+                                          problem=desk.problem(exc),
+                                          values=request.form.to_dict(), errors={})
+        return view.redirect(f"/applications/{application_id}?done={action}")
+
+    def _application_page(self, view: View, application_id: int, status: int = 200,
+                          **context: Any) -> Response:
+        context.setdefault("action", None)
+        context.setdefault("errors", {})
+        context.setdefault("values", {})
+        context.setdefault("problem", None)
+        return view.render("application.html", status,
+                           **desk.application(self.desk.registry(view), application_id),
+                           done=view.request.args.get("done"), **context)
+
+    # --- members ------------------------------------------------------------------------
+
+    @page("GET", "/members")
+    def members(self, request, view):
+        filters = schemas.load_filters(schemas.MemberFilters, request.args.to_dict())
+        return view.render("members.html", filters=filters,
+                           listing=desk.members(self.desk.registry(view), filters))
+
+    @page("GET", "/members/<int:member_id>")
+    def member(self, request, view, member_id):
+        member = self.desk.registry(view).get(f"/api/members/{member_id}")
+        return view.render("member.html", member=member, errors={}, problem=None)
+
+    @page("GET", "/members/<int:member_id>/export")
+    def export_member(self, request, view, member_id):
+        exported = self.desk.registry(view).get(f"/api/members/{member_id}/export")
+        return view.finish(Response(
+            json.dumps(exported, ensure_ascii=False, indent=2), mimetype="application/json",
+            headers={"Content-Disposition": f'attachment; filename="member-{member_id}.json"'}))
+
+    @page("POST", "/members/<int:member_id>/erase", permission=Permission.ERASE)
+    def erase_member(self, request, view, member_id):
+        api = self.desk.registry(view)
+        member = api.get(f"/api/members/{member_id}")
+        typed = request.form.get("confirmation", "")
+        if " ".join(typed.split()).casefold() != " ".join(
+                member["government_name"].split()).casefold():
+            errors = {"confirmation": [schemas.N_(
+                "Type the government's name exactly as shown to confirm.")]}
+            return view.render("member.html", 422, member=member, errors=errors, problem=None)
+        try:
+            api.delete(f"/api/members/{member_id}")
+        except StaffApiError as exc:
+            if exc.status not in (409, 422):
+                raise
+            return view.render("member.html", exc.status, member=member, errors={},
+                               problem=desk.problem(exc))
+        return view.redirect(f"/members/{member_id}?done=erased")
+
+    # --- waves --------------------------------------------------------------------------
+
+    @page("GET", "/waves", permission=Permission.MANAGE_WAVES)
+    def waves(self, request, view):
+        return self._waves_page(view)
+
+    @page("POST", "/waves", permission=Permission.MANAGE_WAVES)
+    def create_wave(self, request, view):
+        values, errors = schemas.load_form(schemas.WaveForm, request.form.to_dict())
+        if errors:
+            return self._waves_page(view, 422, errors=errors, values=request.form.to_dict())
+        body = {
+            "number": values["number"],
+            "name": {lang: values[f"name_{lang}"] for lang in ("en", "fr", "es")},
+            "theme": {lang: values[f"theme_{lang}"] for lang in ("en", "fr", "es")},
+            "opens_at": values["opens_at"].isoformat(),
+            "closes_at": values["closes_at"].isoformat() if values.get("closes_at") else None,
+        }
+        try:
+            self.desk.registry(view).post("/api/waves", body)
+        except StaffApiError as exc:
+            if exc.status not in (409, 422):
+                raise
+            return self._waves_page(view, exc.status, problem=desk.problem(exc),
+                                    values=request.form.to_dict())
+        return view.redirect("/waves?done=created")
+
+    @page("POST", "/waves/<int:number>/<string:action>", permission=Permission.MANAGE_WAVES)
+    def wave_action(self, request, view, number, action):
+        if action not in ("open", "close"):
+            raise NotFoundPage()
+        try:
+            self.desk.registry(view).post(f"/api/waves/{number}/{action}")
+        except StaffApiError as exc:
+            if exc.status not in (409, 422):
+                raise
+            return self._waves_page(view, exc.status, problem=desk.problem(exc))
+        return view.redirect(f"/waves?done={action}")
+
+    def _waves_page(self, view: View, status: int = 200, **context: Any) -> Response:
+        context.setdefault("errors", {})
+        context.setdefault("values", {})
+        context.setdefault("problem", None)
+        waves = self.desk.registry(view).get("/api/waves")["items"]
+        return view.render("waves.html", status, waves=waves,
+                           done=view.request.args.get("done"), **context)
+
+    # --- digests ------------------------------------------------------------------------
+
+    @page("GET", "/digests", permission=Permission.DIGESTS)
+    def digests(self, request, view):
+        return self._digests_page(view)
+
+    @page("POST", "/digests", permission=Permission.DIGESTS)
+    def send_digest(self, request, view):
+        values, errors = schemas.load_form(schemas.DigestForm, request.form.to_dict())
+        if not errors and values["end"] <= values["start"]:
+            errors = {"end": [schemas.N_("The end comes after the start.")]}
+        if errors:
+            return self._digests_page(view, 422, errors=errors, values=request.form.to_dict())
+        body = {"start": datetime.combine(values["start"], time()).isoformat() + "+00:00",
+                "end": datetime.combine(values["end"], time()).isoformat() + "+00:00",
+                "language": values["language"]}
+        try:
+            self.desk.reports(view).post("/reports/digests", body)
+        except StaffApiError as exc:
+            if exc.status not in (409, 422):
+                raise
+            return self._digests_page(view, exc.status, problem=desk.problem(exc),
+                                      values=request.form.to_dict())
+        return view.redirect("/digests?done=sent")
+
+    @page("GET", "/digests/progress.csv", permission=Permission.DIGESTS)
+    def progress_csv(self, request, view):
+        text = self.desk.reports(view).get_text("/reports/progress.csv")
+        return view.finish(Response(text, mimetype="text/csv", headers={
+            "Content-Disposition": 'attachment; filename="progress.csv"'}))
+
+    def _digests_page(self, view: View, status: int = 200, **context: Any) -> Response:
+        context.setdefault("errors", {})
+        context.setdefault("problem", None)
+        today = datetime.now().date()
+        context.setdefault("values", {"start": (today - timedelta(days=7)).isoformat(),
+                                      "end": today.isoformat(), "language": view.language})
+        log_items = self.desk.reports(view).get("/reports/digests")["items"]
+        return view.render("digests.html", status, deliveries=log_items,
+                           schedule=self.desk.settings.digest_schedule,
+                           done=view.request.args.get("done"), **context)
+
+    # --- staff accounts -----------------------------------------------------------------
+
+    @page("GET", "/staff", permission=Permission.MANAGE_STAFF)
+    def staff(self, request, view):
+        return self._staff_page(view)
+
+    @page("POST", "/staff", permission=Permission.MANAGE_STAFF)
+    def add_staff(self, request, view):
+        values, errors = schemas.load_form(schemas.StaffForm, request.form.to_dict())
+        if errors:
+            return self._staff_page(view, 422, errors=errors, values=request.form.to_dict())
+        try:
+            account, link = self.desk.accounts.add(values["email"], Role(values["role"]),
+                                                   values["language"])
+        except AccountExists:
+            return self._staff_page(view, 409, values=request.form.to_dict(), errors={
+                "email": [schemas.N_("This address has an account already.")]})
+        return self._staff_page(view, 201, added=account.email, link=link)
+
+    @page("POST", "/staff/<string:action>", permission=Permission.MANAGE_STAFF)
+    def staff_action(self, request, view, action):
+        email = request.form.get("email", "")
+        if action not in ("disable", "enable"):
+            raise NotFoundPage()
+        if email.lower() == view.account.email:
+            return self._staff_page(view, 409, problem=schemas.N_(
+                "You cannot disable your own account."))
+        try:
+            getattr(self.desk.accounts, action)(email)
+        except DomainError:
+            raise NotFoundPage() from None
+        return view.redirect(f"/staff?done={action}")
+
+    def _staff_page(self, view: View, status: int = 200, **context: Any) -> Response:
+        context.setdefault("errors", {})
+        context.setdefault("values", {})
+        context.setdefault("problem", None)
+        context.setdefault("added", None)
+        context.setdefault("link", None)
+        return view.render("staff.html", status, accounts=self.desk.accounts.listing(),
+                           done=view.request.args.get("done"), **context)
+
+    # --- the staff API of ``hrc staff`` ---------------------------------------------------
+
+    @staff_api("GET", "/api/staff")
+    def list_staff(self, request):
+        return {"items": self.desk.accounts.listing()}
+
+    @staff_api("POST", "/api/staff")
+    def add_staff_api(self, request):
+        body = desk.json_body(request, schemas.StaffBody)
+        account, link = self.desk.accounts.add(body["email"], Role(body["role"]),
+                                               body["language"])
+        return {"email": account.email, "role": account.role.value, "link": link}
+
+    @staff_api("POST", "/api/staff/disable")
+    def disable_staff_api(self, request):
+        body = desk.json_body(request, schemas.EmailBody)
+        account = self.desk.accounts.disable(body["email"])
+        return {"email": account.email, "disabled": account.disabled}
