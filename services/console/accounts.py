@@ -187,24 +187,24 @@ class Accounts:
         return account, self.link_url(secret)
 
     def disable(self, email: str) -> Account:
-        with self.database.transaction() as session:
-            store = ConsoleStore(session)
-            account = store.account_by_email(email)
-            if account is None:
-                raise DomainError("no such account", "email")
-            account = replace(account, disabled=True)
-            store.save_account(account)
-            store.end_sessions_of(account.id)
-        return account
+        """No more sign-ins; the sessions it has end now."""
+        return self._change(email, lambda a: replace(a, disabled=True), end_sessions=True)
 
     def enable(self, email: str) -> Account:
+        return self._change(email, lambda a: replace(a, disabled=False, failed_sign_ins=0,
+                                                     locked_until=None))
+
+    def _change(self, email: str, change: Callable[[Account], Account], *,
+                end_sessions: bool = False) -> Account:
         with self.database.transaction() as session:
             store = ConsoleStore(session)
             account = store.account_by_email(email)
             if account is None:
                 raise DomainError("no such account", "email")
-            account = replace(account, disabled=False, failed_sign_ins=0, locked_until=None)
+            account = change(account)
             store.save_account(account)
+            if end_sessions:
+                store.end_sessions_of(account.id)
         return account
 
     def listing(self) -> list[dict[str, Any]]:

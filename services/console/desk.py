@@ -40,19 +40,19 @@ def dashboard(registry: StaffApi, reports: StaffApi) -> dict[str, Any]:
 
 
 def applications(registry: StaffApi, filters: dict[str, Any]) -> dict[str, Any]:
-    query = {k: v for k, v in filters.items() if k != "page"}
-    if "country" in query:
-        query["country"] = query["country"].upper()
-    body = registry.get("/api/applications", page=filters["page"], per_page=PER_PAGE, **query)
-    return _paged(body)
+    return _listing(registry, "/api/applications", filters)
 
 
 def members(registry: StaffApi, filters: dict[str, Any]) -> dict[str, Any]:
+    return _listing(registry, "/api/members", filters)
+
+
+def _listing(registry: StaffApi, path: str, filters: dict[str, Any]) -> dict[str, Any]:
     query = {k: v for k, v in filters.items() if k != "page"}
     if "country" in query:
         query["country"] = query["country"].upper()
-    body = registry.get("/api/members", page=filters["page"], per_page=PER_PAGE, **query)
-    return _paged(body)
+    body = registry.get(path, page=filters["page"], per_page=PER_PAGE, **query)
+    return {**body, "pages": max(1, math.ceil(body["total"] / body["per_page"]))}
 
 
 def application(registry: StaffApi, application_id: int) -> dict[str, Any]:
@@ -90,11 +90,6 @@ def json_body(request, schema: type[Schema]) -> dict[str, Any]:
         return schema().load(raw if isinstance(raw, dict) else {})
     except ValidationError as exc:
         raise HttpError(422, "invalid_request", exc.messages) from exc
-
-
-def _paged(body: dict[str, Any]) -> dict[str, Any]:
-    pages = max(1, math.ceil(body["total"] / body["per_page"]))
-    return {**body, "pages": pages}
 
 
 def _optional(read):
