@@ -30,6 +30,7 @@ def test_docker_compose_config_parses():
     result = subprocess.run([*command, "-f", "docker-compose.yml", "config"], cwd=PROJECT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    for service in ("rabbitmq", "postgres", "mailpit", "intake", "registry", "notify", "reports"):
+    for service in ("rabbitmq", "postgres", "mailpit", "intake", "registry", "notify", "reports",
+                    "console"):
         assert f"\n  {service}:" in result.stdout
-    assert result.stdout.count("healthcheck:") >= 6
+    assert result.stdout.count("healthcheck:") >= 7

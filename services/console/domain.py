@@ -18,6 +18,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 LANGUAGES = ("en", "fr", "es")
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 1024
+# What a person choosing a password is told (message ids of the console's catalogs).
+TOO_SHORT = "Use at least 12 characters."
+TOO_LONG = "Use at most 1024 characters."
+IS_THE_ADDRESS = "Choose something other than your e-mail address."
+DIFFERENT = "The two passwords differ: type the same one twice."
 
 
 class DomainError(Exception):
@@ -101,13 +106,13 @@ class Passwords:
 def check_new_password(password: str, confirmation: str, email: str) -> None:
     """A password someone chooses: long enough, typed twice alike, not the address itself."""
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise DomainError(f"at least {PASSWORD_MIN_LENGTH} characters", "password")
+        raise DomainError(TOO_SHORT, "password")
     if len(password) > PASSWORD_MAX_LENGTH:
-        raise DomainError(f"at most {PASSWORD_MAX_LENGTH} characters", "password")
+        raise DomainError(TOO_LONG, "password")
     if password.strip().lower() == email.strip().lower():
-        raise DomainError("not your e-mail address", "password")
+        raise DomainError(IS_THE_ADDRESS, "password")
     if password != confirmation:
-        raise DomainError("the two passwords differ", "confirmation")
+        raise DomainError(DIFFERENT, "confirmation")
 
 
 # --- accounts and sign-in -------------------------------------------------------------------

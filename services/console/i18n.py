@@ -23,6 +23,12 @@ def N_(message: str) -> str:
     return message
 
 
+PASSWORD_RULES = (
+    N_("Use at least 12 characters."),
+    N_("Use at most 1024 characters."),
+    N_("Choose something other than your e-mail address."),
+    N_("The two passwords differ: type the same one twice."),
+)
 STATUSES = {
     "received": N_("Received"),
     "waitlisted": N_("Waiting list"),

@@ -4,7 +4,14 @@ import json
 
 import pytest
 
-from shared.events import CATALOGUE, InvalidEvent, new_event, parse_event, subscriptions
+from shared.events import (
+    CATALOGUE,
+    SERVICES,
+    InvalidEvent,
+    new_event,
+    parse_event,
+    subscriptions,
+)
 
 EXAMPLE = {
     "reference": "HRC-2026-7KQ4M", "language": "fr", "submitted_at": "2026-11-24T10:00:00+00:00",
@@ -54,5 +61,6 @@ def test_an_invalid_message_is_refused_when_received(message):
 def test_every_subscriber_is_a_service_and_no_service_hears_itself():
     for event_type in CATALOGUE.values():
         assert event_type.source not in event_type.subscribers
-        assert set(event_type.subscribers) <= {"intake", "registry", "notify", "reports"}
+        assert set(event_type.subscribers) <= set(SERVICES)
+    assert SERVICES == ("intake", "registry", "notify", "reports", "console")
     assert [t.name for t in subscriptions("intake")] == ["member.erased"]

@@ -7,11 +7,9 @@ import pytest
 from nameko.containers import ServiceContainer
 from nameko.events import EventHandler
 
+from hrc.run import SERVICE_CLASSES
 from shared import topology
 from shared.events import CATALOGUE, SERVICES, subscriptions
-
-SERVICE_CLASSES = {"intake": "IntakeService", "registry": "RegistryService",
-                   "notify": "NotifyService", "reports": "ReportsService"}
 
 
 @pytest.mark.parametrize("service", SERVICES)
