@@ -17,7 +17,7 @@ from shared.outbox import OutboxRow
 from tests.registry.unit.fakes import received_data
 from tests.support.infra import wait_for
 
-TOKENS = "alice:alice-secret-token,bob:bob-secret-token"
+TOKENS = "alice:alice-secret-token,bob:bob-secret-token,console:console-secret-token"
 ALICE = {"Authorization": "Bearer alice-secret-token"}
 BOB = {"Authorization": "Bearer bob-secret-token"}
 WAVE_4 = {
@@ -129,6 +129,42 @@ def test_without_a_valid_token_401_and_nothing_changes(registry):
             assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert (registry.outbox(), registry.audit_count(), registry.ok("GET", "/api/waves")) == before
     assert registry.ok("GET", f"/api/applications/{application['id']}")["status"] == "waitlisted"
+
+
+def test_only_the_console_token_names_the_person_who_acts(registry):
+    open_wave_4(registry)
+    first, second, third = (registry.receive() for _ in range(3))
+    console = {"Authorization": "Bearer console-secret-token", "X-Staff-Actor": "Ana@Example.org"}
+    registry.ok("POST", f"/api/applications/{first['id']}/request-info", headers=console,
+                json={"message": "The council's decision, please."})
+    forged = {**ALICE, "X-Staff-Actor": "ana@example.org"}
+    registry.ok("POST", f"/api/applications/{second['id']}/request-info", headers=forged,
+                json={"message": "The council's decision, please."})
+    unnamed = {"Authorization": "Bearer console-secret-token", "X-Staff-Actor": "not a person"}
+    registry.ok("POST", f"/api/applications/{third['id']}/request-info", headers=unnamed,
+                json={"message": "The council's decision, please."})
+    who = [registry.ok("GET", f"/api/applications/{a['id']}/audit")["items"][0]["who"]
+           for a in (first, second, third)]
+    assert who == ["ana@example.org", "alice", "console"]
+
+
+def test_the_queue_searches_by_name_or_reference_and_filters_language_and_theme(registry):
+    grigny = registry.receive(government_name="Ville de Grigny", language="fr",
+                              themes=["housing"])
+    rosario = registry.receive(government_name="Municipalidad de Rosario", country="AR",
+                               language="es", themes=["food", "peace"])
+
+    def found(**params) -> list[str]:
+        items = registry.ok("GET", "/api/applications", params={**params, "per_page": 200})
+        return [a["reference"] for a in items["items"]]
+
+    assert found(q="rosario") == [rosario["reference"]]
+    assert found(q=grigny["reference"].lower()) == [grigny["reference"]]
+    assert rosario["reference"] in found(language="es")
+    assert rosario["reference"] not in found(language="fr")
+    assert found(theme="peace") == [rosario["reference"]]
+    assert grigny["reference"] not in found(theme="food")
+    assert found(q="100%_") == []
 
 
 def test_a_whole_review(registry):
