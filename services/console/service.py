@@ -259,6 +259,7 @@ class ConsoleService:
             account = self.desk.accounts.link_account(secret)
         except LinkInvalid:
             return view.render("password.html", 410, invalid=True, errors={}, email="")
+        view.speak(account.language)
         return view.render("password.html", invalid=False, errors={}, email=account.email)
 
     @page("POST", "/password/<string:secret>", permission=None)
@@ -266,6 +267,7 @@ class ConsoleService:
         values, errors = schemas.load_form(schemas.PasswordForm, request.form.to_dict())
         try:
             account = self.desk.accounts.link_account(secret)
+            view.speak(account.language)
             if errors:
                 return view.render("password.html", 422, invalid=False, errors=errors,
                                    email=account.email)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
@@ -44,6 +45,7 @@ def environment(language: str) -> Environment:
     gettext = i18n.translations(language).gettext
     env.filters["pair"] = lambda value, label: (value, label(value))
     env.filters["theme"] = lambda t: gettext(i18n.THEMES.get(t, t))
+    env.filters["number"] = lambda n: format_decimal(n, locale=language) if n is not None else "—"
     env.globals.update(
         application_statuses=[s for s in i18n.STATUSES if s not in ("active", "erased", "planned",
                                                                      "open", "closed")],
@@ -93,6 +95,11 @@ class View:
             view.form_token = request.cookies.get(FORM_COOKIE) or new_secret()
             view.new_form_cookie = FORM_COOKIE not in request.cookies
         return view
+
+    def speak(self, language: str) -> None:
+        """The page's language when it is about an account (unless ``?lang=`` chose one)."""
+        if self.request.args.get("lang") not in i18n.LANGUAGE_NAMES:
+            self.language = language
 
     @property
     def account(self):

@@ -65,7 +65,7 @@ def environment(tmp_path) -> tuple[dict[str, str], str]:
 def sign_in(page, console: str, email: str, password: str) -> None:
     page.fill("#email", email)
     page.fill("#password", password)
-    page.click("form[action='/login'] button[type=submit]")
+    page.click("form[action^='/login'] button[type=submit]")
 
 
 def review_and_accept(browser, system: System, mails) -> None:
@@ -145,6 +145,21 @@ def forms_refuse_bad_input_and_forged_posts(browser, system: System) -> None:
     assert page.input_value("#name_en") == "Wave six"
     assert page.locator("#opens_at-error").is_visible()
     assert 6 not in [w["number"] for w in system.api("GET", "/api/waves")["items"]]
+    # Erasure asks for the government's name typed out; a wrong one erases nothing.
+    [member] = system.api("GET", "/api/members")["items"]
+    page.goto(f"{system.console}/members/{member['id']}")
+    page.fill("#confirmation", "Grigny")
+    page.click("form[action$='/erase'] button")
+    assert page.locator("#confirmation-error").is_visible()
+    assert system.api("GET", f"/api/members/{member['id']}")["contact_email"]
+    page.fill("#confirmation", member["government_name"].upper())
+    page.click("form[action$='/erase'] button")
+    assert page.url.endswith("?done=erased")
+    assert system.api("GET", f"/api/members/{member['id']}")["contact_email"] is None
+    # A digest sent now goes through the reports' staff API with the console's token.
+    page.goto(f"{system.console}/digests")
+    page.click("form[action='/digests'] button[type=submit]")
+    assert page.url.endswith("/digests?done=sent")
     # Unknown ids and paths: the 404 page.
     assert page.goto(f"{system.console}/applications/999999").status == 404
     assert page.goto(f"{system.console}/no/such/page").status == 404
