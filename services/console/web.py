@@ -15,13 +15,14 @@ from urllib.parse import quote, urlencode
 
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from nameko.web.server import WebServer, WsgiApp
+from nameko.web.server import WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from services.console import i18n
 from services.console.accounts import SignedIn
 from services.console.domain import Permission, may, new_secret
+from shared.http import JsonWebServer
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SESSION_COOKIE = "hrc_console"
@@ -171,6 +172,8 @@ class _HtmlErrorsApp(WsgiApp):
         return provider.handle_request(request)(environ, start_response)
 
 
-class HtmlWebServer(WebServer):
+class HtmlWebServer(JsonWebServer):
+    """The services' web server (TCP_NODELAY and all), with the console's HTML error pages."""
+
     def get_wsgi_app(self) -> WsgiApp:
         return _HtmlErrorsApp(self)
