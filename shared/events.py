@@ -84,6 +84,10 @@ class ApplicationReceived(_Strict):
     consent = fields.Boolean(required=True, validate=validate.Equal(True))
     # May the government be listed in the public directory once a member? Never by default.
     listing_consent = fields.Boolean(load_default=False)
+    # The applicant's private page, key included: notify puts it in the acknowledgement. The key
+    # opens only this application's page, whose facts every subscriber already holds (above).
+    page_url = fields.String(load_default=None, allow_none=True,
+                             validate=validate.Length(max=500))
 
 
 class PossibleDuplicate(_Strict):
@@ -109,6 +113,38 @@ class ApplicationUnderReview(_ApplicationStep):
 
 class ApplicationInfoRequested(_ApplicationStep):
     message = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class AnswerAttachment(_Strict):
+    id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    content_type = fields.String(
+        required=True, validate=validate.OneOf(("application/pdf", "image/png", "image/jpeg")))
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+
+
+class ApplicationInfoProvided(_Strict):
+    """The applicant's answer to an information request, sent from their page (intake keeps
+    the attachments; staff download them from intake)."""
+
+    reference = fields.String(required=True)
+    message = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    attachments = fields.List(fields.Nested(AnswerAttachment), load_default=list,
+                              validate=validate.Length(max=5))
+
+
+class ApplicationWithdrawalRequested(_Strict):
+    reference = fields.String(required=True)
+    reason = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Length(max=5000))
+
+
+class ApplicationLinkRequested(_Strict):
+    """"Lost your link?": the reference and contact address matched; mail a fresh link."""
+
+    reference = fields.String(required=True)
+    page_url = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
 class ApplicationAccepted(_ApplicationStep):
@@ -161,6 +197,13 @@ class MemberErased(_Strict):
     member_id = fields.Integer(required=True)
     # The applications this person filed, so that services keyed by reference can forget them too.
     references = fields.List(fields.String(), load_default=list)
+
+
+class ApplicationErased(_Strict):
+    """An applicant who never became a member erased: every service forgets the application."""
+
+    application_id = fields.Integer(required=True)
+    reference = fields.String(required=True)
 
 
 class WaveOpened(_Strict):
@@ -239,24 +282,32 @@ CATALOGUE: dict[str, EventType] = {
         EventType("application.received", "intake", ApplicationReceived,
                   ("registry", "notify", "reports")),
         EventType("application.waitlisted", "registry", ApplicationWaitlisted,
-                  ("notify", "reports")),
+                  ("intake", "notify", "reports")),
         EventType("application.under_review", "registry", ApplicationUnderReview,
-                  ("notify", "reports")),
+                  ("intake", "notify", "reports")),
         EventType("application.info_requested", "registry", ApplicationInfoRequested,
-                  ("notify", "reports")),
+                  ("intake", "notify", "reports")),
+        EventType("application.info_provided", "intake", ApplicationInfoProvided,
+                  ("registry", "notify")),
+        EventType("application.withdrawal_requested", "intake", ApplicationWithdrawalRequested,
+                  ("registry",)),
+        EventType("application.link_requested", "intake", ApplicationLinkRequested,
+                  ("notify",)),
         EventType("application.accepted", "registry", ApplicationAccepted,
-                  ("notify", "reports")),
+                  ("intake", "notify", "reports")),
         EventType("application.declined", "registry", ApplicationDeclined,
-                  ("notify", "reports")),
+                  ("intake", "notify", "reports")),
         EventType("application.withdrawn", "registry", ApplicationWithdrawn,
-                  ("notify", "reports")),
+                  ("intake", "notify", "reports")),
+        EventType("application.erased", "registry", ApplicationErased, ("intake", "notify")),
         EventType("member.joined", "registry", MemberJoined, ("notify", "reports")),
         EventType("member.withdrawn", "registry", MemberWithdrawn, ("notify", "reports")),
         EventType("member.listing_changed", "registry", MemberListingChanged, ("reports",)),
         EventType("member.erased", "registry", MemberErased, ("intake", "notify", "reports")),
         EventType("wave.opened", "registry", WaveOpened, ("notify", "reports")),
         EventType("wave.closed", "registry", WaveClosed, ("notify", "reports")),
-        EventType("staff.token_issued", "registry", StaffTokenIssued, ("reports", "console")),
+        EventType("staff.token_issued", "registry", StaffTokenIssued,
+                  ("intake", "reports", "console")),
         EventType("staff.password_reset_requested", "console", StaffPasswordResetRequested,
                   ("notify",)),
         EventType("digest.ready", "reports", DigestReady, ("notify",)),

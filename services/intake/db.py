@@ -1,5 +1,7 @@
 """Intake's own database: the submissions as received, what recognises a repeated submission,
-the rate-limit counters, the deployment's secret (and the shared outbox/inbox).
+the rate-limit counters, the deployment's secret, the applicant's page (its keys, the projection
+of the registry's steps, the answers with their attachments, withdrawal requests), the staff
+tokens the registry announced (and the shared outbox/inbox).
 
 Every "only once" here is a unique constraint or a primary key used by an upsert, never a read
 followed by a write: two replicas (or two greenthreads) racing get the same answer.
@@ -13,8 +15,10 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     bindparam,
@@ -86,6 +90,81 @@ class Setting(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class PageKey(Base):
+    """A key of an applicant's page, as a SHA-256 digest: the first, and each one mailed again."""
+
+    __tablename__ = "page_keys"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), index=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class StepRow(Base):
+    """One of the registry's application.* events: intake's projection of where it stands."""
+
+    __tablename__ = "application_steps"
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime)
+    application_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    wave: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The question of an information request, or the reason of a decline or withdrawal.
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AnswerRow(Base):
+    """The applicant's answer to one information request (at most one each: the unique key)."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    reference: Mapped[str] = mapped_column(String(40), index=True)
+    request_event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    message: Mapped[str] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(DateTime)
+    event_id: Mapped[str] = mapped_column(String(36))
+
+
+class AttachmentRow(Base):
+    """A file of an answer, kept in the database: it commits with the answer and its event."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(40), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class WithdrawalRow(Base):
+    """The applicant asked to withdraw (once: the reference is the key)."""
+
+    __tablename__ = "withdrawal_requests"
+
+    reference: Mapped[str] = mapped_column(String(40), primary_key=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    event_id: Mapped[str] = mapped_column(String(36))
+
+
+class StaffTokenRow(Base):
+    """A staff token the registry generated (none was configured), known by its digest only."""
+
+    __tablename__ = "staff_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 metadata = [Base.metadata, shared_db.Base.metadata]
@@ -194,15 +273,26 @@ def submission_exists(session: Session, reference: str) -> bool:
     return found is not None
 
 
+def submission(session: Session, reference: str) -> Submission | None:
+    return session.scalar(select(Submission).where(Submission.reference == reference))
+
+
 def forget_references(session: Session, references: list[str]) -> int:
     """Erasure: keep that a reference existed, drop everything it said (the submission, the
-    published copy in the outbox, the fingerprints that hash its content)."""
+    published copy in the outbox, the fingerprints that hash its content, the page's keys,
+    steps, answers, attachments and withdrawal request)."""
     if not references:
         return 0
     event_ids = list(session.scalars(
         select(Submission.event_id).where(Submission.reference.in_(references),
                                           Submission.event_id.is_not(None))
     ))
+    event_ids += list(session.scalars(
+        select(AnswerRow.event_id).where(AnswerRow.reference.in_(references))))
+    event_ids += list(session.scalars(
+        select(WithdrawalRow.event_id).where(WithdrawalRow.reference.in_(references))))
+    for model in (AttachmentRow, AnswerRow, WithdrawalRow, StepRow, PageKey):
+        session.execute(delete(model).where(model.reference.in_(references)))
     erased = session.execute(
         update(Submission).where(Submission.reference.in_(references)).values(payload=ERASED)
     ).rowcount
@@ -233,6 +323,33 @@ def forget_expired(session: Session, now: datetime, payload_window: timedelta,
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < now - key_lifetime))
 
 
+# Events that carry a page's key in clear, until the relay has published them.
+LINK_EVENTS = ("application.received", "application.link_requested")
+SCRUBBED_SETTING = "page_links_scrubbed_to"
+_SCRUB_BATCH = 500
+
+
+def scrub_page_links(session: Session) -> int:
+    """Remove the page address (its key) from published outbox rows: once the event has left,
+    the key is kept nowhere in intake but as a digest. Walks the outbox in id order from where
+    it stopped, up to the first row not yet published."""
+    done_to = int(setting(session, SCRUBBED_SETTING, "0"))
+    rows = list(session.scalars(select(OutboxRow).where(OutboxRow.id > done_to)
+                                .order_by(OutboxRow.id).limit(_SCRUB_BATCH)))
+    scrubbed = 0
+    for row in rows:
+        if row.sent_at is None:
+            break
+        data = (row.payload or {}).get("data") or {}
+        if row.type in LINK_EVENTS and data.get("page_url"):
+            row.payload = {**row.payload, "data": {**data, "page_url": None}}
+            scrubbed += 1
+        done_to = row.id
+    session.execute(update(Setting).where(Setting.name == SCRUBBED_SETTING)
+                    .values(value=str(done_to)))
+    return scrubbed
+
+
 # -- the deployment's secret ----------------------------------------------------------------------
 
 def setting(session: Session, name: str, proposed: str) -> str:
@@ -240,3 +357,79 @@ def setting(session: Session, name: str, proposed: str) -> str:
     insert = _insert(session)(Setting).values(name=name, value=proposed)
     session.execute(insert.on_conflict_do_nothing())
     return session.scalar(select(Setting.value).where(Setting.name == name))
+
+
+# -- the applicant's page -------------------------------------------------------------------------
+
+def add_page_key(session: Session, reference: str, digest: str, issued_at: datetime) -> None:
+    session.add(PageKey(digest=digest, reference=reference, issued_at=issued_at))
+
+
+def page_key_digests(session: Session, reference: str) -> list[str]:
+    return list(session.scalars(select(PageKey.digest).where(PageKey.reference == reference)))
+
+
+def add_step(session: Session, event_id: str, reference: str, kind: str, occurred_at: datetime,
+             application_id: int | None, wave: int | None, text: str | None) -> None:
+    """Keep one registry event; a redelivered one (same event_id) changes nothing."""
+    session.execute(_insert(session)(StepRow).values(
+        event_id=event_id, reference=reference, kind=kind, occurred_at=occurred_at,
+        application_id=application_id, wave=wave, text=text,
+    ).on_conflict_do_nothing())
+
+
+def steps(session: Session, reference: str) -> list[StepRow]:
+    return list(session.scalars(select(StepRow).where(StepRow.reference == reference)
+                                .order_by(StepRow.occurred_at)))
+
+
+def answers(session: Session, reference: str) -> list[AnswerRow]:
+    return list(session.scalars(select(AnswerRow).where(AnswerRow.reference == reference)
+                                .order_by(AnswerRow.answered_at)))
+
+
+def attachments(session: Session, reference: str) -> list[AttachmentRow]:
+    """The attachments of an application's answers, without loading their content."""
+    columns = [c for c in AttachmentRow.__table__.c if c.name != "content"]
+    return list(session.execute(select(*columns).where(AttachmentRow.reference == reference)
+                                .order_by(AttachmentRow.answer_id, AttachmentRow.position)))
+
+
+def attachment(session: Session, attachment_id: str) -> AttachmentRow | None:
+    return session.get(AttachmentRow, attachment_id)
+
+
+def add_answer(session: Session, answer: AnswerRow, files: list[AttachmentRow]) -> AnswerRow:
+    """Store an answer and its files; a second answer to the same request fails on the unique
+    request_event_id (IntegrityError), whichever replica sends it."""
+    session.add(answer)
+    session.flush()
+    for file in files:
+        file.answer_id = answer.id
+        session.add(file)
+    session.flush()
+    return answer
+
+
+def withdrawal(session: Session, reference: str) -> WithdrawalRow | None:
+    return session.get(WithdrawalRow, reference)
+
+
+def claim_withdrawal(session: Session, reference: str, reason: str | None,
+                     requested_at: datetime, event_id: str) -> bool:
+    """Record the withdrawal request; False if one was already recorded (a replay)."""
+    claimed = session.execute(_insert(session)(WithdrawalRow).values(
+        reference=reference, reason=reason, requested_at=requested_at, event_id=event_id,
+    ).on_conflict_do_nothing())
+    return claimed.rowcount == 1
+
+
+# -- staff tokens the registry announced ----------------------------------------------------------
+
+def remember_staff_token(session: Session, label: str, digest: str, issued_at: datetime) -> None:
+    session.execute(_insert(session)(StaffTokenRow).values(
+        digest=digest, label=label, issued_at=issued_at).on_conflict_do_nothing())
+
+
+def issued_staff_token_digests(session: Session) -> list[str]:
+    return list(session.scalars(select(StaffTokenRow.digest)))

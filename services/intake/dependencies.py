@@ -15,9 +15,13 @@ from services.intake import db as intake_db
 from services.intake import guards, pages, schemas
 from shared.db import Database, database_for
 from shared.events import LANGUAGES
+from shared.http import error_response
 from shared.reliability import Outbox
+from shared.staff_tokens import StaffToken, authenticate, bearer_token, parse_tokens
 
 DEFAULT_RATE_LIMIT = "20/minute"
+DEFAULT_LINK_RATE_LIMIT = "5/hour"
+DEFAULT_LINK_MAILS_PER_REFERENCE = "3/day"
 DEFAULT_NUDGE_SECONDS = "0.05"
 SECRET_SETTING = "csrf_secret"
 
@@ -104,6 +108,87 @@ class FormGuard(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> Guard:
         return self.guard
+
+
+class LinkGuard(DependencyProvider):
+    """The limits of "lost your link?": per client address (a refusal it sees), and per
+    reference (silent, so that the answer never tells whether a reference exists)."""
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.database = database_for(config["DB_URL"])
+        self.per_client = guards.RateLimit.parse(
+            setting(config, "INTAKE_LINK_RATE_LIMIT", DEFAULT_LINK_RATE_LIMIT))
+        self.per_reference = guards.RateLimit.parse(
+            setting(config, "INTAKE_LINK_MAILS_PER_REFERENCE", DEFAULT_LINK_MAILS_PER_REFERENCE))
+
+    def get_dependency(self, worker_ctx) -> LinkGuard:
+        return self
+
+    def admit(self, address: str | None, reference: str) -> None:
+        """Count one request; TooManyRequests for the client, QuietlyRefused for the
+        reference. Counted in its own transaction: a refused request still counts."""
+        now = datetime.now(UTC)
+        with self.database.transaction() as session:
+            client_over = _over(session, self.per_client, f"link|{address}", now)
+            reference_over = _over(session, self.per_reference, f"reference|{reference}", now)
+        if client_over is not None:
+            raise guards.TooManyRequests(client_over)
+        if reference_over is not None:
+            raise guards.QuietlyRefused(reference)
+
+
+def _over(session: Session, limit: guards.RateLimit | None, who: str,
+          now: datetime) -> int | None:
+    """Count a request of ``who``; the seconds to wait if it is over ``limit``, else None."""
+    if limit is None:
+        return None
+    window = limit.window(now)
+    ends = datetime.fromtimestamp((window + 1) * limit.window_seconds, UTC)
+    counted = intake_db.count_request(session, guards.client_key(who), window,
+                                      (ends + timedelta(seconds=1)).replace(tzinfo=None))
+    return None if limit.allows(counted) else limit.retry_after(now)
+
+
+class PublicAddress(DependencyProvider):
+    """INTAKE_URL: where the applicant's page links point (the address the public reaches)."""
+
+    def setup(self) -> None:
+        config = self.container.config
+        settings = config.get("SETTINGS")
+        port = settings.ports["intake"] if settings is not None else 8000
+        self.url = setting(config, "INTAKE_URL", f"http://localhost:{port}").rstrip("/")
+
+    def get_dependency(self, worker_ctx) -> str:
+        return self.url
+
+
+class StaffAccess(DependencyProvider):
+    """Staff routes (the answers' attachments): STAFF_API_TOKENS, else the tokens the registry
+    generated and announced (``staff.token_issued``), as the reports service does."""
+
+    def setup(self) -> None:
+        config = self.container.config
+        settings = config.get("SETTINGS")
+        configured = settings.staff_api_tokens if settings is not None else None
+        self.configured = parse_tokens(configured or config.get("STAFF_API_TOKENS"))
+        self.database = database_for(config["DB_URL"])
+
+    def get_dependency(self, worker_ctx) -> StaffAccess:
+        return self
+
+    def refusal(self, authorization: str | None):
+        """None for a valid staff token, else the 401 to answer (before anything runs)."""
+        tokens = self.configured or self._issued()
+        if authenticate(bearer_token(authorization), tokens) is not None:
+            return None
+        return error_response(401, "unauthorized", "a staff bearer token is required",
+                              {"WWW-Authenticate": 'Bearer realm="intake"'})
+
+    def _issued(self) -> list[StaffToken]:
+        with self.database.transaction() as session:
+            return [StaffToken("generated", digest)
+                    for digest in intake_db.issued_staff_token_digests(session)]
 
 
 class RelayNudge(DependencyProvider):

@@ -32,6 +32,11 @@ class TooManyRequests(DomainError):
         self.retry_after = retry_after
 
 
+class QuietlyRefused(DomainError):
+    """Over a limit that must not show (it would tell that a reference exists): answer as
+    usual, do nothing."""
+
+
 @dataclass(frozen=True)
 class RateLimit:
     """At most ``requests`` per client in each fixed window of ``window_seconds``."""

@@ -1,4 +1,5 @@
-"""The public pages: the application form, the thank-you page, and a page for a refusal.
+"""The public pages: the application form, the thank-you page, the applicant's own page (with
+its withdrawal confirmation and the "lost your link?" form), and a page for a refusal.
 
 Rendering is pure: values in, HTML out, in one of the campaign's languages. Jinja2 autoescapes
 everything; messages come from the Babel catalogs through the i18n extension.
@@ -7,9 +8,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.intake import domain, i18n
@@ -86,12 +90,13 @@ def thanks_page(language: str, reference: str) -> str:
     )
 
 
-def problem_page(language: str, title: str, detail: str) -> str:
+def problem_page(language: str, title: str, detail: str, lost_link: bool = False) -> str:
     """A refusal (not found, too many requests, expired form) in the page's language; the
     caller passes message ids, and they are translated here."""
     translate = i18n.translations(language).gettext
     return _environment(language).get_template("problem.html").render(
-        lang=language, title=translate(title), detail=translate(detail), **_common(language)
+        lang=language, title=translate(title), detail=translate(detail), lost_link=lost_link,
+        **_common(language)
     )
 
 
@@ -116,3 +121,180 @@ def _environment(language: str) -> Environment:
     )
     environment.install_gettext_translations(i18n.translations(language), newstyle=True)
     return environment
+
+
+# -- the applicant's page ---------------------------------------------------------------------
+
+STATUS_TEXTS = {
+    "received": (N_("Received"),
+                 N_("Your application has been received. The secretariat will file it shortly.")),
+    "waitlisted": (N_("On the waiting list"),
+                   N_("No wave of the campaign is open at the moment. Your application will be "
+                      "reviewed when the next wave opens.")),
+    "under_review": (N_("Under review in wave %(wave)s"),
+                     N_("The secretariat is reviewing your application. It will write to you "
+                        "when a decision has been taken.")),
+    "info_requested": (N_("Information requested"),
+                       N_("The secretariat needs more information to continue the review. "
+                          "Please answer its question below.")),
+    "answered": (N_("Information sent"),
+                 N_("Your answer has been sent to the secretariat. The review will continue "
+                    "shortly.")),
+    "accepted": (N_("Member since %(date)s"),
+                 N_("Your government is a member of the Global Campaign, in wave %(wave)s. "
+                    "Welcome!")),
+    "declined": (N_("Declined"), N_("The secretariat has declined the application.")),
+    "withdrawn": (N_("Withdrawn"), N_("The application has been withdrawn.")),
+    "withdrawal_requested": (N_("Withdrawal requested"),
+                             N_("Your request to withdraw the application has been received. "
+                                "A confirmation will be sent by e-mail.")),
+}
+TEXT_LABELS = {
+    "info_requested": N_("The secretariat's question:"),
+    "declined": N_("Reason:"),
+    "withdrawn": N_("Reason:"),
+}
+TIMELINE_TEXTS = {
+    "received": N_("Application received"),
+    "waitlisted": N_("Put on the waiting list"),
+    "under_review": N_("Under review in wave %(wave)s"),
+    "info_requested": N_("The secretariat asked for information"),
+    "answered": N_("You sent your answer"),
+    "accepted": N_("Accepted into wave %(wave)s"),
+    "declined": N_("Declined"),
+    "withdrawn": N_("Withdrawn"),
+    "withdrawal_requested": N_("You asked to withdraw the application"),
+}
+FACT_LABELS = (
+    ("government_name", N_("Name of the local or regional government")),
+    ("country", N_("Country")),
+    ("jurisdiction_type", N_("Type of government")),
+    ("population", N_("Population")),
+    ("website", N_("Website")),
+    ("authority_name", N_("Name of the authority")),
+    ("authority_title", N_("Title of the authority")),
+    ("contact_name", N_("Name of the contact person")),
+    ("contact_position", N_("Position")),
+    ("contact_email", N_("E-mail address")),
+    ("contact_phone", N_("Phone number")),
+    ("language", N_("Language for our messages")),
+    ("themes", N_("Themes of your human rights work")),
+    ("commitment", N_("Your commitment")),
+    ("frameworks", N_("Human rights frameworks already adopted")),
+)
+
+
+def application_page(language: str, case: Any, *, page_path: str, csrf_token: str,
+                     values: Mapping[str, Any] | None = None,
+                     errors: Mapping[str, list[str]] | None = None) -> str:
+    """The applicant's own page: the status in words, the question to answer (with the form),
+    the timeline, the facts sent, and the way to withdraw."""
+    standing = case.standing
+    return _environment(language).get_template("application.html").render(
+        lang=language,
+        reference=case.reference,
+        facts=case.facts,
+        status=_status(language, standing),
+        may_answer=standing.may_answer,
+        may_withdraw=standing.may_withdraw,
+        timeline=_timeline(language, standing),
+        fact_list=_fact_list(language, case.facts),
+        page_path=page_path,
+        values=dict(values or {}),
+        errors=dict(errors or {}),
+        csrf_field=CSRF_FIELD,
+        csrf_token=csrf_token,
+        **_common(language),
+    )
+
+
+def withdraw_page(language: str, case: Any, *, page_path: str, csrf_token: str,
+                  values: Mapping[str, Any] | None = None,
+                  errors: Mapping[str, list[str]] | None = None) -> str:
+    """The confirmation step before a withdrawal."""
+    return _environment(language).get_template("withdraw.html").render(
+        lang=language, reference=case.reference,
+        government_name=case.facts.get("government_name", ""), page_path=page_path,
+        values=dict(values or {}), errors=dict(errors or {}), csrf_field=CSRF_FIELD,
+        csrf_token=csrf_token, **_common(language),
+    )
+
+
+def lost_link_page(language: str, *, csrf_token: str, sent: bool = False,
+                   values: Mapping[str, Any] | None = None,
+                   errors: Mapping[str, list[str]] | None = None) -> str:
+    return _environment(language).get_template("lost_link.html").render(
+        lang=language, sent=sent, values=dict(values or {}), errors=dict(errors or {}),
+        csrf_field=CSRF_FIELD, csrf_token=csrf_token, **_common(language),
+    )
+
+
+def _status(language: str, standing: Any) -> dict[str, Any]:
+    translate = i18n.translations(language).gettext
+    kind = standing.status
+    shown = kind
+    if standing.withdrawal_pending:
+        shown = "withdrawal_requested"
+    elif standing.answered_latest_request:
+        shown = "answered"
+    title, detail = STATUS_TEXTS[shown]
+    params = {"wave": standing.wave or "", "date": ""}
+    latest = standing.latest
+    if kind == "accepted" and latest is not None:
+        params["date"] = _date(language, latest.occurred_at)
+    text = latest.text if latest is not None and shown in TEXT_LABELS else None
+    return {
+        "kind": shown,
+        "title": translate(title) % params,
+        "detail": translate(detail) % params,
+        "text": text,
+        "text_label": translate(TEXT_LABELS[shown]) if text else "",
+    }
+
+
+def _timeline(language: str, standing: Any) -> list[dict[str, Any]]:
+    translate = i18n.translations(language).gettext
+    items = []
+    for when, what, details in standing.timeline():
+        wave = getattr(details, "wave", None) or ""
+        text = getattr(details, "text", None) or getattr(details, "message", None)
+        files = [{**f, "size_text": _size(language, f["size"])}
+                 for f in getattr(details, "attachments", ())]
+        items.append({"when": _date(language, when, with_time=True),
+                      "what": translate(TIMELINE_TEXTS[what]) % {"wave": wave},
+                      "text": text, "files": files})
+    return items
+
+
+def _fact_list(language: str, facts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    translate = i18n.translations(language).gettext
+    countries = dict(i18n.countries(language))
+    shown = []
+    for name, label in FACT_LABELS:
+        value = facts.get(name)
+        if value in (None, "", []):
+            continue
+        if name == "country":
+            value = countries.get(value, value)
+        elif name == "jurisdiction_type":
+            value = translate(JURISDICTION_LABELS.get(value, value))
+        elif name == "themes":
+            value = ", ".join(translate(THEME_LABELS.get(t, t)) for t in value)
+        elif name == "language":
+            value = LANGUAGE_NAMES.get(value, value)
+        elif name == "population":
+            value = format_decimal(value, locale=language)
+        shown.append((translate(label), str(value)))
+    return shown
+
+
+def _date(language: str, moment: datetime, with_time: bool = False) -> str:
+    if with_time:
+        return format_datetime(moment, "medium", tzinfo=UTC, locale=language) + " UTC"
+    return format_date(moment, "long", locale=language)
+
+
+def _size(language: str, size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{format_decimal(round(size / (1024 * 1024), 1), locale=language)} MB"
+    return f"{format_decimal(max(1, round(size / 1024)), locale=language)} KB"

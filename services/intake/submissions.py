@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from services.intake import db, domain
+from services.intake import applicant, db, domain
 from services.intake.domain import DomainError
 from shared.db import Database
 from shared.events import new_event
@@ -22,6 +22,7 @@ from shared.outbox import record
 
 # How long an Idempotency-Key keeps its submission: longer than any client's retries.
 KEY_LIFETIME = timedelta(hours=24)
+DEFAULT_PAGE_BASE = "http://localhost:8000"
 _REFERENCE_DRAWS = 8
 
 
@@ -47,11 +48,14 @@ def receive(
     idempotency_key: str | None = None,
     admit: Callable[[Session], None] | None = None,
     now: datetime | None = None,
+    page_base: str = DEFAULT_PAGE_BASE,
 ) -> Receipt:
     """Store a checked application (schemas.ApplicationForm's output) and its event.
 
     ``admit`` runs last in the same transaction (the rate limit: one commit per submission,
-    not two); if it raises, nothing is stored.
+    not two); if it raises, nothing is stored. A new application gets the key of its page
+    (``page_base``/applications/<reference>/<key>): its digest is stored, the key itself
+    travels only in the event, to the acknowledgement mail.
     """
     now = now or datetime.now(UTC)
     stored_at = now.astimezone(UTC).replace(tzinfo=None)
@@ -60,7 +64,7 @@ def receive(
         try:
             with database.transaction() as session:
                 receipt = _store(session, application, fingerprint, idempotency_key, now,
-                                 stored_at)
+                                 stored_at, page_base)
                 if admit is not None:
                     admit(session)
             return receipt
@@ -69,7 +73,8 @@ def receive(
     raise RuntimeError(f"no free reference after {_REFERENCE_DRAWS} draws")
 
 
-def _store(session: Session, application, fingerprint, key, now, stored_at) -> Receipt:
+def _store(session: Session, application, fingerprint, key, now, stored_at,
+           page_base: str) -> Receipt:
     reference = domain.new_reference(now.year)
     if key is not None:
         bound = db.key_binding(session, key)
@@ -84,12 +89,15 @@ def _store(session: Session, application, fingerprint, key, now, stored_at) -> R
             raise _Raced(key)
     if claimed != reference:
         return Receipt(claimed, new=False)
+    page_key = applicant.new_key()
+    payload = {**application, "reference": reference, "submitted_at": now.isoformat()}
     event = new_event(
         "application.received",
-        {**application, "reference": reference, "submitted_at": now.isoformat()},
+        {**payload, "page_url": applicant.page_url(page_base, reference, page_key)},
         occurred_at=now,
     )
-    db.add_submission(session, reference, stored_at, event.data, event.event_id)
+    db.add_submission(session, reference, stored_at, payload, event.event_id)
+    db.add_page_key(session, reference, applicant.key_digest(page_key), stored_at)
     record(session, event)
     return Receipt(reference, new=True)
 
@@ -105,3 +113,4 @@ def forget_expired(database: Database, now: datetime | None = None) -> None:
     stored_now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     with database.transaction() as session:
         db.forget_expired(session, stored_now, domain.IDEMPOTENCY_WINDOW, KEY_LIFETIME)
+        db.scrub_page_links(session)

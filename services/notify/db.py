@@ -158,7 +158,8 @@ def forget_mentions(session: Session, emails: set[str], references: set[str]) ->
         context = row.context or {}
         if context.get("reference") in references or context.get("failed_recipient") in emails:
             _forget_content(row)
-    personal = ("application.received", "member.joined")
+    personal = ("application.received", "member.joined", "application.info_provided",
+                "application.link_requested")
     for row in session.scalars(select(InboxRow).where(InboxRow.type.in_(personal))):
         data = (row.payload or {}).get("data") or {}
         if data.get("reference") in references or data.get("contact_email") in emails:
@@ -193,6 +194,11 @@ class SqlDirectory:
     def applicant_facts(self, reference: str) -> Mapping[str, Any]:
         row = self.session.get(ApplicantRow, reference)
         return dict(row.facts) if row else {}
+
+    def note_facts(self, reference: str, facts: Mapping[str, Any]) -> None:
+        row = self.session.get(ApplicantRow, reference)
+        if row is not None:
+            row.facts = {**(row.facts or {}), **facts}
 
     def application_status(self, reference: str) -> str | None:
         row = self.session.get(ApplicantRow, reference)

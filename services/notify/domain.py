@@ -41,6 +41,8 @@ ERASURE = "erasure"
 DIGEST = "digest"
 DELIVERY_FAILED = "delivery_failed"
 PASSWORD_RESET = "password_reset"
+INFO_PROVIDED = "info_provided"
+PAGE_LINK = "page_link"
 TEMPLATES = (
     ACKNOWLEDGEMENT,
     NEW_APPLICATION,
@@ -54,6 +56,8 @@ TEMPLATES = (
     DIGEST,
     DELIVERY_FAILED,
     PASSWORD_RESET,
+    INFO_PROVIDED,
+    PAGE_LINK,
 )
 # What the staff alert repeats from the form: enough to judge, the rest is in the registry.
 ALERT_FACTS = (
@@ -151,6 +155,9 @@ class Directory(Protocol):
 
     def applicant_facts(self, reference: str) -> Mapping[str, Any]: ...
 
+    def note_facts(self, reference: str, facts: Mapping[str, Any]) -> None:
+        """Add to what is known of an application (its registry id, its page's address)."""
+
     def application_status(self, reference: str) -> str | None: ...
 
     def set_application_status(self, reference: str, status: str) -> None: ...
@@ -219,6 +226,8 @@ def _application_received(event: Event, directory: Directory, _: Secretariat) ->
         government_name=data["government_name"],
     )
     facts = {key: data.get(key) for key in ALERT_FACTS}
+    # The applicant's page (its key included) goes only into mail to the applicant.
+    facts[PAGE_URL] = data.get("page_url")
     directory.add_applicant(data["reference"], contact, facts)
     # No mail yet: the registry answers every application with waitlisted or under_review, and
     # the applicant's one acknowledgement says which; staff are alerted with the registry's
@@ -238,6 +247,7 @@ def _application_queued(
     previous = directory.application_status(reference)
     first = previous == "received"
     waitlisted = event.type == "application.waitlisted"
+    directory.note_facts(reference, {"application_id": data["application_id"]})
     directory.set_application_status(reference, "waitlisted" if waitlisted else "under_review")
     if _announced(previous, waitlisted, data.get("wave"), directory):
         return []
@@ -246,7 +256,7 @@ def _application_queued(
         alert = {
             "reference": reference,
             "application_id": data["application_id"],
-            "facts": dict(directory.applicant_facts(reference)),
+            "facts": _staff_facts(directory.applicant_facts(reference)),
             "possible_duplicates": list(data.get("possible_duplicates") or []),
             "wave": data.get("wave"),
             "waitlisted": waitlisted,
@@ -258,6 +268,7 @@ def _application_queued(
         "reference": reference,
         "government_name": applicant.government_name,
         "wave": data.get("wave"),
+        "page_url": _page_url(directory, reference),
     }
     template = WAITLISTED if waitlisted else ACKNOWLEDGEMENT
     mails.append(Notification(event.event_id, template, applicant, context))
@@ -284,8 +295,42 @@ def _info_requested(event: Event, directory: Directory, _: Secretariat) -> list[
         "reference": reference,
         "government_name": applicant.government_name,
         "message": event.data["message"],
+        "page_url": _page_url(directory, reference),
     }
     return [Notification(event.event_id, INFO_REQUESTED, applicant, context)]
+
+
+def _info_provided(event: Event, directory: Directory, desk: Secretariat) -> list[Notification]:
+    """The applicant answered from their page: staff are told once (the log's key), with the
+    answer, the attachments to download and where to see the application."""
+    reference = event.data["reference"]
+    applicant = _known_applicant(event, directory)
+    if applicant is None:
+        return []
+    facts = directory.applicant_facts(reference)
+    context = {
+        "reference": reference,
+        "application_id": facts.get("application_id"),
+        "government_name": applicant.government_name,
+        "message": event.data["message"],
+        "attachments": [dict(a) for a in event.data.get("attachments") or []],
+    }
+    return [Notification(event.event_id, INFO_PROVIDED, c, context) for c in desk.contacts()]
+
+
+def _link_requested(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+    """"Lost your link?": the new address of the page, to the applicant's known address."""
+    reference = event.data["reference"]
+    applicant = _known_applicant(event, directory)
+    if applicant is None:
+        return []
+    directory.note_facts(reference, {PAGE_URL: event.data["page_url"]})
+    context = {
+        "reference": reference,
+        "government_name": applicant.government_name,
+        "page_url": event.data["page_url"],
+    }
+    return [Notification(event.event_id, PAGE_LINK, applicant, context)]
 
 
 def _accepted(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
@@ -494,11 +539,36 @@ def _dropped(event: Event, why: str) -> list[Notification]:
     return []
 
 
+PAGE_URL = "page_url"
+
+
+def _page_url(directory: Directory, reference: str) -> str | None:
+    return directory.applicant_facts(reference).get(PAGE_URL)
+
+
+def _staff_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in facts.items() if key != PAGE_URL}
+
+
+def _known_applicant(event: Event, directory: Directory) -> Contact | None:
+    """The applicant an event from their own page is about; None once they are erased."""
+    reference = event.data["reference"]
+    if directory.application_status(reference) == ERASED:
+        _dropped(event, f"application {reference} was erased")
+        return None
+    applicant = directory.applicant(reference)
+    if applicant is None:
+        raise RecipientNotYetKnown(f"application {reference}")
+    return applicant
+
+
 _REACTIONS = {
     "application.received": _application_received,
     "application.waitlisted": _application_queued,
     "application.under_review": _application_queued,
     "application.info_requested": _info_requested,
+    "application.info_provided": _info_provided,
+    "application.link_requested": _link_requested,
     "application.accepted": _accepted,
     "application.declined": _declined,
     "application.withdrawn": _application_withdrawn,

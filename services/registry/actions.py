@@ -17,6 +17,8 @@ from services.registry.access import AuditEntry
 from services.registry.db import RegistryStore
 from services.registry.domain import (
     Application,
+    ApplicationStatus,
+    DomainError,
     Event,
     Member,
     Wave,
@@ -43,6 +45,45 @@ def receive_application(store: RegistryStore, data: Mapping[str, Any]) -> Applic
     store.add_application(application)
     store.emit(application.triage(store.open_wave(share_lock=True), duplicates))
     return application
+
+
+# --- what the applicant does from their page (events from intake) -----------------------------
+
+APPLICANT = "applicant"
+
+
+class ApplicationNotYetKnown(DomainError):
+    """An event about an application this registry has not received yet: retried."""
+
+
+def applicant_answered(store: RegistryStore, data: Mapping[str, Any], now: datetime) -> None:
+    """application.info_provided: the answer joins the application's audit trail and, if the
+    information was still awaited, the application goes back under review."""
+    application = _by_reference(store, data["reference"])
+    before = application.state()
+    if application.status is ApplicationStatus.INFO_REQUESTED:
+        store.emit(application.resume_review())
+    store.audit(AuditEntry(APPLICANT, "info_provided", "application", str(application.id), now,
+                           before, {**application.state(), "answer": data["message"],
+                                    "attachments": list(data.get("attachments") or [])}))
+
+
+def applicant_withdrew(store: RegistryStore, data: Mapping[str, Any], now: datetime) -> None:
+    """application.withdrawal_requested: withdrawn by the usual rule; an application already
+    closed (withdrawn, decided) stays as it is, so a replay changes nothing."""
+    application = _by_reference(store, data["reference"])
+    if not application.is_open:
+        return
+    before = application.state()
+    store.emit(application.withdraw(data.get("reason")))
+    _audit(store, APPLICANT, "withdraw", application, before, now)
+
+
+def _by_reference(store: RegistryStore, reference: str) -> Application:
+    found = store.application_by_reference(reference)
+    if found is None:
+        raise ApplicationNotYetKnown(f"application {reference} is not known yet")
+    return store.application(found.id, for_update=True)
 
 
 # --- staff decisions on applications ------------------------------------------------------------

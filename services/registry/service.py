@@ -67,7 +67,21 @@ def handlers(config) -> dict[str, Callable]:
         actions.receive_application(store, event.data)
         store.sync()
 
-    return {"application.received": on_application_received}
+    def on_info_provided(event, session) -> None:
+        store = RegistryStore.of(session)
+        actions.applicant_answered(store, event.data, _now())
+        store.sync()
+
+    def on_withdrawal_requested(event, session) -> None:
+        store = RegistryStore.of(session)
+        actions.applicant_withdrew(store, event.data, _now())
+        store.sync()
+
+    return {
+        "application.received": on_application_received,
+        "application.info_provided": on_info_provided,
+        "application.withdrawal_requested": on_withdrawal_requested,
+    }
 
 
 class StaffAccess(DependencyProvider):

@@ -34,6 +34,10 @@ class FakeDirectory:
     def applicant_facts(self, reference: str) -> Mapping[str, Any]:
         return self.facts.get(reference, {})
 
+    def note_facts(self, reference: str, facts: Mapping[str, Any]) -> None:
+        if reference in self.facts:
+            self.facts[reference] = {**self.facts[reference], **facts}
+
     def application_status(self, reference: str) -> str | None:
         return self.statuses.get(reference)
 

@@ -10,8 +10,10 @@ from services.notify.domain import (
     DELIVERY_FAILED,
     DIGEST,
     ERASURE,
+    INFO_PROVIDED,
     INFO_REQUESTED,
     NEW_APPLICATION,
+    PAGE_LINK,
     PASSWORD_RESET,
     WAITLISTED,
     WAVE_OPENED,
@@ -148,5 +150,16 @@ def every_notification(language: str, government_name: str = "Ville de Grigny",
         }),
         Notification("e-pwd", PASSWORD_RESET, staff, {
             "link": "https://staff.uclg.example/password/s3cr3t", "minutes": 30,
+        }),
+        Notification("e-ans", INFO_PROVIDED, staff, {
+            "reference": ref, "application_id": 42, "government_name": government_name,
+            "message": "Voici la délibération.\nCordialement.",
+            "attachments": [{"id": "a1b2", "filename": "délibération.pdf",
+                             "content_type": "application/pdf", "size": 1234,
+                             "sha256": "0" * 64}],
+        }),
+        Notification("e-link", PAGE_LINK, person, {
+            "reference": ref, "government_name": government_name,
+            "page_url": f"http://localhost:8000/applications/{ref}/k3y",
         }),
     ]

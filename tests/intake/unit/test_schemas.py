@@ -49,7 +49,8 @@ def test_a_valid_application_is_normalised():
 
 def test_the_output_is_the_data_of_application_received():
     data = {**load(VALID), "reference": "HRC-2026-7KQ4M",
-            "submitted_at": "2026-05-01T12:00:00+00:00"}
+            "submitted_at": "2026-05-01T12:00:00+00:00",
+            "page_url": "http://localhost:8000/applications/HRC-2026-7KQ4M/k3y"}
     assert ApplicationReceived().load(data) == data
     assert new_event("application.received", data).data == data
 

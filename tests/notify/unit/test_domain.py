@@ -52,7 +52,8 @@ def test_under_review_acknowledges_the_applicant_and_alerts_every_staff_address(
     assert alert["possible_duplicates"][0]["reference"] == "HRC-2025-AAAAA"
     assert alert["application_id"] == 42 and not alert["waitlisted"]
     assert mails[2].context == {"first": True, "reference": REF,
-                                "government_name": "Ville de Grigny", "wave": 3}
+                                "government_name": "Ville de Grigny", "wave": 3,
+                                "page_url": None}
 
 
 def test_waitlisted_is_the_acknowledgement_when_no_wave_is_open(directory):
