@@ -1,7 +1,8 @@
 """Notify's knobs, read from the shared Settings (environment) with working defaults.
 
 Beyond DESIGN.md's variables: STAFF_LANGUAGE (en), MAIL_FROM_NAME, MAIL_REPLY_TO (the first of
-STAFF_EMAILS), INTAKE_PUBLIC_URL / REGISTRY_PUBLIC_URL (links in mails), SMTP_TIMEOUT (30 s),
+STAFF_EMAILS), INTAKE_URL (or INTAKE_PUBLIC_URL) / REGISTRY_PUBLIC_URL (links in mails),
+SMTP_TIMEOUT (30 s),
 NOTIFY_RETRY_BASE_SECONDS (30), NOTIFY_RETRY_MAX_SECONDS (3600), NOTIFY_MAX_ATTEMPTS (12),
 NOTIFY_POLL_SECONDS (0.5), NOTIFY_BATCH_SIZE (100), LEASE_SECONDS (10: how long a claimed
 mail stays this process's without its heartbeat, shared.leases), NOTIFY_SENDERS (4: SMTP
@@ -49,7 +50,8 @@ def load(settings: Settings) -> NotifySettings:
         mail_from=settings.mail_from,
         from_name=raw.get("MAIL_FROM_NAME", MailSettings.from_name),
         reply_to=raw.get("MAIL_REPLY_TO") or staff[0],
-        intake_url=raw.get("INTAKE_PUBLIC_URL") or f"http://localhost:{settings.ports['intake']}",
+        intake_url=(raw.get("INTAKE_URL") or raw.get("INTAKE_PUBLIC_URL")
+                    or f"http://localhost:{settings.ports['intake']}"),
         registry_url=(raw.get("REGISTRY_PUBLIC_URL")
                       or f"http://localhost:{settings.ports['registry']}"),
         console_url=settings.console_url,

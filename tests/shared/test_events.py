@@ -63,4 +63,8 @@ def test_every_subscriber_is_a_service_and_no_service_hears_itself():
         assert event_type.source not in event_type.subscribers
         assert set(event_type.subscribers) <= set(SERVICES)
     assert SERVICES == ("intake", "registry", "notify", "reports", "console")
-    assert [t.name for t in subscriptions("intake")] == ["member.erased"]
+    # Intake follows the registry's steps for the applicant's page, and forgets on erasure.
+    assert {t.name for t in subscriptions("intake")} == {
+        "application.waitlisted", "application.under_review", "application.info_requested",
+        "application.accepted", "application.declined", "application.withdrawn",
+        "application.erased", "member.erased", "staff.token_issued"}

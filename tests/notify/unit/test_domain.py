@@ -213,3 +213,43 @@ def test_an_imported_member_is_not_welcomed_but_hears_of_the_next_wave(directory
     mails = handle(samples.wave_opened(4), directory, DESK)
     assert [(m.template, m.recipient, m.language) for m in mails] == [
         (domain.WAVE_OPENED, "amanda@grigny.example", "fr")]
+
+
+PAGE = f"https://apply.example/applications/{REF}/k3y"
+
+
+def test_the_acknowledgement_and_the_information_request_link_the_applicants_page(directory):
+    received(directory, page_url=PAGE)
+    mails = handle(step("application.under_review", wave=3), directory, DESK)
+    [ack] = [m for m in mails if m.template == domain.ACKNOWLEDGEMENT]
+    assert ack.context["page_url"] == PAGE
+    # Staff never get the applicant's key.
+    assert all(PAGE not in str(m.context) for m in mails if m.template != domain.ACKNOWLEDGEMENT)
+    [info] = handle(step("application.info_requested", message="La délibération ?"),
+                    directory, DESK)
+    assert info.context["page_url"] == PAGE
+
+
+def test_an_answer_tells_every_staff_address_once_with_the_application_id(directory):
+    received(directory, page_url=PAGE)
+    handle(step("application.under_review", wave=3), directory, DESK)
+    answer = new_event("application.info_provided", {
+        "reference": REF, "message": "Voici.",
+        "attachments": [{"id": "a1", "filename": "d.pdf", "content_type": "application/pdf",
+                         "size": 10, "sha256": "a" * 64}]})
+    mails = handle(answer, directory, DESK)
+    assert [(m.template, m.recipient) for m in mails] == [
+        (domain.INFO_PROVIDED, "staff@uclg.example"), (domain.INFO_PROVIDED, "ops@uclg.example")]
+    assert mails[0].context["application_id"] == 42
+    assert mails[0].context["attachments"][0]["id"] == "a1"
+    assert len({m.key for m in mails}) == 2
+
+
+def test_a_lost_link_mails_the_new_address_to_the_known_applicant(directory):
+    received(directory, page_url=PAGE)
+    fresh = PAGE.replace("k3y", "fresh")
+    [mail] = handle(new_event("application.link_requested",
+                              {"reference": REF, "page_url": fresh}), directory, DESK)
+    assert (mail.template, mail.recipient) == (domain.PAGE_LINK, "zoe.martin@grigny.example")
+    assert mail.context["page_url"] == fresh
+    assert directory.applicant_facts(REF)["page_url"] == fresh
