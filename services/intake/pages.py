@@ -181,6 +181,7 @@ FACT_LABELS = (
     ("themes", N_("Themes of your human rights work")),
     ("commitment", N_("Your commitment")),
     ("frameworks", N_("Human rights frameworks already adopted")),
+    ("listing_consent", N_("Listed in the public directory once a member")),
 )
 
 
@@ -284,6 +285,8 @@ def _fact_list(language: str, facts: Mapping[str, Any]) -> list[tuple[str, str]]
             value = LANGUAGE_NAMES.get(value, value)
         elif name == "population":
             value = format_decimal(value, locale=language)
+        elif name == "listing_consent":
+            value = translate(N_("Yes") if value else N_("No"))
         shown.append((translate(label), str(value)))
     return shown
 

@@ -87,20 +87,25 @@ def test_an_applicant_answers_with_a_pdf_then_withdraws_in_chromium(browser, int
     document = tmp_path / "délibération.pdf"
     document.write_bytes(PDF)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(20_000)  # a failure, not a hang
     page.goto(f"{url}?lang=en")
     assert QUESTION in page.locator("#status-text").inner_text()
     page.get_by_label("Your answer").fill("Here is the council's resolution, signed.")
     page.get_by_label("Documents (optional)").set_input_files(str(document))
-    page.get_by_role("button", name="Send the answer").click()
-    page.wait_for_url(f"{url}?lang=en")
+    # Waiting for a navigation (expect_navigation, wait_for_url, click's own wait) hangs under
+    # eventlet's monkey patch; waiting for what the next page shows does not.
+    page.get_by_role("button", name="Send the answer").click(no_wait_after=True)
+    page.wait_for_selector("#status-title >> text=Information sent")
+    assert page.url == f"{url}?lang=en"
     assert page.locator("#status-title").inner_text().endswith("Information sent")
     assert "délibération.pdf" in page.locator(".timeline").inner_text()
     assert page.locator("form#answer").count() == 0
 
-    page.get_by_role("link", name="Withdraw the application").click()
+    page.get_by_role("link", name="Withdraw the application").click(no_wait_after=True)
+    page.wait_for_selector("form#withdraw")
     page.get_by_label("Reason (optional)").fill("A new municipal council was elected.")
-    page.get_by_role("button", name="Yes, withdraw the application").click()
-    page.wait_for_url(f"{url}?lang=en")
+    page.get_by_role("button", name="Yes, withdraw the application").click(no_wait_after=True)
+    page.wait_for_selector("#status-title >> text=Withdrawal requested")
     assert page.locator("#status-title").inner_text().endswith("Withdrawal requested")
     page.screenshot(path=str(tmp_path / "applicant-page-after.png"), full_page=True)
     if os.environ.get("HRC_SCREENSHOTS"):
