@@ -117,7 +117,7 @@ def _flow(ports: dict[str, int], mails: Mails) -> None:
     assert requests.get(download, timeout=10).status_code == 401
     got = requests.get(download, headers=AUTH, timeout=10)
     assert got.status_code == 200 and got.content == PDF
-    assert f"/api/applications/{application['id']}" in text
+    assert f"/applications/{application['id']}" in text  # the console page
     assert link.rsplit("/", 1)[1] not in text  # staff never see the applicant's key
 
     page = browser.get(link, params={"lang": "en"}, timeout=10).text
