@@ -42,44 +42,66 @@ class Lease:
         self.model = model
         self.rows = rows
         self.duration = duration
-        self._until = until
-        self._held = {row.id for row in rows}
-        self._valid_until = time.monotonic() + self._margin()
+        valid = time.monotonic() + self._margin()
+        # Per row: the claimed_until we wrote (our token) and until when we trust it.
+        self._tokens: dict[int, datetime] = {row.id: until for row in rows}
+        self._valid: dict[int, float] = {row.id: valid for row in rows}
 
     def holds(self, row: Any) -> bool:
         """True while the row is ours: not taken back by the database, and our last renewal
         is recent enough that no one else can have claimed it."""
-        return row.id in self._held and time.monotonic() < self._valid_until
+        return time.monotonic() < self._valid.get(row.id, 0.0)
 
     def renew(self) -> None:
         """Push the lease of every row still ours ``duration`` further; forget the others (done,
-        released, or claimed by someone else after our lease ran out)."""
-        if not self._held:
+        released, or claimed by someone else after our lease ran out).
+
+        On PostgreSQL the renewal skips rows locked by a transaction in flight (the holder's own,
+        marking them done), so the heartbeat never waits on a lock and never deadlocks with it;
+        a skipped row that still carries our token stays ours on the lease it has.
+        """
+        if not self._tokens:
             return
         started = time.monotonic()
         until = utcnow() + self.duration
         model = self.model
+        renewed: set[int] = set()
+        kept: set[int] = set()
         with self.database.transaction() as session:
-            session.execute(update(model)
-                            .where(model.id.in_(sorted(self._held)),
-                                   model.claimed_until == self._until)
-                            .values(claimed_until=until))
-            held = set(session.scalars(select(model.id).where(model.id.in_(sorted(self._held)),
-                                                              model.claimed_until == until)))
-        self._until, self._held = until, held
-        self._valid_until = started + self._margin()
+            for token, ids in self._by_token().items():
+                mine = (select(model.id).where(model.id.in_(ids), model.claimed_until == token)
+                        .order_by(model.id))
+                if self.database.is_postgresql:
+                    mine = mine.with_for_update(skip_locked=True)
+                locked = set(session.scalars(mine))
+                if locked:
+                    session.execute(update(model).where(model.id.in_(sorted(locked)))
+                                    .values(claimed_until=until))
+                renewed |= locked
+                skipped = sorted(set(ids) - locked)
+                if skipped:
+                    kept |= set(session.scalars(select(model.id).where(
+                        model.id.in_(skipped), model.claimed_until == token)))
+        valid = started + self._margin()
+        for row_id in list(self._tokens):
+            if row_id in renewed:
+                self._tokens[row_id], self._valid[row_id] = until, valid
+            elif row_id not in kept:
+                del self._tokens[row_id], self._valid[row_id]
 
     def release(self) -> None:
         """Give back the rows still ours; rows already finished (``claimed_until`` cleared by
         the worker) are not touched."""
-        held, self._held = self._held, set()
-        if not held:
+        groups = self._by_token()
+        self._tokens, self._valid = {}, {}
+        if not groups:
             return
         model = self.model
         with self.database.transaction() as session:
-            session.execute(update(model)
-                            .where(model.id.in_(sorted(held)), model.claimed_until == self._until)
-                            .values(claimed_until=None))
+            for token, ids in groups.items():
+                session.execute(update(model)
+                                .where(model.id.in_(ids), model.claimed_until == token)
+                                .values(claimed_until=None))
 
     @property
     def interval(self) -> float:
@@ -95,6 +117,12 @@ class Lease:
             except Exception:  # the database away: keep beating; holds() times the lease out
                 log.warning("lease on %s: renewal failed", self.model.__tablename__,
                             exc_info=True)
+
+    def _by_token(self) -> dict[datetime, list[int]]:
+        groups: dict[datetime, list[int]] = {}
+        for row_id, token in sorted(self._tokens.items()):
+            groups.setdefault(token, []).append(row_id)
+        return groups
 
     def _margin(self) -> float:
         # Trust the lease for one interval less than it lasts: a renewal that is late by up to

@@ -82,3 +82,21 @@ def test_a_killed_inbox_processor_s_events_are_processed_by_another(database):
     with database.transaction() as session:
         statuses = set(session.scalars(select(InboxRow.status)))
     assert statuses == {inbox.DONE}
+
+
+def test_a_renewal_never_waits_on_a_row_being_finished(database):
+    """The heartbeat skips a row another transaction has locked (the holder marking it done),
+    so the two cannot deadlock; the row stays held on the lease it has."""
+    with database.transaction() as session:
+        record(session, *[new_event("wave.closed", {"number": n}) for n in range(2)])
+    lease = leases.claim(database, OutboxRow, [OutboxRow.sent_at.is_(None)], limit=10)
+    first, second = lease.rows
+    with database.engine.connect() as other:
+        other.begin()
+        other.execute(select(OutboxRow).where(OutboxRow.id == first.id).with_for_update())
+        lease.renew()
+        assert lease.holds(first) and lease.holds(second)
+        other.rollback()
+    lease.renew()
+    lease.release()
+    assert len(leases.claim(database, OutboxRow, [OutboxRow.sent_at.is_(None)], limit=10).rows) == 2
