@@ -15,6 +15,8 @@ from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
+from shared import validation
+
 log = logging.getLogger(__name__)
 
 
@@ -42,7 +44,8 @@ def error_response(status: int, error: str, detail: Any = None,
 
 
 def parse_json_body(request, max_bytes: int = 64 * 1024) -> Any:
-    """The request's JSON body, or the HttpError a client should see."""
+    """The request's JSON body, or the HttpError a client should see (nesting bounded to
+    ``validation.MAX_DEPTH``)."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise HttpError(413, "payload_too_large", f"the body is limited to {max_bytes} bytes")
     if request.mimetype != "application/json":
@@ -51,9 +54,16 @@ def parse_json_body(request, max_bytes: int = 64 * 1024) -> Any:
     if len(raw) > max_bytes:
         raise HttpError(413, "payload_too_large", f"the body is limited to {max_bytes} bytes")
     try:
-        return json.loads(raw.decode("utf-8"))
+        body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise HttpError(400, "malformed_json", str(exc)) from exc
+    except RecursionError as exc:  # nesting deeper than the decoder's own recursion limit
+        raise HttpError(400, "malformed_json", validation.TOO_DEEP) from exc
+    try:
+        validation.check_depth(body)
+    except validation.Refused as exc:
+        raise HttpError(400, "malformed_json", str(exc)) from exc
+    return body
 
 
 class _JsonErrorsApp(WsgiApp):

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
+from shared import validation
 from shared.events import JURISDICTION_TYPES, LANGUAGES, THEMES
 
 IDEMPOTENCY_WINDOW = timedelta(minutes=10)
@@ -90,11 +91,11 @@ def _is_control(char: str) -> bool:
 
 def single_line(value: Any) -> str:
     """Trim, refuse control characters and line breaks (these values end up in mail headers),
-    and collapse runs of white space to one space."""
-    text = _text(value).strip()
-    if any(_is_control(char) for char in text):
+    and the invisible and direction characters that could spoof a subject line; collapse runs
+    of white space to one space."""
+    if isinstance(value, str) and any(_is_control(char) for char in value.strip()):
         raise FieldProblem(N_("Use a single line without control characters."))
-    return _ANY_SPACE.sub(" ", text)
+    return _ANY_SPACE.sub(" ", _text(value, name=True).strip())
 
 
 def multi_line(value: Any) -> str:
@@ -106,10 +107,15 @@ def multi_line(value: Any) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, name: bool = False) -> str:
+    """Text as the shared edge accepts it (shared.validation: no lone surrogates, no NUL, NFC;
+    for ``name``, no invisible or direction characters); its messages are in the catalogs."""
     if not isinstance(value, str):
         raise FieldProblem(N_("Enter text."))
-    return unicodedata.normalize("NFC", value)
+    try:
+        return validation.clean_text(value, name=name)
+    except validation.Refused as refused:
+        raise FieldProblem(refused.message, refused.params) from None
 
 
 def _length(text: str, minimum: int, maximum: int) -> str:

@@ -47,7 +47,7 @@ from services.intake.dependencies import (
 )
 from services.intake.domain import N_, FieldProblem
 from services.intake.schemas import CSRF_FIELD, errors_by_field, form_payload, form_schema
-from shared import health
+from shared import health, validation
 from shared.db import ServiceDatabase
 from shared.http import HttpError, error_response, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
@@ -535,7 +535,10 @@ def _idempotency_key(request: Request) -> str | None:
     if len(key) > MAX_IDEMPOTENCY_KEY:
         raise HttpError(400, "bad_idempotency_key",
                         f"an Idempotency-Key has at most {MAX_IDEMPOTENCY_KEY} characters")
-    return key.strip()
+    try:
+        return validation.clean_text(key.strip(), name=True)
+    except validation.Refused as refused:
+        raise HttpError(400, "bad_idempotency_key", str(refused)) from None
 
 
 def _received_json(reference: str, cors: dict[str, str]) -> Response:

@@ -1,4 +1,9 @@
-"""The staff API's edges: request bodies and query strings in, JSON views out."""
+"""The staff API's edges: request bodies and query strings in, JSON views out.
+
+Every text and number a client sends goes through shared.validation's fields (no lone
+surrogates or NUL, names without invisible or direction characters, integers within their
+column), so a hostile value is a 422 for its field, never a database error.
+"""
 from __future__ import annotations
 
 from datetime import UTC
@@ -8,6 +13,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from services.registry.domain import LANGUAGES, ApplicationStatus, MemberStatus
 from services.registry.regions import REGIONS
+from shared.validation import Integer, Text
 
 
 class _Strict(Schema):
@@ -16,14 +22,14 @@ class _Strict(Schema):
 
 
 class _Paging(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    page = Integer(load_default=1, minimum=1)
+    per_page = Integer(load_default=50, minimum=1, maximum=200)
 
 
 class ApplicationQuery(_Strict, _Paging):
     status = fields.String(validate=validate.OneOf([s.value for s in ApplicationStatus]))
-    wave = fields.Integer()
-    country = fields.String(validate=validate.Length(equal=2))
+    wave = Integer()
+    country = Text(name=True, validate=validate.Length(equal=2))
     region = fields.String(validate=validate.OneOf(REGIONS))
     possible_duplicate = fields.Boolean()
     language = fields.String(validate=validate.OneOf(LANGUAGES))
@@ -34,8 +40,8 @@ class ApplicationQuery(_Strict, _Paging):
 
 class MemberQuery(_Strict, _Paging):
     status = fields.String(validate=validate.OneOf([s.value for s in MemberStatus]))
-    wave = fields.Integer()
-    country = fields.String(validate=validate.Length(equal=2))
+    wave = Integer()
+    country = Text(name=True, validate=validate.Length(equal=2))
     region = fields.String(validate=validate.OneOf(REGIONS))
 
 
@@ -44,15 +50,15 @@ class ImportQuery(_Strict):
 
 
 class AcceptBody(_Strict):
-    wave = fields.Integer(load_default=None, allow_none=True)
+    wave = Integer(load_default=None, allow_none=True)
 
 
 class DeclineBody(_Strict):
-    reason = fields.String(required=True)
+    reason = Text(required=True)
 
 
 class RequestInfoBody(_Strict):
-    message = fields.String(required=True)
+    message = Text(required=True)
 
 
 class _JsonBoolean(fields.Boolean):
@@ -69,17 +75,17 @@ class MemberUpdateBody(_Strict):
 
 
 class ReasonBody(_Strict):
-    reason = fields.String(load_default=None, allow_none=True)
+    reason = Text(load_default=None, allow_none=True)
 
 
 class _Multilingual(_Strict):
-    en = fields.String(required=True)
-    fr = fields.String(required=True)
-    es = fields.String(required=True)
+    en = Text(name=True, required=True)
+    fr = Text(name=True, required=True)
+    es = Text(name=True, required=True)
 
 
 class WaveBody(_Strict):
-    number = fields.Integer(required=True, strict=True)
+    number = Integer(required=True, strict=True, minimum=1)
     name = fields.Nested(_Multilingual, required=True)
     theme = fields.Nested(_Multilingual, required=True)
     # A time without a zone is UTC; a date alone is its midnight UTC.

@@ -28,7 +28,7 @@ from services.registry.domain import (
     InvalidRequest,
     WaveConflict,
 )
-from shared import health
+from shared import health, validation
 from shared.db import ServiceDatabase, database_for
 from shared.http import HttpError, error_response, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
@@ -156,6 +156,9 @@ def staff_route(method: str, path: str, status: int = 200):
     def decorate(route: Callable[..., Any]):
         @functools.wraps(route)
         def entrypoint(self, request, **kwargs):
+            if any(isinstance(v, int) and v > validation.INT_MAX for v in kwargs.values()):
+                # No row has an id beyond its 32-bit column: the database is not asked.
+                return error_response(404, "not_found", "no such item")
             try:
                 payload = route(self, request, self.staff.who(request), **kwargs)
             except HttpError as exc:
