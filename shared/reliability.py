@@ -16,7 +16,7 @@ from typing import Any
 
 import eventlet
 from eventlet.event import Event as Signal
-from nameko.events import event_handler
+from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 
 from shared import inbox as inbox_store
@@ -31,10 +31,27 @@ from shared.retry import Backoff
 log = logging.getLogger(__name__)
 
 
+class _StoringEventHandler(EventHandler):
+    """nameko's event handler, surviving a broker connection lost under an ack.
+
+    nameko catches only amqp's own ConnectionError there; the socket's BrokenPipeError or
+    ConnectionResetError escapes, the worker dies and takes the container (and ``hrc run``)
+    down with it. The message is in the inbox by then, and the broker redelivers what was not
+    acked: the copy is dropped by event_id.
+    """
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        try:
+            super().handle_message_processed(message, result, exc_info)
+        except OSError as exc:
+            log.warning("%s: ack or requeue lost with the broker connection (%r); the broker "
+                        "redelivers it and the inbox drops the copy", self.method_name, exc)
+
+
 def receives(event_type: str):
     """The nameko entrypoint for one catalogue event on a method named ``on_<type>``."""
     source = CATALOGUE[event_type].source
-    return event_handler(source, event_type, requeue_on_error=True)
+    return _StoringEventHandler.decorator(source, event_type, requeue_on_error=True)
 
 
 def subscribed(service_class: type) -> type:

@@ -34,10 +34,13 @@ class ToggleProxy:
             self._acceptor = None
         if server is not None:
             server.close()
-        for sock in list(self._sockets):
-            _close(sock)
+        # The pumps first, then their sockets: closing a socket another green thread is
+        # reading leaves eventlet a listener on a file descriptor the OS soon gives to
+        # something else ("Second simultaneous read on fileno ...").
         for pipe in list(self._pipes):
             pipe.kill()
+        for sock in list(self._sockets):
+            _close(sock)
         self._sockets.clear()
         self._pipes.clear()
 
@@ -64,16 +67,24 @@ class ToggleProxy:
             # EOFError: eventlet's answer to a recv pending on a socket the other pump closed.
             pass
         finally:
-            _close(source)
-            _close(sink)
+            # Wake the other pump (its recv returns b"") and close only what this one reads:
+            # each socket is closed by the one green thread waiting on it.
+            _shutdown(sink)
+            _shutdown(source)
+            source.close()
+            self._sockets.discard(source)
 
 
 def _close(sock) -> None:
+    _shutdown(sock)
+    sock.close()
+
+
+def _shutdown(sock) -> None:
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
-    sock.close()
 
 
 def _free_port() -> int:
