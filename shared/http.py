@@ -30,8 +30,15 @@ class HttpError(Exception):
 
 
 def json_response(payload: Any, status: int = 200, headers: dict | None = None) -> Response:
+    body = json.dumps(payload, ensure_ascii=False, default=str)
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate echoed back (an unknown field's name, say) cannot be UTF-8: as a
+        # JSON escape it can, and the answer stays what it is instead of becoming a 500.
+        body = json.dumps(payload, ensure_ascii=True, default=str)
     return Response(
-        json.dumps(payload, ensure_ascii=False, default=str),
+        body,
         status=status,
         headers=headers,
         mimetype="application/json",

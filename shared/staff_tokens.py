@@ -18,6 +18,8 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from shared import validation
+
 CONSOLE_LABEL = "console"
 ACTOR_HEADER = "X-Staff-Actor"
 _ACTOR = re.compile(r"^[^\s@<>\"',;]{1,64}@[^\s@<>\"',;]{1,190}$")
@@ -111,4 +113,8 @@ def actor(token: StaffToken, named: str | None) -> str:
     if token.label != CONSOLE_LABEL or not named:
         return token.label
     named = named.strip()
+    try:
+        named = validation.clean_text(named, name=True)
+    except validation.Refused:
+        return token.label
     return named.lower() if _ACTOR.match(named) else token.label

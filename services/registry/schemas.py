@@ -33,9 +33,9 @@ class ApplicationQuery(_Strict, _Paging):
     region = fields.String(validate=validate.OneOf(REGIONS))
     possible_duplicate = fields.Boolean()
     language = fields.String(validate=validate.OneOf(LANGUAGES))
-    theme = fields.String(validate=validate.Length(min=1, max=40))
+    theme = Text(name=True, validate=validate.Length(min=1, max=40))
     # A reference (exactly) or part of the government's name.
-    q = fields.String(validate=validate.Length(min=1, max=200))
+    q = Text(name=True, validate=validate.Length(min=1, max=200))
 
 
 class MemberQuery(_Strict, _Paging):

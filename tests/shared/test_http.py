@@ -65,3 +65,9 @@ def test_errors_are_json(base_url, method, path, kwargs, status, error):
 def test_a_valid_body_passes_through(base_url):
     response = requests.post(base_url + "/echo", json={"a": 1}, timeout=5)
     assert (response.status_code, response.json()) == (200, {"a": 1})
+
+
+def test_a_lone_surrogate_echoed_back_is_a_json_escape_not_a_500():
+    response = json_response({"errors": {"\ud800": ["Unknown field."]}}, 422)
+    assert response.status_code == 422
+    assert response.get_data() == b'{"errors": {"\\ud800": ["Unknown field."]}}'

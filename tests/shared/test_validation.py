@@ -48,3 +48,12 @@ def test_nesting_is_bounded_without_recursion():
     with pytest.raises(Refused):
         check_depth(deep)
     check_depth({"a": [{"b": 1}] * 1000})
+
+
+def test_the_console_cannot_name_a_spoofed_actor():
+    from shared.staff_tokens import StaffToken, actor
+
+    console = StaffToken.from_secret("console", "console-secret")
+    assert actor(console, "ana@uclg.example") == "ana@uclg.example"
+    assert actor(console, "ana\u202e@uclg.example") == "console"
+    assert actor(console, "ana\x00@uclg.example") == "console"

@@ -15,6 +15,8 @@ QUERIES = [
     ("/api/applications", {"per_page": HUGE}, "per_page"),
     ("/api/applications", {"wave": str(2**40)}, "wave"),
     ("/api/applications", {"country": NUL * 2}, "country"),
+    ("/api/applications", {"q": f"Ville{NUL}"}, "q"),
+    ("/api/applications", {"theme": f"food{SURROGATE}"}, "theme"),
     ("/api/members", {"page": HUGE}, "page"),
     ("/api/members", {"country": f"F{NUL}"}, "country"),
 ]
