@@ -16,7 +16,7 @@ QUERIES = [
     ("/api/applications", {"wave": str(2**40)}, "wave"),
     ("/api/applications", {"country": NUL * 2}, "country"),
     ("/api/applications", {"q": f"Ville{NUL}"}, "q"),
-    ("/api/applications", {"theme": f"food{SURROGATE}"}, "theme"),
+    ("/api/applications", {"theme": f"food{RLO}"}, "theme"),
     ("/api/members", {"page": HUGE}, "page"),
     ("/api/members", {"country": f"F{NUL}"}, "country"),
 ]
