@@ -80,6 +80,10 @@ def _applications(commands: argparse._SubParsersAction, common: argparse.Argumen
                        lambda api, a: api.post(f"/api/applications/{a.id}/withdraw",
                                                {"reason": a.reason}))
     withdraw.add_argument("--reason")
+    erase = _action(commands, common, "erase",
+                    "erase an applicant who never became a member (decided or withdrawn)",
+                    lambda api, a: _erase(api, a, f"/api/applications/{a.id}"))
+    erase.add_argument("--yes", action="store_true", help="do it (erasure cannot be undone)")
 
 
 def _waves(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -197,10 +201,10 @@ def _show_import(report: Any, args: argparse.Namespace) -> int:
     return 1 if report["refused"] else 0
 
 
-def _erase(api: StaffApi, args: argparse.Namespace) -> Any:
+def _erase(api: StaffApi, args: argparse.Namespace, path: str) -> Any:
     if not args.yes:
         raise StaffApiError(None, "not erased", "erasure cannot be undone: add --yes")
-    return api.delete(f"/api/members/{args.id}")
+    return api.delete(path)
 
 
 def _action(

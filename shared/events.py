@@ -199,6 +199,16 @@ class MemberErased(_Strict):
     references = fields.List(fields.String(), load_default=list)
 
 
+class MemberContactChanged(_Strict):
+    """A new contact person for a member (after elections, say): the address mail goes to."""
+
+    member_id = fields.Integer(required=True)
+    contact_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    contact_email = fields.String(required=True, validate=validate.Length(min=3, max=320))
+    language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    government_name = fields.String(load_default=None, allow_none=True)
+
+
 class ApplicationErased(_Strict):
     """An applicant who never became a member erased: every service forgets the application."""
 
@@ -299,11 +309,13 @@ CATALOGUE: dict[str, EventType] = {
                   ("intake", "notify", "reports")),
         EventType("application.withdrawn", "registry", ApplicationWithdrawn,
                   ("intake", "notify", "reports")),
-        EventType("application.erased", "registry", ApplicationErased, ("intake", "notify")),
+        EventType("application.erased", "registry", ApplicationErased,
+                  ("intake", "notify", "reports")),
         EventType("member.joined", "registry", MemberJoined, ("notify", "reports")),
         EventType("member.withdrawn", "registry", MemberWithdrawn, ("notify", "reports")),
         EventType("member.listing_changed", "registry", MemberListingChanged, ("reports",)),
         EventType("member.erased", "registry", MemberErased, ("intake", "notify", "reports")),
+        EventType("member.contact_changed", "registry", MemberContactChanged, ("notify",)),
         EventType("wave.opened", "registry", WaveOpened, ("notify", "reports")),
         EventType("wave.closed", "registry", WaveClosed, ("notify", "reports")),
         EventType("staff.token_issued", "registry", StaffTokenIssued,

@@ -41,6 +41,9 @@ class StaffApi:
     def patch(self, path: str, body: dict[str, Any]) -> Any:
         return self._call("PATCH", path, json=body)
 
+    def put(self, path: str, body: dict[str, Any]) -> Any:
+        return self._call("PUT", path, json={k: v for k, v in body.items() if v is not None})
+
     def delete(self, path: str) -> Any:
         return self._call("DELETE", path)
 

@@ -49,6 +49,7 @@ from services.intake.domain import N_, FieldProblem
 from services.intake.schemas import CSRF_FIELD, errors_by_field, form_payload, form_schema
 from shared import health, validation
 from shared.db import ServiceDatabase
+from shared.erasure import Person, scrub_events
 from shared.http import HttpError, error_response, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
 
@@ -103,9 +104,11 @@ PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, n
 def handlers(config):
     def forget_erased_member(event, session):
         intake_db.forget_references(session, event.data["references"])
+        scrub_events(session, Person.of(event.data["references"]))
 
     def forget_erased_application(event, session):
         intake_db.forget_references(session, [event.data["reference"]])
+        scrub_events(session, Person.of([event.data["reference"]]))
 
     def remember_staff_token(event, session):
         intake_db.remember_staff_token(session, event.data["label"], event.data["digest"],

@@ -28,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.notify.domain import ERASED, Contact, Notification, Wave
 from shared import db as shared_db
-from shared.inbox import InboxRow
+from shared.erasure import Person, scrub_events
 from shared.retry import utcnow
 
 PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
@@ -151,19 +151,13 @@ def forget_recipient(session: Session, email: str) -> None:
 
 def forget_mentions(session: Session, emails: set[str], references: set[str]) -> None:
     """Erasure: staff mail about the person (alerts with the form's facts, delivery failures)
-    loses its content, and the inbox forgets the events that carried the person's data."""
-    # The log and the inbox are scanned in Python: JSON paths differ between SQLite and
-    # PostgreSQL, and erasures are rare.
+    loses its content (the event tables: ``shared.erasure.scrub_events``)."""
+    # The log is scanned in Python: JSON paths differ between SQLite and PostgreSQL, and
+    # erasures are rare.
     for row in session.scalars(select(NotificationRow).where(NotificationRow.context.is_not(None))):
         context = row.context or {}
         if context.get("reference") in references or context.get("failed_recipient") in emails:
             _forget_content(row)
-    personal = ("application.received", "member.joined", "application.info_provided",
-                "application.link_requested")
-    for row in session.scalars(select(InboxRow).where(InboxRow.type.in_(personal))):
-        data = (row.payload or {}).get("data") or {}
-        if data.get("reference") in references or data.get("contact_email") in emails:
-            row.payload = {"erased": True, "event_id": row.event_id, "type": row.type}
 
 
 def _forget_content(row: NotificationRow) -> None:
@@ -267,10 +261,11 @@ class SqlDirectory:
             return None
         return Wave(row.number, row.name, row.theme, row.opens_at, row.closes_at)
 
-    def forget_member(self, member_id: int, references: Iterable[str]) -> None:
-        """Keep only that the member and its references were erased (so that a late event about
-        them is dropped, not applied): every personal field goes."""
-        row = self.session.get(MemberRow, member_id)
+    def forget_member(self, member_id: int | None, references: Iterable[str]) -> None:
+        """Keep only that the member's contact and its references were erased (so that a late
+        event about them is dropped, not applied): every personal field goes. ``member_id``
+        None: an applicant who never became a member."""
+        row = self.session.get(MemberRow, member_id) if member_id is not None else None
         references = set(references)
         if row is not None and row.reference:
             references.add(row.reference)
@@ -279,11 +274,13 @@ class SqlDirectory:
         emails = {a.email for a in applicants.values() if a.email}
         if row is not None and row.email:
             emails.add(row.email)
-        if row is None:
+        if row is None and member_id is not None:
             row = MemberRow(member_id=member_id)
             self.session.add(row)
-        row.email = row.name = row.language = row.government_name = None
-        row.status = ERASED
+        if row is not None:
+            # The government stays a member; its contact person is gone until a new one is set.
+            row.email = row.name = row.language = None
+            row.status = ERASED
         for reference in references:
             applicant = applicants.get(reference)
             if applicant is None:
@@ -295,6 +292,8 @@ class SqlDirectory:
         for email in emails:
             forget_recipient(self.session, email)
         forget_mentions(self.session, emails, references)
+        scrub_events(self.session, Person.of(
+            references, [member_id] if member_id is not None else [], emails))
 
     def _applicant_row(self, reference: str | None) -> ApplicantRow | None:
         return self.session.get(ApplicantRow, reference) if reference else None

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from shared.erasure import ERASED as ERASED_VALUE
 from shared.events import LANGUAGES, Event
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ WAITLISTED = "waitlisted"
 WAVE_OPENED = "wave_opened"
 WITHDRAWAL = "withdrawal"
 ERASURE = "erasure"
+CONTACT_CHANGED = "contact_changed"
 DIGEST = "digest"
 DELIVERY_FAILED = "delivery_failed"
 PASSWORD_RESET = "password_reset"
@@ -53,6 +55,7 @@ TEMPLATES = (
     WAVE_OPENED,
     WITHDRAWAL,
     ERASURE,
+    CONTACT_CHANGED,
     DIGEST,
     DELIVERY_FAILED,
     PASSWORD_RESET,
@@ -182,8 +185,9 @@ class Directory(Protocol):
 
     def wave(self, number: int) -> Wave | None: ...
 
-    def forget_member(self, member_id: int, references: Iterable[str]) -> None:
-        """Remove the person's data; the member and references stay known as ``ERASED``."""
+    def forget_member(self, member_id: int | None, references: Iterable[str]) -> None:
+        """Remove the person's data; the member (None: an applicant only) and references stay
+        known as ``ERASED`` until a new contact is set."""
 
 
 def handle(event: Event, directory: Directory, secretariat: Secretariat) -> list[Notification]:
@@ -388,7 +392,7 @@ def _member_joined(event: Event, directory: Directory, _: Secretariat) -> list[N
     if directory.member_status(data["member_id"]) == ERASED:
         return _dropped(event, f"member {data['member_id']} was erased")
     contact = None
-    if data.get("contact_email"):
+    if data.get("contact_email") not in (None, "", ERASED_VALUE):
         contact = Contact(
             email=data["contact_email"],
             name=data.get("contact_name") or "",
@@ -438,6 +442,33 @@ def _member_erased(event: Event, directory: Directory, _: Secretariat) -> list[N
         return []
     context = {"government_name": person.government_name}
     return [Notification(event.event_id, ERASURE, person, context)]
+
+
+def _application_erased(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+    """An applicant who never became a member is erased: confirmed to them, then forgotten."""
+    reference = event.data["reference"]
+    person = directory.applicant(reference)
+    directory.forget_member(None, [reference])
+    if person is None:
+        return []
+    return [Notification(event.event_id, ERASURE, person,
+                         {"government_name": person.government_name})]
+
+
+def _member_contact_changed(
+    event: Event, directory: Directory, _: Secretariat
+) -> list[Notification]:
+    """A new contact person: later mail goes to them, and they are told they are the contact."""
+    data = event.data
+    previous = directory.member(data["member_id"])
+    government = data.get("government_name") or (previous.government_name if previous else "")
+    contact = Contact(email=data["contact_email"], name=data["contact_name"],
+                      language=data["language"], government_name=government)
+    directory.add_member(data["member_id"], contact, None)
+    if directory.member_status(data["member_id"]) in (None, ERASED):
+        directory.set_member_status(data["member_id"], "active")
+    return [Notification(event.event_id, CONTACT_CHANGED, contact,
+                         {"government_name": government})]
 
 
 def _wave_opened(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
@@ -575,6 +606,8 @@ _REACTIONS = {
     "member.joined": _member_joined,
     "member.withdrawn": _member_withdrawn,
     "member.erased": _member_erased,
+    "member.contact_changed": _member_contact_changed,
+    "application.erased": _application_erased,
     "wave.opened": _wave_opened,
     "digest.ready": _digest_ready,
     "staff.password_reset_requested": _password_reset,

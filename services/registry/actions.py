@@ -26,6 +26,7 @@ from services.registry.domain import (
 )
 from services.registry.duplicates import possible_duplicates
 from services.registry.member_csv import MemberRow, RefusedRow
+from shared.erasure import Person
 
 
 def receive_application(store: RegistryStore, data: Mapping[str, Any]) -> Application | None:
@@ -214,12 +215,17 @@ def change_listing(
 
 
 def erase_member(store: RegistryStore, who: str, member_id: int, now: datetime) -> Member:
-    """Anonymise the member and its applications; the audit log keeps that it happened."""
+    """Erase the member's contact person and its applications' personal facts, here and in the
+    registry's event tables; the member stays. The audit log keeps that it happened."""
     member = store.member(member_id, for_update=True)
     before = member.state()
     applications = store.applications_filed_by(member)
     states = {id(a): a.state() for a in applications}
-    store.emit(member.erase(applications))
+    person = Person.of(references=[a.reference for a in applications] + [member.reference],
+                       member_ids=[member_id],
+                       emails=[member.contact_email, *(a.contact_email for a in applications)])
+    store.emit(member.erase(applications, now))
+    store.scrub_events(person)
     store.audit(AuditEntry(who, "erase", "member", str(member_id), now, before, member.state()))
     for application in applications:
         _audit(store, who, "erase", application, states[id(application)], now)
@@ -297,6 +303,30 @@ def _import_reference(row: MemberRow) -> str:
 
 def _joined_at(row: MemberRow) -> datetime:
     return datetime.combine(row.joined_on, time(12, 0), tzinfo=UTC)
+
+
+def replace_contact(store: RegistryStore, who: str, member_id: int, fields: Mapping[str, Any],
+                    now: datetime) -> Member:
+    member = store.member(member_id, for_update=True)
+    store.emit(member.replace_contact(fields["contact_name"], fields["contact_email"],
+                                      fields.get("language")))
+    # The audit says that the contact changed, not who it is (that is personal data).
+    store.audit(AuditEntry(who, "replace_contact", "member", str(member_id), now, None,
+                           {"language": member.language}))
+    return member
+
+
+def erase_application(store: RegistryStore, who: str, application_id: int,
+                      now: datetime) -> Application:
+    """Erase an applicant who never became a member (declined, withdrawn): every service
+    forgets the person (application.erased); the registry keeps that the application was."""
+    application = store.application(application_id, for_update=True)
+    before = application.state()
+    person = Person.of(references=[application.reference], emails=[application.contact_email])
+    store.emit(application.erase_applicant())
+    store.scrub_events(person)
+    _audit(store, who, "erase", application, before, now)
+    return application
 
 
 def export_member(store: RegistryStore, member_id: int) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from services.registry.domain import (
 )
 from services.registry.duplicates import Candidate
 from shared import db as shared_db
+from shared.erasure import Person, scrub_events
 from shared.events import new_event
 from shared.outbox import record
 from shared.retry import utcnow
@@ -145,6 +146,7 @@ class MemberRow(Base):
     # domain.government_key: normalised name and country, what an import is idempotent on.
     key: Mapped[str] = mapped_column(String(240), default="")
     imported: Mapped[bool] = mapped_column(Boolean, default=False)
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
@@ -457,6 +459,10 @@ class RegistryStore:
             for row in rows
         ]
 
+    def scrub_events(self, person: Person) -> int:
+        """Erasure: the registry's own outbox and inbox payloads forget the person."""
+        return scrub_events(self.session, person)
+
     def emit(self, events: list[Event]) -> None:
         """Write events to the outbox, in this transaction (rule 1)."""
         record(self.session, *(new_event(type_, data) for type_, data in events))
@@ -535,6 +541,7 @@ class RegistryStore:
             status=MemberStatus(row.status),
             joined_at=_aware(row.joined_at),
             withdrawn_at=_aware(row.withdrawn_at) if row.withdrawn_at else None,
+            erased_at=_aware(row.erased_at) if row.erased_at else None,
             **{name: getattr(row, name) for name in _MEMBER_COLUMNS},
         )
         member.themes = list(member.themes or [])
@@ -549,6 +556,7 @@ class RegistryStore:
         _set(row, "key", member.key)
         _set(row, "joined_at", _naive(member.joined_at))
         _set(row, "withdrawn_at", _naive(member.withdrawn_at) if member.withdrawn_at else None)
+        _set(row, "erased_at", _naive(member.erased_at) if member.erased_at else None)
 
     def _wave(self, row: WaveRow) -> Wave:
         if (known := self._known(row)) is not None:

@@ -262,6 +262,22 @@ class Application:
         self.decision_reason = reason
         return [("application.withdrawn", {**self._ids(), "reason": reason})]
 
+    def erase_applicant(self) -> list[Event]:
+        """Erase an applicant who never became a member; a member's erasure is Member.erase."""
+        if self.member_id is not None:
+            raise IllegalTransition(
+                f"application {self.reference}", "erase", "accepted",
+                ["not a member (a member's contact is erased on the member)"])
+        if self.is_open:
+            raise IllegalTransition(
+                f"application {self.reference}", "erase", self.status.value,
+                ["decided or withdrawn (withdraw it first)"])
+        if self.erased:
+            raise IllegalTransition(f"application {self.reference}", "erase", "erased",
+                                    ["not yet erased"])
+        self.erase()
+        return [("application.erased", {**self._ids()})]
+
     def erase(self) -> None:
         """Remove the personal data; what the government is and what was decided stays."""
         for name in PERSONAL_FIELDS:
@@ -345,6 +361,8 @@ class Member:
     # The government may be listed in the public directory (the form's listing_consent).
     listing_consent: bool = False
     imported: bool = False
+    # When the contact person was last erased (the member itself stays).
+    erased_at: datetime | None = None
 
     @property
     def key(self) -> str:
@@ -435,14 +453,20 @@ class Member:
         return [("member.listing_changed",
                  {"member_id": self.id, "listing_consent": listing_consent})]
 
-    def erase(self, applications: Iterable[Application]) -> list[Event]:
-        """Anonymise the member and the applications it filed; tell every service to forget it."""
-        if self.status is MemberStatus.ERASED:
+    def erase(self, applications: Iterable[Application], now: datetime) -> list[Event]:
+        """Erase the contact person: the member stays, in its waves and in every count.
+
+        A government is an institution, not a person: erasure removes who its contact is (name,
+        address, and the personal facts of the applications it filed) and tells every service
+        to forget that person; the membership, its wave and status are kept.
+        """
+        applications = list(applications)
+        if self.contact_email is None and self.contact_name is None and all(
+            a.erased for a in applications
+        ):
             raise IllegalTransition(
-                f"member {self.id}",
-                "erase",
-                self.status.value,
-                [MemberStatus.ACTIVE.value, MemberStatus.WITHDRAWN.value],
+                f"member {self.id}", "erase", "erased",
+                ["a contact is set (replace_contact) or an application still holds one"],
             )
         references = sorted({self.reference, *(a.reference for a in applications)})
         for application in applications:
@@ -450,8 +474,24 @@ class Member:
         self.contact_name = None
         self.contact_email = None
         self.withdrawal_reason = None
-        self.status = MemberStatus.ERASED
+        self.erased_at = now
         return [("member.erased", {"member_id": self.id, "references": references})]
+
+    def replace_contact(self, name: str, email: str, language: str | None) -> list[Event]:
+        """A new contact person (after elections, say); the previous one is no longer written to.
+
+        To erase the previous person too, erase first, then set the new contact.
+        """
+        name = _required_text(name, "contact name")
+        email = _required_text(email, "contact e-mail")
+        language = language or self.language
+        if language not in LANGUAGES:
+            raise InvalidRequest(f"the language is one of {', '.join(LANGUAGES)}")
+        self.contact_name, self.contact_email, self.language = name, email, language
+        return [("member.contact_changed", {
+            "member_id": self.id, "contact_name": name, "contact_email": email,
+            "language": language, "government_name": self.government_name,
+        })]
 
     def state(self) -> dict[str, Any]:
         return {"status": self.status.value, "waves": list(self.waves)}

@@ -45,6 +45,13 @@ class MemberQuery(_Strict, _Paging):
     region = fields.String(validate=validate.OneOf(REGIONS))
 
 
+class ContactBody(_Strict):
+    contact_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    contact_email = fields.Email(required=True, validate=validate.Length(max=320))
+    language = fields.String(load_default=None, allow_none=True,
+                             validate=validate.OneOf(LANGUAGES))
+
+
 class ImportQuery(_Strict):
     dry_run = fields.Boolean(load_default=False)
 
@@ -151,6 +158,7 @@ class MemberView(Schema):
     website = fields.String(allow_none=True)
     listing_consent = fields.Boolean()
     imported = fields.Boolean()
+    erased_at = fields.DateTime(allow_none=True)
 
 
 class WaveView(Schema):

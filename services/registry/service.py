@@ -258,6 +258,12 @@ class RegistryService:
                                                        _now())
         return schemas.ApplicationView().dump(application)
 
+    @staff_route("DELETE", "/api/applications/<int:application_id>")
+    def erase_application(self, request, who, application_id):
+        with registry(self.db) as store:
+            application = actions.erase_application(store, who, application_id, _now())
+        return schemas.ApplicationView().dump(application)
+
     # --- members ---
 
     @staff_route("GET", "/api/members")
@@ -307,6 +313,13 @@ class RegistryService:
         listing_consent = _body(schemas.MemberUpdateBody, request)["listing_consent"]
         with registry(self.db) as store:
             member = actions.change_listing(store, who, member_id, listing_consent, _now())
+        return schemas.MemberView().dump(member)
+
+    @staff_route("PUT", "/api/members/<int:member_id>/contact")
+    def replace_contact(self, request, who, member_id):
+        fields = _body(schemas.ContactBody, request)
+        with registry(self.db) as store:
+            member = actions.replace_contact(store, who, member_id, fields, _now())
         return schemas.MemberView().dump(member)
 
     @staff_route("DELETE", "/api/members/<int:member_id>")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import String, cast, or_, select, text, update
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from services.reports import db
@@ -38,8 +38,8 @@ from services.reports.domain import (
 from services.reports.domain.i18n import check_language
 from shared import outbox
 from shared.db import Database
+from shared.erasure import Person, scrub_events
 from shared.events import Event, new_event
-from shared.inbox import InboxRow
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,8 @@ SCHEDULE_START = "schedule-start"
 def handlers(config: Mapping[str, Any]) -> dict[str, Callable[[Event, Session], None]]:
     """The inbox handler of every event reports follows."""
     table: dict[str, Callable[[Event, Session], None]] = dict.fromkeys(HANDLERS, project_event)
-    table["member.erased"] = erase_member
+    table["member.erased"] = forget_person
+    table["application.erased"] = forget_person
     table["staff.token_issued"] = remember_staff_token
     return table
 
@@ -75,41 +76,14 @@ def project_event(event: Event, session: Session) -> None:
     project(event, db.SqlStore.for_session(session))
 
 
-# What a replay needs of an erased member's events is their shape, not their content: the
-# stored copies keep valid placeholders, and the erasure itself replays after them.
-_ERASED_TEXT = "erased"
-_REDACTIONS = {
-    "application.received": {"government_name": _ERASED_TEXT, "authority_name": _ERASED_TEXT,
-                             "contact_name": _ERASED_TEXT, "contact_position": _ERASED_TEXT,
-                             "contact_email": "erased@invalid", "contact_phone": None,
-                             "website": None},
-    "member.joined": {"government_name": _ERASED_TEXT, "contact_name": None,
-                      "contact_email": None},
-    "application.info_requested": {"message": _ERASED_TEXT},
-}
-
-
-def erase_member(event: Event, session: Session) -> None:
-    """Forget the member in the read model, and in the inbox copies a rebuild would replay."""
+def forget_person(event: Event, session: Session) -> None:
+    """member.erased / application.erased: the read model names no person, so it stays as it is
+    (an erased contact's government is still a member, counted); the inbox copies a rebuild
+    would replay lose the person's data (``shared.erasure``)."""
     project_event(event, session)
-    member_id, references = event.data["member_id"], set(event.data.get("references") or ())
-    # A textual prefilter keeps this from reading every event ever received; the exact test
-    # on the decoded payload below decides.
-    mentions = [cast(InboxRow.payload, String).contains(f'"{reference}"')
-                for reference in references]
-    mentions.append(cast(InboxRow.payload, String).contains(f'"member_id": {member_id}'))
-    rows = session.execute(
-        select(InboxRow.id, InboxRow.type, InboxRow.payload)
-        .where(InboxRow.type.in_(tuple(_REDACTIONS)), or_(*mentions))
-    )
-    for row_id, event_type, payload in rows:
-        data = payload.get("data", {})
-        if data.get("reference") in references or (
-            event_type == "member.joined" and data.get("member_id") == member_id
-        ):
-            redacted = {**payload, "data": {**data, **_REDACTIONS[event_type]}}
-            session.execute(update(InboxRow).where(InboxRow.id == row_id)
-                            .values(payload=redacted))
+    member_id = event.data.get("member_id")
+    references = [*event.data.get("references", ()), event.data.get("reference")]
+    scrub_events(session, Person.of(references, [member_id] if member_id is not None else []))
 
 
 def rebuild(database: Database) -> int:

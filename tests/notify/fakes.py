@@ -88,9 +88,10 @@ class FakeDirectory:
     def wave(self, number: int) -> Wave | None:
         return self.waves.get(number)
 
-    def forget_member(self, member_id: int, references: Iterable[str]) -> None:
-        known = self.members.get(member_id)
-        self.members[member_id] = _Member(None, known.reference if known else None, ERASED)
+    def forget_member(self, member_id: int | None, references: Iterable[str]) -> None:
+        known = self.members.get(member_id) if member_id is not None else None
+        if member_id is not None:
+            self.members[member_id] = _Member(None, known.reference if known else None, ERASED)
         for reference in {*references, *([known.reference] if known and known.reference else [])}:
             self.applicants.pop(reference, None)
             self.facts.pop(reference, None)

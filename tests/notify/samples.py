@@ -6,6 +6,7 @@ from typing import Any
 
 from services.notify.domain import (
     ACKNOWLEDGEMENT,
+    CONTACT_CHANGED,
     DECLINED,
     DELIVERY_FAILED,
     DIGEST,
@@ -142,6 +143,7 @@ def every_notification(language: str, government_name: str = "Ville de Grigny",
             "reason": "Changement de mandature",
         }),
         Notification("e-era", ERASURE, person, {"government_name": government_name}),
+        Notification("e-con", CONTACT_CHANGED, person, {"government_name": government_name}),
         Notification("e-dig", DIGEST, Contact("staff@localhost", "", language, ""),
                      digest_data()),
         Notification("e-fail", DELIVERY_FAILED, staff, {

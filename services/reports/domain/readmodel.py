@@ -315,16 +315,9 @@ def _on_member_withdrawn(event: Event, at: datetime, store: ReadModelStore) -> N
     store.save_member(view)
 
 
-def _on_member_erased(event: Event, at: datetime, store: ReadModelStore) -> None:
-    # An erased member leaves the campaign; what stays is only counts with no name attached.
-    view = _member(store, event.data["member_id"])
-    view.erased, view.government_name, view.website = True, None, None
-    view.leave(at, "erased")
-    store.save_member(view)
-    for reference in event.data.get("references") or ():
-        application = _application(store, reference)
-        application.erased, application.government_name = True, None
-        store.save_application(application)
+def _on_person_erased(event: Event, at: datetime, store: ReadModelStore) -> None:
+    """member.erased / application.erased: erasure is about a person, and the read model names
+    none (a government's name is not personal data): the member stays, counted in its wave."""
 
 
 def _on_wave_opened(event: Event, at: datetime, store: ReadModelStore) -> None:
@@ -355,7 +348,8 @@ HANDLERS: dict[str, Callable[[Event, datetime, Any], None]] = {
     "member.joined": _on_member_joined,
     "member.withdrawn": _on_member_withdrawn,
     "member.listing_changed": _on_listing_changed,
-    "member.erased": _on_member_erased,
+    "member.erased": _on_person_erased,
+    "application.erased": _on_person_erased,
     "wave.opened": _on_wave_opened,
     "wave.closed": _on_wave_closed,
 }

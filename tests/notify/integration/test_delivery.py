@@ -228,6 +228,40 @@ def test_erasure_keeps_no_personal_data(notify, smtp_server):
         assert row.context is None and row.message is None and row.recipient_name is None
     dumped = json.dumps(payloads, ensure_ascii=False)
     assert CONTACT not in dumped and "Zoé" not in dumped
+    # What the events did is kept (a rebuild or an audit can still read them).
+    received = next(p for p in payloads if p["type"] == "application.received")
+    assert (received["data"]["government_name"], received["data"]["contact_email"]) == (
+        "Ville de Grigny", "[erased]")
+
+
+def test_a_new_contact_person_is_told_and_gets_the_next_announcement(notify, smtp_server):
+    notify.receive(joined(7, CONTACT, "fr", None))
+    notify.receive(new_event("member.contact_changed", {
+        "member_id": 7, "contact_name": "Nouvelle Élue", "contact_email": "elue@grigny.example",
+        "language": "es", "government_name": "Ville de Grigny"}))
+    notify.send()
+    recipients, message = smtp_server.messages()[-1]
+    assert recipients == ["elue@grigny.example"] and template_of(message) == "contact_changed"
+    assert "Ville de Grigny" in message["Subject"] and "persona de contacto" in message["Subject"]
+    notify.receive(samples.wave_opened(4))
+    notify.send()
+    assert [rs for rs, m in smtp_server.messages() if template_of(m) == "wave_opened"] == [
+        ["elue@grigny.example"]]
+
+
+def test_an_applicant_who_never_became_a_member_is_erased(notify, smtp_server):
+    ref = "HRC-2026-7KQ2M"
+    notify.receive(samples.received(), step("application.declined", reason="out of scope"))
+    notify.send()
+    notify.receive(new_event("application.erased", {"application_id": 42, "reference": ref}))
+    notify.send()
+    assert template_of(smtp_server.messages()[-1][1]) == "erasure"
+    with notify.database.transaction() as session:
+        applicant = session.get(db.ApplicantRow, ref)
+        assert (applicant.email, applicant.name, applicant.status) == ("", "", "erased")
+        payloads = [r.payload for r in session.scalars(select(inbox.InboxRow))]
+    dumped = json.dumps(payloads, ensure_ascii=False)
+    assert CONTACT not in dumped and "out of scope" not in dumped
 
 
 def test_erasure_cancels_mail_not_yet_sent_to_the_person(notify, smtp_server):

@@ -103,7 +103,11 @@ def test_the_cli_drives_a_whole_review(system, capsys, monkeypatch, tmp_path):
     assert code == 0 and json.loads(out)["member"]["contact_email"] == EXAMPLE["contact_email"]
     assert run("members", "erase", str(member_id))[0] == 1  # refuses without --yes
     code, out, _ = run("members", "erase", str(member_id), "--yes")
-    assert code == 0 and json.loads(out)["status"] == "erased"
+    assert code == 0 and json.loads(out)["status"] == "active"
+    assert json.loads(out)["contact_email"] is None
+    code, out, _ = run("members", "contact", str(member_id), "--name", "Nouvelle Élue",
+                       "--email", "elue@grigny.example")
+    assert code == 0 and json.loads(out)["contact_email"] == "elue@grigny.example"
     assert "Traceback" not in process.log()
 
 

@@ -2,6 +2,8 @@
 broker), on SQLite and on PostgreSQL. Applications arrive as application.received events."""
 from __future__ import annotations
 
+import json
+
 import eventlet
 import pytest
 import requests
@@ -13,6 +15,7 @@ from services.registry.service import RegistryService
 from shared import topology
 from shared.broker import EventPublisher
 from shared.events import new_event
+from shared.inbox import InboxRow
 from shared.outbox import OutboxRow
 from tests.registry.unit.fakes import received_data
 from tests.support.infra import wait_for
@@ -58,6 +61,18 @@ class Registry:
     def outbox(self) -> list[str]:
         with self.database.transaction() as session:
             return list(session.scalars(select(OutboxRow.type).order_by(OutboxRow.id)))
+
+    def published(self) -> int:
+        with self.database.transaction() as session:
+            return session.scalar(select(func.count()).select_from(OutboxRow)
+                                  .where(OutboxRow.sent_at.is_not(None)))
+
+    def event_tables(self) -> str:
+        """Every payload of the outbox and inbox, as one text to search."""
+        with self.database.transaction() as session:
+            payloads = [*session.scalars(select(OutboxRow.payload)),
+                        *session.scalars(select(InboxRow.payload))]
+        return json.dumps(payloads, ensure_ascii=False)
 
     def audit_count(self) -> int:
         with self.database.transaction() as session:
@@ -107,6 +122,8 @@ STAFF_ROUTES = [
     ("GET", "/api/members/1"),
     ("GET", "/api/members/1/export"),
     ("DELETE", "/api/members/1"),
+    ("PUT", "/api/members/1/contact"),
+    ("DELETE", "/api/applications/{id}"),
     ("GET", "/api/waves"),
     ("POST", "/api/waves"),
     ("POST", "/api/waves/4/open"),
@@ -285,15 +302,53 @@ def test_export_and_erasure(registry):
     assert applicant["application"]["contact_email"] == "office@grigny.example"
     assert [e["action"] for e in applicant["audit"]] == ["review_in_wave_4", "accept"]
 
+    wait_for(lambda: registry.published() >= 3, 20, 0.05, "the events to be published")
     erased = registry.ok("DELETE", f"/api/members/{member['id']}", headers=BOB)
-    assert (erased["status"], erased["contact_email"]) == ("erased", None)
+    assert (erased["status"], erased["contact_email"], erased["joined_wave"]) == (
+        "active", None, 4)
+    assert erased["erased_at"]
     after = registry.ok("GET", f"/api/members/{member['id']}/export")
     assert "office@grigny.example" not in str(after)
     assert "Philippe Rio" not in str(after)
     assert [(e["who"], e["action"]) for e in after["audit"]][0] == ("bob", "erase")
     assert registry.outbox().count("member.erased") == 1
+    # The registry's own event tables forget the person too (inbox: application.received;
+    # outbox: member.joined), and the member is still counted.
+    assert "office@grigny.example" not in registry.event_tables()
+    assert "Philippe Rio" not in registry.event_tables()
+    assert registry.ok("GET", "/api/members", params={"status": "active"})["total"] == 1
     assert registry.call("DELETE", f"/api/members/{member['id']}").status_code == 409
     assert registry.call("DELETE", "/api/members/999").status_code == 404
+
+    changed = registry.ok("PUT", f"/api/members/{member['id']}/contact",
+                          json={"contact_name": "Nouvelle Élue",
+                                "contact_email": "elue@grigny.example", "language": "fr"})
+    assert (changed["contact_email"], changed["language"]) == ("elue@grigny.example", "fr")
+    assert registry.outbox()[-1] == "member.contact_changed"
+    bad = registry.call("PUT", f"/api/members/{member['id']}/contact",
+                        json={"contact_name": "X", "contact_email": "not an address"})
+    assert bad.status_code == 422 and "contact_email" in bad.json()["detail"]
+    assert registry.ok("DELETE", f"/api/members/{member['id']}")["contact_email"] is None
+
+
+def test_an_applicant_who_never_became_a_member_is_erased(registry):
+    application = registry.receive(contact_email="someone@example.org")
+    path = f"/api/applications/{application['id']}"
+    response = registry.call("DELETE", path)
+    assert response.status_code == 409 and "withdraw it first" in response.json()["detail"]
+    registry.ok("POST", f"{path}/withdraw", json={"reason": "changed our mind"})
+    wait_for(lambda: registry.published() >= 2, 20, 0.05, "the events to be published")
+    erased = registry.ok("DELETE", path)
+    assert (erased["erased"], erased["contact_email"], erased["status"]) == (
+        True, "[erased]", "withdrawn")
+    assert registry.outbox()[-1] == "application.erased"
+    with registry.database.transaction() as session:
+        row = session.scalars(select(OutboxRow).order_by(OutboxRow.id.desc())).first()
+        assert row.payload["data"] == {"application_id": application["id"],
+                                       "reference": application["reference"]}
+    assert "someone@example.org" not in registry.event_tables()
+    assert "changed our mind" not in registry.event_tables()
+    assert registry.call("DELETE", path).status_code == 409
 
 
 def test_two_staff_accept_at_the_same_moment_one_wins(registry):

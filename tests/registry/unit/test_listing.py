@@ -1,7 +1,13 @@
 """A member's consent to the public directory: given on the form, changed by staff."""
 import pytest
 
-from services.registry.domain import Application, IllegalTransition, Member, WaveStatus
+from services.registry.domain import (
+    Application,
+    IllegalTransition,
+    Member,
+    MemberStatus,
+    WaveStatus,
+)
 from tests.registry.unit.fakes import NOW, assert_valid, received_data, wave
 
 
@@ -37,10 +43,12 @@ def test_consent_is_withdrawn_and_given_again_each_change_one_event():
     assert member.change_listing(True)[0][1]["listing_consent"] is True
 
 
-def test_a_withdrawn_member_may_change_it_an_erased_one_may_not():
+def test_a_withdrawn_member_may_change_it_and_so_may_one_whose_contact_was_erased():
     member = a_member(listing_consent=True)
     member.withdraw("council decision", NOW)
     assert member.change_listing(False)
-    member.erase([])
+    member.erase([], NOW)  # the contact person is erased; the government is still a member
+    assert member.change_listing(True)
+    member.status = MemberStatus.ERASED  # erased under the earlier rule: out of the campaign
     with pytest.raises(IllegalTransition, match="it is erased"):
-        member.change_listing(True)
+        member.change_listing(False)

@@ -40,10 +40,11 @@ def test_the_latest_change_of_consent_wins_in_any_order_of_arrival(order):
     assert not listed(*(events[i] for i in order))
 
 
-def test_the_website_comes_with_the_member_and_goes_with_erasure():
+def test_the_website_comes_with_the_member_and_stays_when_its_contact_is_erased():
     store = InMemoryStore()
     project(joined(7, "2024-03-01T10:00:00", website="https://grigny91.fr",
                    listing_consent=True), store)
     assert store.member(7).website == "https://grigny91.fr"
+    # Erasure is about the contact person: the government stays a member, listed.
     project(erased(7, "2024-06-01T10:00:00"), store)
-    assert store.member(7).website is None and not store.member(7).listed
+    assert store.member(7).website == "https://grigny91.fr" and store.member(7).listed
