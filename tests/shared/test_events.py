@@ -68,3 +68,19 @@ def test_every_subscriber_is_a_service_and_no_service_hears_itself():
         "application.waitlisted", "application.under_review", "application.info_requested",
         "application.accepted", "application.declined", "application.withdrawn",
         "application.erased", "member.erased", "staff.token_issued"}
+
+
+def test_an_erasure_scrubs_what_names_the_person_and_keeps_what_the_event_did():
+    from shared.erasure import ERASED, Person, scrubbed
+
+    data = {"reference": "HRC-2026-AAAAA", "government_name": "Grigny", "country": "FR",
+            "contact_email": "a@example.org", "contact_phone": None, "themes": ["food"],
+            "attachments": [{"id": 1, "filename": "cv.pdf"}], "commitment": "x" * 30}
+    clean = scrubbed(data)
+    assert clean["contact_email"] == ERASED and clean["commitment"] == ERASED
+    assert clean["contact_phone"] is None and clean["attachments"][0]["filename"] == ERASED
+    assert (clean["government_name"], clean["themes"]) == ("Grigny", ["food"])
+    person = Person.of(references=["HRC-2026-AAAAA"], member_ids=[5], emails=["A@Example.org"])
+    assert person.named_in(data) and person.named_in({"member_id": 5})
+    assert person.named_in({"recipient": "a@example.org"})
+    assert not person.named_in({"member_id": 50, "reference": "HRC-2026-BBBBB"})

@@ -114,3 +114,29 @@ def test_one_failing_event_in_a_group_does_not_hold_back_the_others(database):
     assert statuses == ["done", "done", "done", "parked", "done", "done"]
     # The group's first try was rolled back whole: each effect exists once.
     assert effects == [0, 1, 2, 4, 5]
+
+
+def test_erasure_scrubs_sent_outbox_rows_and_inbox_rows_about_the_person(database):
+    from shared.erasure import ERASED, Person, scrub_events
+
+    about = new_event("member.joined", {"member_id": 5, "wave": 1, "government_name": "Grigny",
+                                        "country": "FR", "region": "Europe",
+                                        "contact_email": "a@example.org", "contact_name": "A"})
+    other = new_event("member.joined", {"member_id": 50, "wave": 1, "government_name": "Other",
+                                        "country": "FR", "region": "Europe",
+                                        "contact_email": "b@example.org", "contact_name": "B"})
+    with database.transaction() as session:
+        record(session, about, other)
+    Relay(database, FlakyBroker().publish).relay_due()
+    inbox.store(database, about.as_message())
+    with database.transaction() as session:
+        record(session, new_event("member.joined", {**about.data, "member_id": 6}))
+        assert scrub_events(session, Person.of(member_ids=[5, 6])) == 2
+    with database.transaction() as session:
+        rows = {(r.payload["data"]["member_id"], r.sent_at is not None): r.payload["data"]
+                for r in session.scalars(select(OutboxRow))}
+        stored = session.scalars(select(InboxRow)).one().payload["data"]
+    assert rows[(5, True)]["contact_email"] == ERASED and stored["contact_name"] == ERASED
+    assert rows[(5, True)]["government_name"] == "Grigny"
+    assert rows[(50, True)]["contact_email"] == "b@example.org"
+    assert rows[(6, False)]["contact_email"] == "a@example.org"  # not published yet: left

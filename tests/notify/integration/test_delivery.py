@@ -251,7 +251,8 @@ def test_a_new_contact_person_is_told_and_gets_the_next_announcement(notify, smt
 
 def test_an_applicant_who_never_became_a_member_is_erased(notify, smtp_server):
     ref = "HRC-2026-7KQ2M"
-    notify.receive(samples.received(), step("application.declined", reason="out of scope"))
+    notify.receive(samples.received(), step("application.under_review", wave=3),
+                   step("application.declined", reason="out of scope"))
     notify.send()
     notify.receive(new_event("application.erased", {"application_id": 42, "reference": ref}))
     notify.send()

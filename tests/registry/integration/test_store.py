@@ -196,15 +196,16 @@ def test_export_then_erase(database):
     with registry(database) as store:
         erased = store.member(member.id)
         assert (erased.status.value, erased.contact_email, erased.contact_name) == (
-            "erased", None, None
+            "active", None, None
         )
+        assert erased.erased_at == NOW
         for app_id in (application.id, other.id):
             stored = store.application(app_id)
             assert stored.erased and "mayor" not in str(stored.contact_email)
             assert stored.authority_name != "Philippe Rio"
         trail = store.audit_trail("member", str(member.id))
     assert [(e.action, e.before["status"], e.after["status"]) for e in trail] == [
-        ("erase", "active", "erased")
+        ("erase", "active", "active")
     ]
     erased_events = [d for t, d in outbox(database) if t == "member.erased"]
     assert erased_events == [
