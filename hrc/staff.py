@@ -144,8 +144,18 @@ def _members(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                       lambda api, a: api.patch(f"/api/members/{a.id}",
                                                {"listing_consent": a.consent == "yes"}))
     consent.add_argument("consent", choices=("yes", "no"))
-    erase = _action(commands, common, "erase", "erase the member's personal data everywhere",
-                    lambda api, a: _erase(api, a))
+    contact = _action(commands, common, "contact",
+                      "replace the contact person (after elections, say): mailed to them",
+                      lambda api, a: api.put(f"/api/members/{a.id}/contact", {
+                          "contact_name": a.name, "contact_email": a.email,
+                          "language": a.language}))
+    contact.add_argument("--name", required=True)
+    contact.add_argument("--email", required=True)
+    contact.add_argument("--language", choices=("en", "fr", "es"),
+                         help="of later mail (default: unchanged)")
+    erase = _action(commands, common, "erase",
+                    "erase the contact person's data everywhere (the member stays)",
+                    lambda api, a: _erase(api, a, f"/api/members/{a.id}"))
     erase.add_argument("--yes", action="store_true", help="do it (erasure cannot be undone)")
 
 
