@@ -35,7 +35,7 @@ from services.reports.domain import (  # noqa: E402
     worldmap,  # noqa: E402
 )
 from services.reports.domain.directory import REGIONS  # noqa: E402
-from services.reports.service import MIGRATIONS, ReportsService  # noqa: E402
+from services.reports.service import MIGRATIONS, DirectoryPages, ReportsService  # noqa: E402
 from shared import db as shared_db  # noqa: E402
 from shared import topology  # noqa: E402
 from shared.events import THEMES  # noqa: E402
@@ -111,7 +111,8 @@ def main() -> int:
         "AMQP_URI": "memory://", "DB_URL": url, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"})
     container.start()
     base = f"http://127.0.0.1:{port}"
-    directory = next(e for e in container.extensions if type(e).__name__ == "Directory").directory
+    directory = next(e for e in container.extensions
+                     if isinstance(e, DirectoryPages)).directory
     # One kept-alive connection, as a browser has (shared/http.py sets TCP_NODELAY: before,
     # every mid-sized answer on such a connection waited some 40 ms for a delayed ACK).
     session = requests.Session()

@@ -62,7 +62,7 @@ class StaffAccess(DependencyProvider):
                                console=self.console)
 
 
-class Directory(DependencyProvider):
+class DirectoryPages(DependencyProvider):
     """The public directory; PUBLIC_FRAME_ANCESTORS says which sites may frame it (CSP
     ``frame-ancestors`` sources, default ``*``: any)."""
 
@@ -112,7 +112,7 @@ class ReportsService:
     inbox = Inbox(reporting.handlers)
     digests = DigestScheduler()
     staff = StaffAccess()
-    directory = Directory()
+    directory = DirectoryPages()
 
     @http("GET", "/health")
     def health(self, request):
