@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench pipeline
 
 lint: $(STAMP)
 	$(BIN)/ruff check shared services hrc tests bench
