@@ -81,11 +81,14 @@ def shoot(base: str, ids: dict[str, int], out: Path) -> list[Path]:
                 context = browser.new_context(viewport={"width": width, "height": 900},
                                               locale=language)
                 page = context.new_page()
+                page.goto(f"{base}/password/forgot?lang={language}")
+                written.append(_snap(page, out, "forgot", language, width))
                 page.goto(f"{base}/login?lang={language}")
+                page.click("form[action^='/login'] button[type=submit]")  # empty: errors shown
                 written.append(_snap(page, out, "login", language, width))
                 page.fill("#email", ADMIN[0])
                 page.fill("#password", ADMIN[1])
-                page.click("button[type=submit]")
+                page.click("form[action^='/login'] button[type=submit]")
                 page.select_option("#language-choice", language)
                 page.click("form[action='/account/language'] button")
                 for name, path in pages.items():
