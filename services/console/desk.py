@@ -55,17 +55,34 @@ def _listing(registry: StaffApi, path: str, filters: dict[str, Any]) -> dict[str
     return {**body, "pages": max(1, math.ceil(body["total"] / body["per_page"]))}
 
 
-def application(registry: StaffApi, application_id: int) -> dict[str, Any]:
+def application(registry: StaffApi, notify: StaffApi, application_id: int) -> dict[str, Any]:
     found = registry.get(f"/api/applications/{application_id}")
     audit = registry.get(f"/api/applications/{application_id}/audit")["items"]
+    mails = _optional(lambda: notify.get("/api/notifications",
+                                         reference=found["reference"])["items"])
     duplicates = []
     for candidate in found.get("possible_duplicates") or []:
         matches = registry.get("/api/applications", q=candidate.get("reference"),
                                per_page=1)["items"]
         duplicates.append({"candidate": candidate, "application": matches[0] if matches else None})
     waves = registry.get("/api/waves")["items"]
-    return {"application": found, "audit": audit, "duplicates": duplicates, "waves": waves,
+    return {"application": found, "duplicates": duplicates, "waves": waves,
+            "timeline": timeline(found, audit, mails or []), "mails_known": mails is not None,
             "open_wave": next((w for w in waves if w["status"] == "open"), None)}
+
+
+def timeline(application: dict[str, Any], audit: list[dict], mails: list[dict]) -> list[dict]:
+    """What happened to an application, oldest first: received, staff actions, mails."""
+    steps = [{"at": application.get("submitted_at") or "", "kind": "received"}]
+    steps += [{"at": entry["at"], "kind": "audit", **entry} for entry in audit]
+    steps += [{"at": mail["sent_at"] or mail["created_at"], "kind": "mail", **mail}
+              for mail in mails]
+    return sorted(steps, key=lambda step: _instant(step["at"]))
+
+
+def _instant(moment: str) -> str:
+    # The registry writes offsets (+00:00), notify naive UTC: compare their first 19 characters.
+    return (moment or "")[:19]
 
 
 # The API's refusals as a sentence for the page; its own detail is shown beside, as it is.

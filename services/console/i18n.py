@@ -77,6 +77,26 @@ ACTIONS = {
     "open_wave": N_("opened the wave"),
     "close_wave": N_("closed the wave"),
 }
+MAILS = {
+    "acknowledgement": N_("acknowledgement"),
+    "new_application": N_("new application alert"),
+    "info_requested": N_("information requested"),
+    "welcome": N_("welcome"),
+    "declined": N_("decision: declined"),
+    "waitlisted": N_("waiting list"),
+    "wave_opened": N_("wave opened"),
+    "withdrawal": N_("withdrawal"),
+    "erasure": N_("erasure"),
+    "delivery_failed": N_("delivery failure"),
+}
+MAIL_STATUSES = {
+    "pending": N_("waiting to be sent"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "cancelled": N_("cancelled"),
+}
+
+
 def action(name: str) -> str:
     """The message id of an audit action (``review_in_wave_3`` names its wave)."""
     if name.startswith("review_in_wave_"):

@@ -103,6 +103,9 @@ class Desk(DependencyProvider):
         return StaffApi(self.settings.service_url("registry"), self.token,
                         view.account.email if view.account else None)
 
+    def notify(self, view: View) -> StaffApi:
+        return StaffApi(self.settings.service_url("notify"), self.token)
+
     def reports(self, view: View) -> StaffApi:
         return StaffApi(self.settings.service_url("reports"), self.token,
                         view.account.email if view.account else None)
@@ -334,7 +337,8 @@ class ConsoleService:
         context.setdefault("values", {})
         context.setdefault("problem", None)
         return view.render("application.html", status,
-                           **desk.application(self.desk.registry(view), application_id),
+                           **desk.application(self.desk.registry(view), self.desk.notify(view),
+                                              application_id),
                            done=view.request.args.get("done"), **context)
 
     # --- members ------------------------------------------------------------------------

@@ -60,6 +60,8 @@ def environment(language: str) -> Environment:
         jurisdiction_label=lambda j: gettext(i18n.JURISDICTIONS.get(j, j or "")),
         region_label=lambda r: gettext(i18n.REGIONS.get(r, r or "")),
         action_label=lambda a: gettext(i18n.action(a)),
+        mail_label=lambda m: gettext(i18n.MAILS.get(m, m)),
+        mail_status=lambda m: gettext(i18n.MAIL_STATUSES.get(m, m)),
         country_name=lambda c: i18n.country_name(c, language),
         may=may,
         Permission=Permission,

@@ -136,6 +136,25 @@ def queue(session: Session, notifications: Iterable[Notification]) -> int:
     return added
 
 
+def mails_about(session: Session, reference: str, limit: int = 200) -> list[dict[str, Any]]:
+    """The log's mails about one application (its context names the reference), oldest first:
+    what the console's timeline shows. Erased content names nothing, so it is not found."""
+    rows = session.scalars(
+        select(NotificationRow)
+        .where(NotificationRow.context["reference"].as_string() == reference)
+        .order_by(NotificationRow.id).limit(limit))
+    return [{"template": row.template, "recipient": row.recipient, "status": row.status,
+             "attempts": row.attempts, "created_at": row.created_at.isoformat(),
+             "sent_at": row.sent_at.isoformat() if row.sent_at else None,
+             "error": _last_line(row.last_error)}
+            for row in rows]
+
+
+def _last_line(text: str | None) -> str | None:
+    lines = (text or "").strip().splitlines()
+    return lines[-1] if lines else None
+
+
 def forget_recipient(session: Session, email: str) -> None:
     """Erasure: no mail still to send to this address, and no personal data left in the log.
 

@@ -13,10 +13,11 @@ from services.notify.mail import Renderer
 from shared import health
 from shared.db import ServiceDatabase, database_for
 from shared.events import subscriptions
-from shared.http import http, json_response
+from shared.http import HttpError, error_response, http, json_response
 from shared.inbox import Waiting
 from shared.reliability import Inbox, Loop, Outbox, subscribed
 from shared.retry import Backoff
+from shared.staff_tokens import authenticate, bearer_token, console_tokens, parse_tokens
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -77,6 +78,23 @@ class Mailer(DependencyProvider):
     kill = stop
 
 
+class StaffTokens(DependencyProvider):
+    """Who may read the notification log: STAFF_API_TOKENS, and the console's own token."""
+
+    def setup(self) -> None:
+        settings = self.container.config["SETTINGS"]
+        configured = parse_tokens(settings.staff_api_tokens)
+        self.tokens = configured + console_tokens(settings.console_token, configured)
+
+    def get_dependency(self, worker_ctx) -> StaffTokens:
+        return self
+
+    def require(self, request) -> None:
+        if authenticate(bearer_token(request.headers.get("Authorization")), self.tokens) is None:
+            raise HttpError(401, "unauthorized", "a staff bearer token is required",
+                            {"WWW-Authenticate": 'Bearer realm="notify"'})
+
+
 @subscribed
 class NotifyService:
     name = "notify"
@@ -86,8 +104,22 @@ class NotifyService:
     outbox = Outbox()
     inbox = Inbox(handlers)
     mailer = Mailer()
+    staff = StaffTokens()
 
     @http("GET", "/health")
     def health(self, request):
         status, report = health.check(self.db, self.config["AMQP_URI"])
         return json_response(report, status)
+
+    @http("GET", "/api/notifications")
+    def notifications(self, request):
+        """``?reference=``: the mails about one application, for the console's timeline."""
+        try:
+            self.staff.require(request)
+        except HttpError as exc:
+            return error_response(exc.status, exc.error, exc.detail, exc.headers)
+        reference = request.args.get("reference", "").strip()[:40]
+        if not reference:
+            return error_response(422, "invalid_request", {"reference": ["required"]})
+        with self.db.transaction() as session:
+            return json_response({"items": db.mails_about(session, reference)})

@@ -91,7 +91,13 @@ def review_and_accept(browser, system: System, mails) -> None:
                    what="the welcome mail")
     [entry] = system.api("GET", f"/api/applications/{application['id']}/audit")["items"]
     assert entry["who"] == ADMIN[0] and entry["action"] == "accept"
-    assert f"{ADMIN[0]} accepted" in page.locator("#timeline-heading + ol").inner_text()
+    page.reload()
+    timeline = page.locator("#timeline-heading + ol").inner_text()
+    assert f"{ADMIN[0]} accepted" in timeline
+    assert f"mail “welcome” to {EXAMPLE['contact_email']}: sent" in timeline  # notify's log
+    notify = f"http://127.0.0.1:{system.ports['notify']}/api/notifications"
+    assert requests.get(notify, params={"reference": application["reference"]},
+                        timeout=10).status_code == 401  # the log is for staff tokens only
     # The other tab still offers to decline: the registry says no, the page says why.
     stale.fill("#decline-reason", "Not signed by the mayor.")
     statuses = []
