@@ -20,6 +20,8 @@ WAVE = {"number": 5, "name": {"en": "Wave 5", "fr": "Vague 5", "es": "Ola 5"},
         "theme": {"en": "Dignity", "fr": "Dignité", "es": "Dignidad"}, "opens_at": "2026-01-01"}
 
 pytestmark = pytest.mark.browser
+# A whole system per test on a machine others share: waits are generous, never timed claims.
+PATIENCE = 90
 
 
 class System:
@@ -50,7 +52,7 @@ class System:
             items = self.api("GET", "/api/applications", params={"q": reference})["items"]
             return items[0] if items and items[0]["status"] == "under_review" else None
 
-        return infra.wait_for(filed, 30, what=f"the registry to file {reference}")
+        return infra.wait_for(filed, PATIENCE, what=f"the registry to file {reference}")
 
 
 def environment(tmp_path) -> tuple[dict[str, str], str]:
@@ -74,6 +76,7 @@ def review_and_accept(browser, system: System, mails) -> None:
     system.open_wave()
     application = system.apply()
     context = browser.new_context()
+    context.set_default_timeout(PATIENCE * 1000)
     page = context.new_page()
     page.goto(f"{system.console}/applications?q=Grigny")
     assert "/login?next=" in page.url  # not signed in: sign-in first, then back
@@ -87,7 +90,7 @@ def review_and_accept(browser, system: System, mails) -> None:
     page.click("form[action$='/accept'] button")
     assert page.locator("[role=status]").first.inner_text().strip().startswith("Done")
     infra.wait_for(lambda: [m for m in mails() if "welcome" in m["Message-ID"]
-                            and EXAMPLE["contact_email"] in str(m["To"])], 30,
+                            and EXAMPLE["contact_email"] in str(m["To"])], PATIENCE,
                    what="the welcome mail")
     [entry] = system.api("GET", f"/api/applications/{application['id']}/audit")["items"]
     assert entry["who"] == ADMIN[0] and entry["action"] == "accept"
@@ -115,7 +118,7 @@ def test_the_secretariat_reviews_in_the_console(browser, tmp_path):
     process = infra.ServiceProcess([], env, tmp_path / "hrc.log")
     process.start()
     try:
-        process.wait_healthy(list(system.ports.values()))
+        process.wait_healthy(list(system.ports.values()), timeout=PATIENCE * 2)
         review_and_accept(browser, system, lambda: infra.read_eml_dir(tmp_path / "var/outbox"))
         forms_refuse_bad_input_and_forged_posts(browser, system)
         reviewers_stay_out_of_admin_pages_and_ten_wrong_passwords_lock(browser, system)
@@ -129,6 +132,7 @@ def forms_refuse_bad_input_and_forged_posts(browser, system: System) -> None:
     application = system.apply(government_name="Municipalidad de Rosario", country="AR",
                                contact_email="rosario@example.org", language="es")
     context = browser.new_context()
+    context.set_default_timeout(PATIENCE * 1000)
     page = context.new_page()
     page.goto(f"{system.console}/login")
     sign_in(page, system.console, *ADMIN)
@@ -180,6 +184,7 @@ def forms_refuse_bad_input_and_forged_posts(browser, system: System) -> None:
 
 def reviewers_stay_out_of_admin_pages_and_ten_wrong_passwords_lock(browser, system) -> None:
     admin = browser.new_context()
+    admin.set_default_timeout(PATIENCE * 1000)
     page = admin.new_page()
     page.goto(f"{system.console}/login")
     sign_in(page, system.console, *ADMIN)
@@ -192,6 +197,7 @@ def reviewers_stay_out_of_admin_pages_and_ten_wrong_passwords_lock(browser, syst
     admin.close()
 
     reviewer = browser.new_context()
+    reviewer.set_default_timeout(PATIENCE * 1000)
     page = reviewer.new_page()
     page.goto(link)
     page.fill("#password", "a reviewer password")
@@ -249,7 +255,8 @@ def test_the_console_on_rabbitmq_postgresql_and_smtp(browser, tmp_path, rabbitmq
         process.start()
     try:
         for process in processes:
-            process.wait_healthy([system.ports[s] for s in process.services])
+            process.wait_healthy([system.ports[s] for s in process.services],
+                                 timeout=PATIENCE * 2)
         review_and_accept(browser, system, lambda: [m for _, m in smtp_server.messages()])
     finally:
         for process in processes:
