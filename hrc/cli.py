@@ -10,7 +10,10 @@ eventlet.monkey_patch()  # before anything imports socket, threading or psycopg2
 
 import argparse
 import logging
+import os
+import signal
 import sys
+from collections.abc import Callable
 
 from shared import config, db, inbox
 from shared.events import SERVICES
@@ -48,7 +51,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return args.action(args) or 0
+    return until_the_reader_leaves(lambda: args.action(args) or 0)
+
+
+def until_the_reader_leaves(action: Callable[[], int]) -> int:
+    """Run ``action``; a reader that closed the pipe (``hrc ... | head``) ends it quietly.
+
+    Python's own advice for SIGPIPE: point stdout at /dev/null so that the flush at exit does
+    not raise again, and exit with the status a shell gives a process ended by SIGPIPE.
+    """
+    try:
+        status = action()
+        sys.stdout.flush()
+        return status
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 def _run(args) -> int:

@@ -101,7 +101,8 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         amqp_uri=env.get("AMQP_URI", "memory://"),
         db_urls=db_urls,
         ports=ports,
-        bind_host=env.get("BIND_HOST", "0.0.0.0"),
+        # Embedded mode answers this machine only; a container sets 0.0.0.0 (docker-compose).
+        bind_host=env.get("BIND_HOST", "127.0.0.1"),
         smtp_host=env.get("SMTP_HOST") or None,
         smtp_port=int(env.get("SMTP_PORT", "25")),
         smtp_user=env.get("SMTP_USER") or None,
