@@ -192,7 +192,7 @@ class DigestSettings:
 def compose_digest(model: InMemoryStore, period: Period, language: str,
                    recipients: tuple[str, ...], digest: str) -> dict[str, Any]:
     """The ``digest.ready`` data for ``period``: CPU work, meant for an OS thread."""
-    content = build_digest(model, period, digest)
+    content = build_digest(model, period, digest, sent_at=now_utc())
     rendered = render_digest(content, language)
     chart = members_chart(content.overview.series, content.overview.progress, language)
     return digest_ready_data(content, rendered, chart, list(recipients), language)

@@ -50,8 +50,11 @@ class DigestContent:
         return sum(1 for d in self.decisions if d.outcome == "declined")
 
 
-def build_digest(store: ReadModelStore, period: Period, digest: str = DIGEST) -> DigestContent:
-    """The digest of ``period``; its totals are the campaign at the period's end."""
+def build_digest(store: ReadModelStore, period: Period, digest: str = DIGEST,
+                 sent_at: datetime | None = None) -> DigestContent:
+    """The digest of ``period``; its totals are the campaign at the period's end, or at
+    ``sent_at`` if it is sent before that end (ages are never measured in the future)."""
+    at = min(period.end, sent_at) if sent_at is not None else period.end
     applications = list(store.applications())
     by_reference = {a.reference: a for a in applications}
     members = list(store.members())
@@ -70,7 +73,7 @@ def build_digest(store: ReadModelStore, period: Period, digest: str = DIGEST) ->
             ),
             key=lambda d: (d.decided_at, d.reference),
         ),
-        waiting=waiting_at(applications, period.end),
+        waiting=waiting_at(applications, at),
         members_joined=sorted(
             (m for m in members if m.joined_at is not None and m.joined_at in period),
             key=lambda m: (m.joined_at, m.member_id),
@@ -79,7 +82,7 @@ def build_digest(store: ReadModelStore, period: Period, digest: str = DIGEST) ->
             (m for m in members if m.left_at is not None and m.left_at in period),
             key=lambda m: (m.left_at, m.member_id),
         ),
-        overview=overview(store, period.end),
+        overview=overview(store, at),
     )
 
 

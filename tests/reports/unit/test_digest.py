@@ -124,3 +124,14 @@ def test_the_public_figures_name_the_last_day_of_2030_and_no_one(content):
     assert figures["progress"]["deadline"] == "2030-12-31"
     assert figures["progress"]["members"] == 13
     assert "Dakar" not in repr(figures) and "R-0085" not in repr(figures)
+
+
+def test_a_digest_sent_before_its_period_ends_measures_ages_when_it_is_sent():
+    store = InMemoryStore()
+    for event in (received("R-0001", "2026-11-01T00:00:00"),):
+        project(event, store)
+    period = Period(at("2026-11-01T00:00:00"), at("2026-12-01T00:00:00"))
+    early = build_digest(store, period, sent_at=at("2026-11-11T00:00:00"))
+    assert early.overview.applications_by_status["received"].average_days == 10
+    assert build_digest(store, period).overview.applications_by_status[
+        "received"].average_days == 30
