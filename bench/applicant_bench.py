@@ -82,7 +82,7 @@ def _measure(base: str, url: str, pages: int) -> None:
     elapsed = time.perf_counter() - started
     assert answered.status_code == 303, answered.text
     print(f"answer with 5 x {len(image) / 2**20:.2f} MB: {elapsed * 1000:.0f} ms")
-    listed = requests.get(f"{base}/api/applications/{url.split('/')[2]}/answers",
+    listed = requests.get(f"{base}/api/applications/{url.split('/')[-2]}/answers",
                           headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10).json()
     download = base + listed["items"][0]["attachments"][0]["url"]
     started = time.perf_counter()
