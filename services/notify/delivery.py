@@ -7,9 +7,11 @@ could send it twice is narrowed to the moments between the server's 250 and a sh
   another within seconds; a row whose lease this process lost is not sent;
 - a few senders (green threads, each on its own SMTP connection, kept open while mail is due)
   share a batch; mails to one address are sent one after the other, in the order queued;
-- accepted mails are marked sent, with their ``notification.sent`` events, a few at a time
-  (NOTIFY_SENT_BATCH, 10) in one transaction, before the lease is let go: a commit per mail cost
-  more than composing it. A crash between a 250 and that commit sends those mails again: SMTP
+- each accepted mail is marked sent, with its ``notification.sent`` event, in a commit right
+  after the 250 (NOTIFY_SENT_BATCH, 1, before the lease is let go). A larger batch is faster (a
+  commit per mail costs about as much as composing one) but widens the window to that many
+  mails, so it is a deployment's choice, not the default. A crash between a 250 and that commit
+  sends the mail again: SMTP
   has no way to make a submission idempotent, so a copy carries the same Message-ID (derived
   from the row's key, and the composed message is kept from the first failed attempt):
   receiving systems that suppress duplicates by Message-ID (Gmail, Cyrus, Sieve "duplicate")
@@ -148,7 +150,7 @@ class MailDelivery:
         batch_size: int = 100,
         lease: timedelta = leases.LEASE,
         senders: int = 4,
-        sent_batch: int = 10,
+        sent_batch: int = 1,
     ):
         self.database = database
         self.transport = transport

@@ -6,7 +6,8 @@ SMTP_TIMEOUT (30 s),
 NOTIFY_RETRY_BASE_SECONDS (30), NOTIFY_RETRY_MAX_SECONDS (3600), NOTIFY_MAX_ATTEMPTS (12),
 NOTIFY_POLL_SECONDS (0.5), NOTIFY_BATCH_SIZE (100), LEASE_SECONDS (10: how long a claimed
 mail stays this process's without its heartbeat, shared.leases), NOTIFY_SENDERS (4: SMTP
-connections sending at once), NOTIFY_SENT_BATCH (10: accepted mails marked sent per commit).
+connections sending at once), NOTIFY_SENT_BATCH (1: accepted mails marked sent per commit;
+more is faster, and a crash may then send that many again).
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class NotifySettings:
     batch_size: int
     lease: timedelta
     senders: int = 4
-    sent_batch: int = 10
+    sent_batch: int = 1
 
     def transport(self) -> Transport:
         if self.smtp is None:
@@ -76,5 +77,5 @@ def load(settings: Settings) -> NotifySettings:
         batch_size=int(raw.get("NOTIFY_BATCH_SIZE", 100)),
         lease=timedelta(seconds=float(raw.get("LEASE_SECONDS", LEASE.total_seconds()))),
         senders=max(1, int(raw.get("NOTIFY_SENDERS", 4))),
-        sent_batch=max(1, int(raw.get("NOTIFY_SENT_BATCH", 10))),
+        sent_batch=max(1, int(raw.get("NOTIFY_SENT_BATCH", 1))),
     )
