@@ -53,6 +53,31 @@ class Settings:
         return (self.raw.get("CONSOLE_URL")
                 or f"http://localhost:{self.ports['console']}").rstrip("/")
 
+    @property
+    def intake_url(self) -> str:
+        """Intake's public address (the form, the applicants' pages), which mails link to."""
+        return (self.raw.get("INTAKE_URL")
+                or f"http://localhost:{self.ports['intake']}").rstrip("/")
+
+    @property
+    def privacy_url(self) -> str:
+        """The privacy notice every page and mail links to: intake's ``/privacy``, unless
+        PRIVACY_URL names another page (the secretariat's own site, say)."""
+        return (self.raw.get("PRIVACY_URL") or f"{self.intake_url}/privacy").rstrip("/")
+
+    def privacy_url_in(self, language: str) -> str:
+        """The privacy notice in ``language``: intake's page takes ``?lang=``; a PRIVACY_URL
+        elsewhere is linked as it is, since its languages are not ours to name."""
+        if self.raw.get("PRIVACY_URL"):
+            return self.privacy_url
+        return f"{self.privacy_url}?lang={language}"
+
+    @property
+    def secretariat_email(self) -> str:
+        """Where people write about their data (export, erasure): SECRETARIAT_EMAIL, else the
+        secretariat's sender address (MAIL_FROM)."""
+        return self.raw.get("SECRETARIAT_EMAIL") or self.mail_from
+
     def service_url(self, service: str) -> str:
         """Where another process reaches a service's HTTP API (``<SERVICE>_URL``)."""
         return (self.raw.get(f"{service.upper()}_URL")

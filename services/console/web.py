@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request, Response
 from services.console import i18n
 from services.console.accounts import SignedIn
 from services.console.domain import Permission, may, new_secret
+from shared.campaign import campaign_name
 from shared.http import JsonWebServer
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -54,6 +55,7 @@ def environment(language: str) -> Environment:
         themes=list(i18n.THEMES),
         wave_label=lambda n: gettext("Wave %(number)s") % {"number": n},
         lang=language,
+        campaign=campaign_name(language),
         languages=i18n.LANGUAGE_NAMES,
         status_label=lambda s: gettext(i18n.STATUSES.get(s, s or "")),
         theme_label=lambda t: gettext(i18n.THEMES.get(t, t)),

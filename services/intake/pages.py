@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from services.intake import domain, i18n
 from services.intake.domain import N_
 from services.intake.schemas import CSRF_FIELD
+from shared.campaign import campaign_name
 from shared.events import LANGUAGES
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -120,6 +121,7 @@ def _environment(language: str) -> Environment:
         lstrip_blocks=True,
     )
     environment.install_gettext_translations(i18n.translations(language), newstyle=True)
+    environment.globals["campaign"] = campaign_name(language)
     return environment
 
 

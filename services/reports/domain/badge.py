@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-from .i18n import translations
+from shared.campaign import campaign_name
+
 from .progress import GOAL
 
 # Verdana 11px averages close to this; the badge only needs to be roomy, not exact.
@@ -13,9 +14,8 @@ HEIGHT = 20
 
 
 def badge_svg(members: int, language: str = "en") -> str:
-    _ = translations(language).gettext
     count = f"{members} / {GOAL}"
-    caption = _("Human Rights Cities and Territories")
+    caption = campaign_name(language).cities
     left = round(len(count) * CHAR_WIDTH + 2 * PADDING)
     right = round(len(caption) * CHAR_WIDTH + 2 * PADDING)
     width = left + right

@@ -13,6 +13,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
+from shared.campaign import campaign_name
+
 from .i18n import translations
 from .progress import GOAL, MILESTONES, Progress
 
@@ -54,7 +56,8 @@ def members_chart(
     axes.set_xlim(_as_datetime(start), _as_datetime(deadline))
     axes.set_ylim(0, GOAL * 1.05)
     axes.set_ylabel(_("Members"))
-    axes.set_title(_("Human Rights Cities and Territories: members toward 1000 by 2030"))
+    axes.set_title(_("{cities}: members toward 1000 by 2030").format(
+        cities=campaign_name(language).cities))
     axes.legend(loc="upper left", fontsize=8)
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()

@@ -13,6 +13,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from shared.campaign import campaign_name
+
 from .errors import UnknownLanguage
 
 LANGUAGES = ("en", "fr", "es")
@@ -99,6 +101,7 @@ def environment(language: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(language), newstyle=True)
+    env.globals["campaign"] = campaign_name(language)
     env.filters["label"] = lambda key: label(key, language)
     env.filters["number"] = lambda value, digits=0: number(value, language, digits)
     env.filters["day"] = lambda value: day(value, language)

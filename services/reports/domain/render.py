@@ -8,6 +8,8 @@ from datetime import timedelta
 from io import StringIO
 from typing import Any
 
+from shared.campaign import campaign_name
+
 from .digest import DigestContent
 from .i18n import check_language, environment, translations
 from .progress import Overview, Progress, pending_count
@@ -29,7 +31,8 @@ def render_digest(content: DigestContent, language: str = "en") -> RenderedDiges
     check_language(language)
     env = environment(language)
     _ = translations(language).gettext
-    subject = _("Human Rights Cities digest, {start} to {end}: {members} members").format(
+    subject = _("{cities} digest, {start} to {end}: {members} members").format(
+        cities=campaign_name(language).cities,
         start=content.period.start.date().isoformat(),
         end=content.period.end.date().isoformat(),
         members=content.overview.progress.members,

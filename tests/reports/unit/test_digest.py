@@ -56,7 +56,8 @@ def test_the_digest_totals_are_the_campaign_at_the_period_end(content):
 
 def test_html_and_text_carry_the_numbers(content):
     rendered = render_digest(content, "en")
-    assert rendered.subject == "Human Rights Cities digest, 2024-01-01 to 2024-01-08: 13 members"
+    assert rendered.subject == (
+        "Human Rights Cities and Territories digest, 2024-01-01 to 2024-01-08: 13 members")
     for part in (rendered.html, rendered.text):
         assert "New applications: 3" in part
         assert "Decisions: 2 accepted, 1 declined" in part
