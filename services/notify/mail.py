@@ -38,6 +38,7 @@ from markupsafe import Markup
 
 from shared.events import LANGUAGES
 
+from . import labels
 from .domain import DIGEST, DomainError, Notification
 
 PACKAGE_DIR = Path(__file__).parent
@@ -102,6 +103,7 @@ class Renderer:
         env.install_gettext_translations(self._catalogs[language], newstyle=True)
         env.policies["ext.i18n.trimmed"] = True
         env.globals["language"] = language
+        labels.install(env, language, self._catalogs[language].gettext)
         return env
 
     @cached_property

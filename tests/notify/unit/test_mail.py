@@ -205,3 +205,50 @@ def test_every_template_exists_in_its_three_parts():
     for template in domain.TEMPLATES:
         for suffix in ("subject.txt", "txt", "html"):
             assert (TEMPLATES_DIR / "mail" / f"{template}.{suffix}").is_file()
+
+
+ISO_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("en", ["Country: France", "Themes: Right to the city, Housing", "Type: Municipality",
+            "Population: 28,000", "Submitted: November 24, 2026, 10:00 AM UTC"]),
+    ("fr", ["Pays : France", "Thèmes : Droit à la ville, Logement", "Type : Municipalité",
+            "24 novembre 2026, 10:00 UTC"]),
+    ("es", ["País: Francia", "Temas: Derecho a la ciudad, Vivienda", "Tipo: Municipio",
+            "24 de noviembre de 2026, 10:00 UTC"]),
+])
+def test_the_staff_alert_names_things_instead_of_codes(language, words):
+    [alert] = [n for n in samples.every_notification(language)
+               if n.template == domain.NEW_APPLICATION]
+    text, html = parts(parsed(alert)[0])
+    text = text.replace("\u202f", " ").replace("\xa0", " ")
+    for word in words:
+        assert word in text
+    for body in (text, html):
+        assert "right_to_the_city" not in body and "municipality" not in body
+        assert not ISO_TIMESTAMP.search(body)
+    assert f"<td>{words[0].split(':')[1].strip()}</td>" in html
+
+
+def test_every_mail_shows_dates_as_words():
+    for language in LANGUAGES:
+        for notification in samples.every_notification(language):
+            if notification.template == domain.DIGEST:
+                continue  # the reports' own text
+            text, html = parts(parsed(notification)[0])
+            assert not ISO_TIMESTAMP.search(text) and not ISO_TIMESTAMP.search(html)
+            assert not re.search(r"\b20\d\d-\d\d-\d\d\b", text), (language, text)
+
+
+def test_the_wave_announcement_dates_are_in_the_readers_words():
+    [wave] = [n for n in samples.every_notification("es") if n.template == domain.WAVE_OPENED]
+    text, _ = parts(parsed(wave)[0])
+    assert "desde el 24 de noviembre de 2026 hasta el 31 de marzo de 2027" in text
+
+
+def test_a_delivery_failure_names_the_mail_in_words():
+    [failed] = [n for n in samples.every_notification("en")
+                if n.template == domain.DELIVERY_FAILED]
+    text, _ = parts(parsed(failed)[0])
+    assert "Mail: acknowledgement of an application" in text
