@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from hrc import display
 from hrc.staff import StaffApi, staff_command
 
 
@@ -22,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", default=_default_url(),
                         help="the console (default: %(default)s)")
+    common.add_argument("--json", action="store_true",
+                        help="print the API's JSON as it is (for scripts)")
     staff = subparsers.add_parser("staff", help="staff accounts of the console").add_subparsers(
         dest="staff_command", required=True)
 
@@ -38,26 +41,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     disable.add_argument("email")
     disable.set_defaults(action=_command(
         lambda api, a: api.post("/api/staff/disable", {"email": a.email}),
-        lambda result, a: print(f"{result['email']} disabled")))
+        lambda result: [f"{result['email']} disabled"]))
 
 
-def _show_added(result: dict[str, Any], args: argparse.Namespace) -> None:
-    print(f"{result['email']} ({result['role']}) added. Send them this link to choose a password")
-    print("(it works once, for seven days, and cannot be shown again):")
-    print(result["link"])
+def _show_added(result: dict[str, Any]) -> list[str]:
+    return [f"{result['email']} ({result['role']}) added. Send them this link to choose a "
+            "password", "(it works once, for seven days, and cannot be shown again):",
+            result["link"]]
 
 
-def _show_list(result: dict[str, Any], args: argparse.Namespace) -> None:
-    print("email\trole\tlanguage\tstate")
-    for item in result["items"]:
-        state = ("disabled" if item["disabled"] else "locked" if item["locked"]
-                 else "invited" if not item["password_set"] else "active")
-        print(f"{item['email']}\t{item['role']}\t{item['language']}\t{state}")
+def _show_list(result: dict[str, Any]) -> list[str]:
+    rows = [{**item, "state": "disabled" if item["disabled"] else "locked" if item["locked"]
+             else "invited" if not item["password_set"] else "active"}
+            for item in result["items"]]
+    return display.table(rows, (("email", "email"), ("role", "role"),
+                                ("language", "language"), ("state", "state")))
 
 
 def _command(call: Callable[[StaffApi, argparse.Namespace], Any],
-             show: Callable[[Any, argparse.Namespace], None]) -> Callable[..., int]:
-    return staff_command(call, service="console", show=show)
+             human: display.Human) -> Callable[..., int]:
+    return staff_command(call, service="console",
+                         show=lambda result, args: display.show(result, args.json, human))
 
 
 def _default_url() -> str:

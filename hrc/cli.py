@@ -15,6 +15,7 @@ import signal
 import sys
 from collections.abc import Callable
 
+from hrc import display
 from shared import config, db, inbox
 from shared.events import SERVICES
 
@@ -33,15 +34,18 @@ def main(argv: list[str] | None = None) -> int:
 
     setup = commands.add_parser("setup", help="migrate databases and declare the broker topology")
     setup.add_argument("services", nargs="*", metavar="SERVICE")
+    setup.add_argument("--json", action="store_true", help="say what was done as JSON")
     setup.set_defaults(action=_setup)
 
     events = commands.add_parser("events", help="parked events").add_subparsers(
         dest="events_command", required=True)
     failed = events.add_parser("failed", help="list parked events")
     failed.add_argument("--service", choices=SERVICES, action="append")
+    failed.add_argument("--json", action="store_true", help="the parked events as JSON")
     failed.set_defaults(action=_events_failed)
     replay = events.add_parser("replay", help="run parked events again")
     replay.add_argument("--service", choices=SERVICES, action="append")
+    replay.add_argument("--json", action="store_true", help="say how many as JSON")
     replay.add_argument("event_ids", nargs="*", help="only these events (default: all parked)")
     replay.set_defaults(action=_events_replay)
 
@@ -80,22 +84,25 @@ def _run(args) -> int:
 def _setup(args) -> int:
     from hrc.run import setup
 
-    setup(config.load(), args.services or list(SERVICES))
-    print("databases migrated, broker topology declared")
+    services = args.services or list(SERVICES)
+    setup(config.load(), services)
+    display.show({"migrated": services, "topology": "declared"}, args.json,
+                 lambda _: ["databases migrated, broker topology declared"])
     return 0
 
 
 def _events_failed(args) -> int:
     settings = config.load()
-    total = 0
+    parked = []
     for service in args.service or SERVICES:
         with db.database_for(settings.db_urls[service]).transaction() as session:
             for row in inbox.parked(session):
-                total += 1
                 last_line = (row.last_error or "").strip().splitlines()[-1:] or [""]
-                print(f"{service}\t{row.event_id}\t{row.type}\tattempts={row.attempts}\t"
-                      f"{last_line[0]}")
-    print(f"{total} parked event(s)", file=sys.stderr)
+                parked.append({"service": service, "event_id": row.event_id, "type": row.type,
+                               "attempts": row.attempts, "last_error": last_line[0]})
+    display.show({"items": parked, "total": len(parked)}, args.json, display.listing(
+        (("service", "service"), ("event_id", "event"), ("type", "type"),
+         ("attempts", "attempts"), ("last_error", "last error")), "parked events"))
     return 0
 
 
@@ -105,7 +112,8 @@ def _events_replay(args) -> int:
     for service in args.service or SERVICES:
         with db.database_for(settings.db_urls[service]).transaction() as session:
             total += inbox.replay(session, args.event_ids or None)
-    print(f"{total} event(s) put back in line")
+    display.show({"replayed": total}, args.json,
+                 lambda body: [f"{body['replayed']} event(s) put back in line"])
     return 0
 
 

@@ -10,11 +10,12 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
+from hrc import display
 from shared.staff_api import StaffApi, StaffApiError
 
 TOKEN_VARIABLE = "HRC_STAFF_TOKEN"
@@ -24,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``applications``, ``waves`` and ``members`` to the ``hrc`` command."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", default=_default_url(), help="the registry (default: %(default)s)")
-    common.add_argument("--json", action="store_true", help="print the API's JSON as it is")
+    common.add_argument("--json", action="store_true",
+                        help="print the API's JSON as it is (for scripts)")
 
     _applications(subparsers.add_parser(
         "applications", help="review applications"
@@ -46,50 +48,47 @@ def _applications(commands: argparse._SubParsersAction, common: argparse.Argumen
     listing.add_argument("--possible-duplicate", action="store_true",
                          help="only applications flagged as possible duplicates")
     _paging(listing)
-    listing.set_defaults(action=_command(lambda api, a: _Table(
-        api.get("/api/applications", status=a.status, wave=a.wave, country=a.country,
-                region=a.region, possible_duplicate="true" if a.possible_duplicate else None,
-                page=a.page, per_page=a.per_page),
-        ("id", "reference", "status", "wave", "country", "region", "government_name",
-         "possible_duplicates"))))
+    listing.set_defaults(action=_command(lambda api, a: api.get(
+        "/api/applications", status=a.status, wave=a.wave, country=a.country, region=a.region,
+        possible_duplicate="true" if a.possible_duplicate else None,
+        page=a.page, per_page=a.per_page), display.listing(APPLICATION_COLUMNS, "applications")))
 
     _action(commands, common, "show", "one application",
-            lambda api, a: api.get(f"/api/applications/{a.id}"))
+            lambda api, a: api.get(f"/api/applications/{a.id}"), display.record)
     _action(commands, common, "audit", "what staff did to an application",
-            lambda api, a: _Table(api.get(f"/api/applications/{a.id}/audit"),
-                                 ("at", "who", "action", "before", "after")))
-    export = _action(commands, common, "export", "everything held about an applicant, as JSON",
+            lambda api, a: api.get(f"/api/applications/{a.id}/audit"), _audit)
+    export = _action(commands, common, "export", "everything held about an applicant",
                      lambda api, a: _export(api.get(f"/api/applications/{a.id}/export"),
-                                            a.output))
-    export.add_argument("--output", "-o", help="write to this file instead of stdout")
+                                            a.output), _exported)
+    export.add_argument("--output", "-o", help="write the JSON document to this file")
     accept = _action(commands, common, "accept", "accept into a wave (default: the open one)",
                      lambda api, a: api.post(f"/api/applications/{a.id}/accept",
-                                             {"wave": a.wave} if a.wave else {}))
+                                             {"wave": a.wave} if a.wave else {}), _accepted)
     accept.add_argument("--wave", type=int)
     decline = _action(commands, common, "decline", "decline, with the reason sent to them",
                       lambda api, a: api.post(f"/api/applications/{a.id}/decline",
-                                              {"reason": a.reason}))
+                                              {"reason": a.reason}), _application)
     decline.add_argument("--reason", required=True)
     info = _action(commands, common, "request-info", "ask the applicant for more information",
                    lambda api, a: api.post(f"/api/applications/{a.id}/request-info",
-                                           {"message": a.message}))
+                                           {"message": a.message}), _application)
     info.add_argument("--message", required=True)
     _action(commands, common, "resume", "back under review once the information has come",
-            lambda api, a: api.post(f"/api/applications/{a.id}/resume-review"))
+            lambda api, a: api.post(f"/api/applications/{a.id}/resume-review"), _application)
     withdraw = _action(commands, common, "withdraw", "the applicant withdraws",
                        lambda api, a: api.post(f"/api/applications/{a.id}/withdraw",
-                                               {"reason": a.reason}))
+                                               {"reason": a.reason}), _application)
     withdraw.add_argument("--reason")
     erase = _action(commands, common, "erase",
                     "erase an applicant who never became a member (decided or withdrawn)",
-                    lambda api, a: _erase(api, a, f"/api/applications/{a.id}"))
+                    lambda api, a: _erase(api, a, f"/api/applications/{a.id}"), _application)
     erase.add_argument("--yes", action="store_true", help="do it (erasure cannot be undone)")
 
 
 def _waves(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     commands.add_parser("list", parents=[common], help="all waves").set_defaults(
-        action=_command(lambda api, a: _Table(
-            api.get("/api/waves"), ("number", "status", "opens_at", "closes_at", "name"))))
+        action=_command(lambda api, a: api.get("/api/waves"),
+                        display.listing(WAVE_COLUMNS, "waves")))
     create = commands.add_parser("create", parents=[common], help="a new wave (not yet open)")
     create.add_argument("number", type=int)
     for what in ("name", "theme"):
@@ -103,13 +102,13 @@ def _waves(commands: argparse._SubParsersAction, common: argparse.ArgumentParser
         "theme": {lang: getattr(a, f"theme_{lang}") for lang in ("en", "fr", "es")},
         "opens_at": a.opens_at,
         "closes_at": a.closes_at,
-    })))
+    }), _wave))
     for verb, help_text in (("open", "open a wave: its waitlist goes under review"),
                             ("close", "close the open wave")):
         command = commands.add_parser(verb, parents=[common], help=help_text)
         command.add_argument("number", type=int)
         command.set_defaults(action=_command(
-            lambda api, a, verb=verb: api.post(f"/api/waves/{a.number}/{verb}")))
+            lambda api, a, verb=verb: api.post(f"/api/waves/{a.number}/{verb}"), _wave))
 
 
 def _members(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -119,12 +118,11 @@ def _members(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     listing.add_argument("--country")
     listing.add_argument("--region")
     _paging(listing)
-    listing.set_defaults(action=_command(lambda api, a: _Table(
-        api.get("/api/members", status=a.status, wave=a.wave, country=a.country,
-                region=a.region, page=a.page, per_page=a.per_page),
-        ("id", "government_name", "country", "region", "joined_wave", "waves", "status"))))
+    listing.set_defaults(action=_command(lambda api, a: api.get(
+        "/api/members", status=a.status, wave=a.wave, country=a.country, region=a.region,
+        page=a.page, per_page=a.per_page), display.listing(MEMBER_COLUMNS, "members")))
     _action(commands, common, "show", "one member",
-            lambda api, a: api.get(f"/api/members/{a.id}"))
+            lambda api, a: api.get(f"/api/members/{a.id}"), display.record)
     bring_in = commands.add_parser(
         "import", parents=[common],
         help="bring in existing members from a CSV file (format: docs/members-import.md)")
@@ -132,41 +130,99 @@ def _members(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     bring_in.add_argument("--dry-run", action="store_true",
                           help="check the file and say what would be imported; store nothing")
     bring_in.set_defaults(action=staff_command(_import, service="registry", show=_show_import))
-    export = _action(commands, common, "export", "everything held about a member, as JSON",
-                     lambda api, a: _export(api.get(f"/api/members/{a.id}/export"), a.output))
-    export.add_argument("--output", "-o", help="write to this file instead of stdout")
+    export = _action(commands, common, "export", "everything held about a member",
+                     lambda api, a: _export(api.get(f"/api/members/{a.id}/export"), a.output),
+                     _exported)
+    export.add_argument("--output", "-o", help="write the JSON document to this file")
     withdraw = _action(commands, common, "withdraw", "the member leaves the campaign",
                        lambda api, a: api.post(f"/api/members/{a.id}/withdraw",
-                                               {"reason": a.reason}))
+                                               {"reason": a.reason}), _member)
     withdraw.add_argument("--reason")
     consent = _action(commands, common, "listing-consent",
                       "list the member in the public directory (yes) or take it out (no)",
                       lambda api, a: api.patch(f"/api/members/{a.id}",
-                                               {"listing_consent": a.consent == "yes"}))
+                                               {"listing_consent": a.consent == "yes"}), _member)
     consent.add_argument("consent", choices=("yes", "no"))
     contact = _action(commands, common, "contact",
                       "replace the contact person (after elections, say): mailed to them",
                       lambda api, a: api.put(f"/api/members/{a.id}/contact", {
                           "contact_name": a.name, "contact_email": a.email,
-                          "language": a.language}))
+                          "language": a.language}), _member)
     contact.add_argument("--name", required=True)
     contact.add_argument("--email", required=True)
     contact.add_argument("--language", choices=("en", "fr", "es"),
                          help="of later mail (default: unchanged)")
     erase = _action(commands, common, "erase",
                     "erase the contact person's data everywhere (the member stays)",
-                    lambda api, a: _erase(api, a, f"/api/members/{a.id}"))
+                    lambda api, a: _erase(api, a, f"/api/members/{a.id}"), _member)
     erase.add_argument("--yes", action="store_true", help="do it (erasure cannot be undone)")
 
 
+# --- what a person reads ----------------------------------------------------------------------
+
+APPLICATION_COLUMNS = (("id", "id"), ("reference", "reference"), ("status", "status"),
+                       ("wave", "wave"), ("country", "country"), ("region", "region"),
+                       ("government_name", "government"),
+                       ("possible_duplicates", "possible duplicates"))
+MEMBER_COLUMNS = (("id", "id"), ("government_name", "government"), ("country", "country"),
+                  ("region", "region"), ("joined_wave", "joined in wave"), ("waves", "waves"),
+                  ("status", "status"))
+WAVE_COLUMNS = (("number", "wave"), ("status", "status"), ("opens_at", "opens"),
+                ("closes_at", "closes"), ("name", "name"))
+
+
+def _application(body: dict[str, Any]) -> list[str]:
+    wave = f", wave {body['wave']}" if body.get("wave") else ""
+    lines = [f"application {body['id']} ({body['reference']}) "
+             f"{body.get('government_name') or '(erased)'}: {body['status']}{wave}"]
+    if body.get("info_request"):
+        lines.append(f"information asked: {display.cell(body['info_request'])}")
+    if body.get("decision_reason"):
+        lines.append(f"reason: {body['decision_reason']}")
+    return lines
+
+
+def _accepted(body: dict[str, Any]) -> list[str]:
+    member = body["member"]
+    return [*_application(body["application"]),
+            f"member {member['id']} since {display.cell(member['joined_at'])}"]
+
+
+def _member(body: dict[str, Any]) -> list[str]:
+    contact = (f"{body['contact_name'] or ''} <{body['contact_email']}>".strip()
+               if body.get("contact_email") else "none (erased or never given)")
+    return [f"member {body['id']} {body['government_name']} ({body['country']}): "
+            f"{body['status']} since wave {body['joined_wave']}",
+            f"contact: {contact}",
+            f"listed in the public directory: {display.cell(body.get('listing_consent'))}"]
+
+
+def _wave(body: dict[str, Any]) -> list[str]:
+    closes = f", closes {display.cell(body['closes_at'])}" if body.get("closes_at") else ""
+    lines = [f"wave {body['number']} {display.cell(body['name'])}: {body['status']}, "
+             f"opens {display.cell(body['opens_at'])}{closes}"]
+    if "moved_to_review" in body:
+        lines.append(f"{body['moved_to_review']} application(s) from the waiting list now "
+                     "under review")
+    return lines
+
+
+def _audit(body: dict[str, Any]) -> list[str]:
+    rows = [{**entry, "changed": display.changes(entry.get("before"), entry.get("after"))}
+            for entry in body.get("items", [])]
+    if not rows:
+        return ["nothing done to it by staff yet"]
+    return display.table(rows, (("at", "at"), ("who", "who"), ("action", "action"),
+                                ("changed", "changed")))
+
+
+def _exported(body: dict[str, Any]) -> list[str]:
+    if set(body) == {"written"}:
+        return [f"written to {body['written']}"]
+    return display.record(body)
+
+
 # --- plumbing ---------------------------------------------------------------------------------
-
-class _Table:
-    """A list to print as a table (unless --json)."""
-
-    def __init__(self, body: dict[str, Any], columns: Sequence[str]):
-        self.body, self.columns = body, columns
-
 
 def _export(body: Any, output: str | None) -> Any:
     if output:
@@ -223,10 +279,11 @@ def _action(
     name: str,
     help_text: str,
     call: Callable[[StaffApi, argparse.Namespace], Any],
+    human: display.Human,
 ) -> argparse.ArgumentParser:
     command = commands.add_parser(name, parents=[common], help=help_text)
     command.add_argument("id", type=int)
-    command.set_defaults(action=_command(call))
+    command.set_defaults(action=_command(call, human))
     return command
 
 
@@ -260,33 +317,10 @@ def staff_command(
     return run
 
 
-def _command(call: Callable[[StaffApi, argparse.Namespace], Any]) -> Callable[..., int]:
+def _command(call: Callable[[StaffApi, argparse.Namespace], Any],
+             human: display.Human) -> Callable[..., int]:
     return staff_command(call, service="registry",
-                         show=lambda result, args: _print(result, as_json=args.json))
-
-
-def _print(result: Any, *, as_json: bool) -> None:
-    if isinstance(result, _Table) and not as_json:
-        items = result.body.get("items", [])
-        print("\t".join(result.columns))
-        for item in items:
-            print("\t".join(_cell(item.get(column)) for column in result.columns))
-        total = result.body.get("total", len(items))
-        page = result.body.get("page")
-        print(f"{len(items)} of {total}" + (f" (page {page})" if page else ""), file=sys.stderr)
-        return
-    body = result.body if isinstance(result, _Table) else result
-    print(json.dumps(body, ensure_ascii=False, indent=2))
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list) and value and isinstance(value[0], dict):
-        return ",".join(str(v.get("reference", v)) for v in value)
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+                         show=lambda result, args: display.show(result, args.json, human))
 
 
 def _default_url() -> str:

@@ -235,8 +235,9 @@ def staff_commands_reach_the_console(system: System, env: dict[str, str]) -> Non
     assert disabled.returncode == 0, disabled.stderr
     listed = subprocess.run([sys.executable, "-m", "hrc", "staff", "list"], env=run_env,
                             capture_output=True, text=True, cwd=infra.PROJECT, timeout=60)
-    assert "cli@example.org\tadmin\ten\tdisabled" in listed.stdout
-    assert "rev@example.org\treviewer\tfr\tlocked" in listed.stdout
+    rows = [line.split() for line in listed.stdout.splitlines()]
+    assert ["cli@example.org", "admin", "en", "disabled"] in rows
+    assert ["rev@example.org", "reviewer", "fr", "locked"] in rows
 
 
 @pytest.mark.real

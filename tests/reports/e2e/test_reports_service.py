@@ -108,12 +108,12 @@ def test_embedded_progress_digests_and_rebuild(tmp_path):
         cli_env = {**env, "HRC_STAFF_TOKEN": TOKEN}
         url = f"http://127.0.0.1:{port}"
         sent = _hrc(cli_env, "digests", "send", "--url", url, "--start", "2024-01-01",
-                    "--end", "2030-01-01", "--language", "en")
+                    "--end", "2030-01-01", "--language", "en", "--json")
         assert sent.returncode == 0, sent.stderr
         assert json.loads(sent.stdout)["status"] == "queued"
         refused = _hrc({**env, "HRC_STAFF_TOKEN": "nope"}, "digests", "list", "--url", url)
         assert refused.returncode == 1 and "401" in refused.stderr
-        rebuilt = _hrc(cli_env, "reports", "rebuild", "--url", url)
+        rebuilt = _hrc(cli_env, "reports", "rebuild", "--url", url, "--json")
         assert rebuilt.returncode == 0, rebuilt.stderr
         assert json.loads(rebuilt.stdout)["replayed_events"] >= 1
         assert _get(port, "/reports/progress.json").json()["applications_by_status"] == statuses
