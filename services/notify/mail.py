@@ -21,7 +21,7 @@ import re
 import secrets
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
@@ -36,6 +36,7 @@ from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from shared.campaign import campaign_name
 from shared.events import LANGUAGES
 
 from . import labels
@@ -62,6 +63,12 @@ class MailSettings:
     intake_url: str = "http://localhost:8000"
     registry_url: str = "http://localhost:8001"
     console_url: str = "http://localhost:8004"
+    # The privacy notice in each language (shared Settings.privacy_url_in): every footer links it.
+    privacy_urls: Mapping[str, str] = field(default_factory=lambda: {
+        language: f"http://localhost:8000/privacy?lang={language}" for language in LANGUAGES})
+
+    def privacy_url(self, language: str) -> str:
+        return self.privacy_urls.get(language) or self.privacy_urls.get("en", "")
 
     @property
     def domain(self) -> str:
@@ -103,6 +110,7 @@ class Renderer:
         env.install_gettext_translations(self._catalogs[language], newstyle=True)
         env.policies["ext.i18n.trimmed"] = True
         env.globals["language"] = language
+        env.globals["campaign"] = campaign_name(language)
         labels.install(env, language, self._catalogs[language].gettext)
         return env
 
@@ -155,7 +163,8 @@ def compose(
         "recipient_name": header_safe(notification.to.name, NAME_LIMIT),
         "links": {"intake": settings.intake_url.rstrip("/"),
                   "registry": settings.registry_url.rstrip("/"),
-                  "console": settings.console_url.rstrip("/")},
+                  "console": settings.console_url.rstrip("/"),
+                  "privacy": settings.privacy_url(notification.language)},
         "secretariat": settings.reply_to,
     }
     if notification.template == DIGEST:
@@ -163,8 +172,8 @@ def compose(
         context["html"] = Markup(notification.context["html"])
     rendered = renderer.render(notification.template, notification.language, context)
     if notification.template == DIGEST:
-        rendered = _with_console_link(rendered, renderer, notification.language,
-                                      context["links"]["console"])
+        rendered = _with_footer_links(rendered, renderer, notification.language,
+                                      context["links"])
     attachments = (notification.context.get("attachments") or []
                    if notification.template == DIGEST else [])
     addresses = (notification.to.email, settings.mail_from, settings.reply_to)
@@ -305,15 +314,20 @@ def _email_message(notification: Notification, rendered: RenderedMail,
     return message
 
 
-def _with_console_link(rendered: RenderedMail, renderer: Renderer, language: str,
-                       console: str) -> RenderedMail:
-    """The digest's HTML is the reports'; the link to the console's page goes before its end."""
-    label = renderer.gettext(language, "In the staff console:")
-    link = str(Markup('<p>{} <a href="{}/digests">{}/digests</a></p>').format(label, console,
-                                                                               console))
+def _with_footer_links(rendered: RenderedMail, renderer: Renderer, language: str,
+                       links: Mapping[str, str]) -> RenderedMail:
+    """The digest's HTML is the reports'; the links to the console's page and to the privacy
+    notice go before its end."""
+    console, privacy = links["console"], links["privacy"]
+    footer = str(Markup('<p>{} <a href="{}/digests">{}/digests</a></p>'
+                    '<p style="font-size:12px;color:#666666;">{} <a href="{}">{}</a></p>').format(
+        renderer.gettext(language, "In the staff console:"), console, console,
+        renderer.gettext(language, "What the campaign keeps about you, why, for how long, and "
+                                   "how to ask for a copy or its erasure:"),
+        privacy, renderer.gettext(language, "privacy notice")))
     html = rendered.html
     at = html.rfind("</body>")
-    html = html[:at] + link + html[at:] if at >= 0 else html + link
+    html = html[:at] + footer + html[at:] if at >= 0 else html + footer
     return RenderedMail(rendered.subject, rendered.text, html)
 
 

@@ -56,6 +56,7 @@ def load(settings: Settings) -> NotifySettings:
         registry_url=(raw.get("REGISTRY_PUBLIC_URL")
                       or f"http://localhost:{settings.ports['registry']}"),
         console_url=settings.console_url,
+        privacy_urls={language: settings.privacy_url_in(language) for language in LANGUAGES},
     )
     policy = RetryPolicy(
         base=timedelta(seconds=float(raw.get("NOTIFY_RETRY_BASE_SECONDS", 30))),

@@ -9,8 +9,9 @@ from shared import config
 from shared.campaign import CAMPAIGN_NAMES, campaign_name
 
 ROOT = Path(__file__).resolve().parents[2]
-# The services that say the name from shared/campaign.py (notify follows: its own lane).
+# The services that say the name from shared/campaign.py.
 CATALOGS = [
+    *sorted((ROOT / "services/notify/translations").glob("*/LC_MESSAGES/*.po")),
     *sorted((ROOT / "services/intake/translations").glob("*/LC_MESSAGES/*.po")),
     *sorted((ROOT / "services/console/translations").glob("*/LC_MESSAGES/*.po")),
     *sorted((ROOT / "services/reports/translations").glob("*.po")),

@@ -19,6 +19,7 @@ from services.notify.mail import (
     compose,
     header_safe,
 )
+from shared.campaign import campaign_name
 from shared.events import LANGUAGES
 from tests.notify import samples
 
@@ -29,6 +30,8 @@ SETTINGS = MailSettings(
     intake_url="https://join.uclg.example",
     registry_url="https://staff.uclg.example",
     console_url="https://console.uclg.example",
+    privacy_urls={language: f"https://join.uclg.example/privacy?lang={language}"
+                  for language in LANGUAGES},
 )
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 RENDERER = Renderer()
@@ -252,3 +255,27 @@ def test_a_delivery_failure_names_the_mail_in_words():
                 if n.template == domain.DELIVERY_FAILED]
     text, _ = parts(parsed(failed)[0])
     assert "Mail: acknowledgement of an application" in text
+
+
+@pytest.mark.parametrize(("language", "notification"), ALL,
+                         ids=[f"{lang}-{n.template}" for lang, n in ALL])
+def test_every_mail_links_to_the_privacy_notice_in_its_language(language, notification):
+    text, html = parts(parsed(notification)[0])
+    url = f"https://join.uclg.example/privacy?lang={language}"
+    last = text.rstrip().splitlines()[-1]
+    assert url in last and "@" not in last, last  # a line of its own, after the reply address
+    assert f'href="{url}"' in html
+    assert html.rfind(f'href="{url}"') > html.rfind("<hr") or notification.template == "digest"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_campaign_is_named_as_everywhere_else(language):
+    name = campaign_name(language)
+    for notification in samples.every_notification(language):
+        if notification.template == domain.DIGEST:
+            continue
+        text, html = parts(parsed(notification)[0])
+        assert name.uclg_campaign in text and name.uclg_campaign in html
+    [ack] = [n for n in samples.every_notification(language)
+             if n.template == domain.ACKNOWLEDGEMENT]
+    assert name.campaign in parts(parsed(ack)[0])[0]
