@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from services.intake import waves
 from shared import db as shared_db
 from shared.outbox import OutboxRow
 
@@ -165,6 +166,22 @@ class StaffTokenRow(Base):
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     label: Mapped[str] = mapped_column(String(100))
     issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WaveRow(Base):
+    """A wave of the campaign, from the registry's wave.opened and wave.closed events: the
+    form says which one is open. Either event may arrive first; each fills its own columns."""
+
+    __tablename__ = "waves"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # From wave.opened: {en, fr, es} each; None while only the closing has arrived.
+    name: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    theme: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    closes_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # From wave.closed (when the registry closed it): the wave takes no more applications.
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 metadata = [Base.metadata, shared_db.Base.metadata]
@@ -433,3 +450,36 @@ def remember_staff_token(session: Session, label: str, digest: str, issued_at: d
 
 def issued_staff_token_digests(session: Session) -> list[str]:
     return list(session.scalars(select(StaffTokenRow.digest)))
+
+
+# -- the campaign's waves -------------------------------------------------------------------------
+
+def wave_opened(session: Session, number: int, name: dict, theme: dict,
+                closes_at: datetime | None, opened_at: datetime) -> None:
+    """Keep a wave's opening; the facts of a later opening win over an earlier one's, and an
+    opening delivered twice, or after the wave's closing, leaves the closing as it was."""
+    table = WaveRow.__table__
+    insert = _insert(session)(table).values(
+        number=number, name=name, theme=theme, closes_at=closes_at, opened_at=opened_at)
+    session.execute(insert.on_conflict_do_update(
+        index_elements=[table.c.number],
+        set_={"name": insert.excluded.name, "theme": insert.excluded.theme,
+              "closes_at": insert.excluded.closes_at, "opened_at": insert.excluded.opened_at},
+        where=table.c.opened_at.is_(None) | (table.c.opened_at <= insert.excluded.opened_at),
+    ))
+
+
+def wave_closed(session: Session, number: int, closed_at: datetime) -> None:
+    """Keep a wave's closing, even before its opening has arrived; the first closing stays."""
+    table = WaveRow.__table__
+    insert = _insert(session)(table).values(number=number, closed_at=closed_at)
+    session.execute(insert.on_conflict_do_update(
+        index_elements=[table.c.number],
+        set_={"closed_at": insert.excluded.closed_at},
+        where=table.c.closed_at.is_(None),
+    ))
+
+
+def known_waves(session: Session) -> list[waves.Wave]:
+    return [waves.Wave(row.number, row.name, row.theme, row.closes_at, row.closed_at is not None)
+            for row in session.scalars(select(WaveRow).order_by(WaveRow.number))]

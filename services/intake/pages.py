@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from services.intake import domain, i18n
 from services.intake.domain import N_
 from services.intake.schemas import CSRF_FIELD
+from services.intake.waves import Wave
 from shared.campaign import campaign_name
 from shared.events import LANGUAGES
 
@@ -60,9 +61,12 @@ def form_page(
     errors: Mapping[str, list[str]] | None = None,
     notice: str | None = None,
     csrf_token: str = "",
+    wave: Wave | None = None,
+    today: date | None = None,
 ) -> str:
     """The application form; with ``errors``, the same form again with what was typed;
-    ``notice`` is a problem with the whole form rather than with one field."""
+    ``notice`` is a problem with the whole form rather than with one field; ``wave`` the open
+    wave (None: applications go to the waiting list)."""
     values = dict(values or {})
     selected_themes = values.get("themes") or []
     if isinstance(selected_themes, str):
@@ -80,8 +84,25 @@ def form_page(
         jurisdiction_labels=JURISDICTION_LABELS,
         theme_labels=THEME_LABELS,
         mail_language=values.get("language") or language,
+        wave=_wave_box(wave, language, today or datetime.now(UTC).date()),
         **_common(language),
     )
+
+
+def _wave_box(wave: Wave | None, language: str, today: date) -> dict[str, Any] | None:
+    """What the form says about the open wave, in the page's language."""
+    if wave is None:
+        return None
+    closes = wave.closes_at.date() if wave.closes_at else None
+    return {
+        "number": wave.number,
+        "name": wave.named(language),
+        "theme": wave.theme_in(language),
+        "description": wave.description,
+        # A closing date already past would contradict the open wave: the registry decides.
+        "closes_on": format_date(closes, format="long", locale=language)
+                     if closes and closes >= today else None,
+    }
 
 
 def thanks_page(language: str, reference: str) -> str:

@@ -35,7 +35,16 @@ from nameko.timer import timer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from services.intake import applicant, casefile, domain, guards, i18n, pages, submissions
+from services.intake import (
+    applicant,
+    casefile,
+    domain,
+    guards,
+    i18n,
+    pages,
+    submissions,
+    waves,
+)
 from services.intake import db as intake_db
 from services.intake.dependencies import (
     FormGuard,
@@ -114,11 +123,24 @@ def handlers(config):
         intake_db.remember_staff_token(session, event.data["label"], event.data["digest"],
                                        casefile.stored_time(event.occurred_at))
 
+    def remember_wave_opened(event, session):
+        data = event.data
+        intake_db.wave_opened(
+            session, data["number"], data["name"], data["theme"],
+            casefile.stored_time(data["closes_at"]) if data.get("closes_at") else None,
+            casefile.stored_time(event.occurred_at))
+
+    def remember_wave_closed(event, session):
+        intake_db.wave_closed(session, event.data["number"],
+                              casefile.stored_time(event.occurred_at))
+
     table = {event_type: casefile.follow for event_type in applicant.STEP_EVENTS}
     table.update({
         "member.erased": forget_erased_member,
         "application.erased": forget_erased_application,
         "staff.token_issued": remember_staff_token,
+        "wave.opened": remember_wave_opened,
+        "wave.closed": remember_wave_closed,
     })
     return table
 
@@ -482,8 +504,10 @@ class IntakeService:
     def _form_page(self, request, language: str, *, values=None, errors=None, notice=None,
                    status: int = 200) -> Response:
         browser_id = request.cookies.get(BROWSER_COOKIE) or guards.new_browser_id()
+        with self.db.transaction() as session:
+            wave = waves.current_wave(intake_db.known_waves(session))
         html = pages.form_page(language, values=values, errors=errors, notice=notice,
-                               csrf_token=self.guard.csrf_token(browser_id))
+                               csrf_token=self.guard.csrf_token(browser_id), wave=wave)
         response = _page(html, language, status)
         response.headers["Vary"] = "Accept-Language, Cookie"
         if request.cookies.get(BROWSER_COOKIE) != browser_id:

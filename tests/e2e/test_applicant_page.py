@@ -64,9 +64,14 @@ def _page_link(message, intake: str, reference: str) -> str:
 def _flow(ports: dict[str, int], mails: Mails) -> None:
     registry = f"http://127.0.0.1:{ports['registry']}"
     intake = f"http://127.0.0.1:{ports['intake']}"
+    # Waves 1-3 are history: the form sends applications to the waiting list, until wave 4.
+    assert "No wave is open at the moment" in requests.get(intake, timeout=10).text
     assert requests.post(f"{registry}/api/waves", json=WAVE_4, headers=AUTH,
                          timeout=10).status_code == 201
     assert requests.post(f"{registry}/api/waves/4/open", headers=AUTH, timeout=10).ok
+    infra.wait_for(lambda: "Quatrième vague" in requests.get(f"{intake}/?lang=fr",
+                                                             timeout=10).text,
+                   30, what="the form to show the open wave 4")
     response = requests.post(f"{intake}/applications", json=EXAMPLE, timeout=10)
     reference = response.json()["reference"]
 

@@ -63,11 +63,13 @@ def test_every_subscriber_is_a_service_and_no_service_hears_itself():
         assert event_type.source not in event_type.subscribers
         assert set(event_type.subscribers) <= set(SERVICES)
     assert SERVICES == ("intake", "registry", "notify", "reports", "console")
-    # Intake follows the registry's steps for the applicant's page, and forgets on erasure.
+    # Intake follows the registry's steps for the applicant's page, forgets on erasure, and
+    # tells the form which wave is open.
     assert {t.name for t in subscriptions("intake")} == {
         "application.waitlisted", "application.under_review", "application.info_requested",
         "application.accepted", "application.declined", "application.withdrawn",
-        "application.erased", "member.erased", "staff.token_issued"}
+        "application.erased", "member.erased", "staff.token_issued",
+        "wave.opened", "wave.closed"}
 
 
 def test_an_erasure_scrubs_what_names_the_person_and_keeps_what_the_event_did():

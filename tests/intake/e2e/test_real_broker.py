@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from kombu import Connection, Consumer
 
 from services.intake import db as intake_db
@@ -97,5 +98,30 @@ def test_member_erased_from_the_broker_forgets_the_references(db_url, rabbitmq, 
 
         wait_for(forgotten, 20, what="the submission to be erased")
         assert {s.reference: s.payload for s in intake.submissions()}[kept]["population"] == 3
+    finally:
+        intake.container.stop()
+
+
+def test_the_form_follows_the_waves_announced_on_the_broker(db_url, rabbitmq, free_port):
+    intake = start_intake(db_url, rabbitmq.uri(), free_port())
+    wave_4 = {"number": 4, "opens_at": "2026-03-01T00:00:00+00:00", "closes_at": None,
+              "name": {"en": "Fourth wave", "fr": "Quatrième vague", "es": "Cuarta ola"},
+              "theme": {"en": "Care", "fr": "Le soin", "es": "Los cuidados"}}
+
+    def form(lang="en") -> str:
+        return requests.get(f"{intake.url}/?lang={lang}", timeout=10).text
+
+    try:
+        assert "No wave is open at the moment" in form()
+        publisher = EventPublisher(rabbitmq.uri())
+        opening = new_event("wave.opened", wave_4).as_message()
+        publisher.publish(opening)
+        publisher.publish(opening)  # delivered twice
+        wait_for(lambda: "Cuarta ola" in form("es"), 20, what="the form to show wave 4")
+        assert "No wave is open" not in form()
+        publisher.publish(new_event("wave.closed", {"number": 4}).as_message())
+        wait_for(lambda: "No wave is open at the moment" in form(), 20,
+                 what="the form to show the waiting list")
+        publisher.close()
     finally:
         intake.container.stop()

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from html.parser import HTMLParser
 
 import pytest
 
-from services.intake import domain, i18n, pages
+from services.intake import domain, i18n, pages, waves
+from services.intake.waves import Wave
 from shared.campaign import campaign_name
 from shared.events import THEMES
 
 LANGUAGES = ("en", "fr", "es")
 VOID = {"meta", "input", "br", "link", "img", "hr"}
-WAVE = "Current wave: “Promoting pioneering local public policies to defend dignity for all”"
 CONSENT = (
     "I consent to the UCLG Committee on Social Inclusion, Participatory Democracy and Human "
     "Rights processing the data in this form to review this application and to keep in touch "
@@ -101,14 +102,50 @@ def test_the_form_page_is_in_its_language(language):
     assert page.one("button", class_="send").text == _(language, "Send the application")
 
 
+WAVE_4 = Wave(4, {"en": "Fourth wave (2026)", "fr": "Quatrième vague (2026)",
+                  "es": "Cuarta ola (2026)"},
+              {"en": "Care", "fr": "Le soin", "es": "Los cuidados"},
+              closes_at=datetime(2026, 12, 31))
+WAVE_3 = Wave(3, {"en": "Third wave (2024)", "fr": "Troisième vague (2024)",
+                  "es": "Tercera ola (2024)"},
+              {"en": "Dignity for all", "fr": "La dignité pour tous", "es": "Dignidad"})
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_form_introduces_the_campaign_and_its_current_wave(language):
+def test_with_no_wave_open_the_form_says_applications_go_to_the_waiting_list(language):
     page = Page(pages.form_page(language))
-    wave = page.one("section", class_="wave")
-    assert wave.text.startswith(_(language, WAVE))
-    assert "2024" in wave.text
+    wave = page.one("section", id="wave")
+    assert page.one("h2", id="wave-title").text == _(language, "No wave is open at the moment")
+    assert _(language, "You can apply now: your application goes to the waiting list, and the "
+                       "secretariat considers it when the next wave of the campaign opens.") in (
+        wave.text)
+    assert "2024" not in wave.text
     intro = page.one("div", class_="intro")
     assert "2030" in intro.text and "120" in intro.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_form_names_the_open_wave_in_its_language(language):
+    page = Page(pages.form_page(language, wave=WAVE_4, today=date(2026, 12, 1)))
+    wave = page.one("section", id="wave")
+    assert page.one("h2", id="wave-title").text == " ".join(
+        (_(language, "Open now: %(name)s") % {"name": WAVE_4.named(language)}).split())
+    assert WAVE_4.theme_in(language) in wave.text
+    assert " 4" in wave.text and "2026" in wave.text  # reviewed in wave 4, closes 31 Dec 2026
+    assert _(language, "No wave is open at the moment") not in wave.text
+    assert _(language, waves.DESCRIPTIONS[3])[:30] not in wave.text
+
+
+def test_a_closing_date_already_past_is_not_announced():
+    page = Page(pages.form_page("en", wave=WAVE_4, today=date(2027, 1, 2)))
+    assert "close" not in page.one("section", id="wave").text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_campaigns_own_text_about_a_wave_is_shown_when_there_is_one(language):
+    page = Page(pages.form_page(language, wave=WAVE_3))
+    text = page.one("section", id="wave").text
+    assert " ".join(_(language, waves.DESCRIPTIONS[3]).split()) in text
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
