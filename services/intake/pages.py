@@ -38,6 +38,30 @@ JURISDICTION_LABELS = {
     "other": N_("Other"),
 }
 
+# Each field as the form labels it: the error summary names the field of each problem.
+FIELD_LABELS = {
+    "government_name": N_("Name of the local or regional government"),
+    "country": N_("Country"),
+    "jurisdiction_type": N_("Type of government"),
+    "population": N_("Population"),
+    "website": N_("Website"),
+    "authority_name": N_("Name of the authority"),
+    "authority_title": N_("Title of the authority"),
+    "contact_name": N_("Name of the contact person"),
+    "contact_position": N_("Position"),
+    "contact_email": N_("E-mail address"),
+    "contact_phone": N_("Phone number"),
+    "language": N_("Language for our messages"),
+    "themes": N_("Themes of your human rights work"),
+    "commitment": N_("Why does your government join, and what does it commit to?"),
+    "frameworks": N_("Human rights frameworks already adopted"),
+    "consent": N_("Consent"),
+    "listing_consent": N_("Listing in the public directory"),
+}
+# The summary's name of a field whose label is a question ("…commit to?: …" reads badly): the
+# heading of its group, which the person sees just above it.
+SUMMARY_LABELS = {**FIELD_LABELS, "commitment": N_("Your commitment")}
+
 THEME_LABELS = {
     "right_to_the_city": N_("Right to the city"),
     "food": N_("Food"),
@@ -83,6 +107,8 @@ def form_page(
         countries=i18n.countries(language),
         jurisdiction_labels=JURISDICTION_LABELS,
         theme_labels=THEME_LABELS,
+        field_labels=FIELD_LABELS,
+        summary_labels=SUMMARY_LABELS,
         mail_language=values.get("language") or language,
         wave=_wave_box(wave, language, today or datetime.now(UTC).date()),
         **_common(language),

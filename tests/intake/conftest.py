@@ -126,3 +126,21 @@ def make_intake(sqlite_url, free_port):
 @pytest.fixture
 def intake(make_intake) -> Intake:
     return make_intake()
+
+
+@pytest.fixture
+def intake_process(tmp_path):
+    """Intake alone in its own process (``hrc run intake``) on SQLite, for the browser tests:
+    its address and its database (tests write the registry's projection straight into it)."""
+    env = infra.base_env(tmp_path / "var")
+    env["INTAKE_URL"] = f"http://127.0.0.1:{env['INTAKE_PORT']}"
+    env["SECRETARIAT_EMAIL"] = "campaign@uclg.example"
+    process = infra.ServiceProcess(["intake"], env, tmp_path / "intake.log")
+    process.start()
+    try:
+        process.wait_healthy([int(env["INTAKE_PORT"])])
+        yield env["INTAKE_URL"], shared_db.database_for(f"sqlite:///{tmp_path}/var/intake.db")
+    finally:
+        process.stop()
+        shared_db.dispose_all()
+    assert "Traceback" not in process.log(), process.log()

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from services.intake import applicant, casefile, submissions
 from services.intake import db as intake_db
 from services.intake.schemas import form_schema
-from shared import db as shared_db
 from shared.events import new_event
 from tests.support import infra
 
@@ -24,21 +23,6 @@ QUESTION = ("Merci de joindre la délibération du conseil municipal qui approuv
             "à la campagne, signée par le maire.")
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 WIDTHS = (1280, 375)
-
-
-@pytest.fixture
-def intake_process(tmp_path):
-    env = infra.base_env(tmp_path / "var")
-    env["INTAKE_URL"] = f"http://127.0.0.1:{env['INTAKE_PORT']}"
-    process = infra.ServiceProcess(["intake"], env, tmp_path / "intake.log")
-    process.start()
-    try:
-        process.wait_healthy([int(env["INTAKE_PORT"])])
-        yield env["INTAKE_URL"], shared_db.database_for(f"sqlite:///{tmp_path}/var/intake.db")
-    finally:
-        process.stop()
-        shared_db.dispose_all()
-    assert "Traceback" not in process.log(), process.log()
 
 
 def _application_asked(database) -> tuple[str, str]:

@@ -230,6 +230,32 @@ def test_enter_sends_the_application_rather_than_switching_language():
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_each_problem_in_the_summary_names_its_field_as_the_form_labels_it(language):
+    required = _(language, "This field is required.")
+    errors = {name: [required] for name in ("consent", "country", "themes", "government_name")}
+    page = Page(pages.form_page(language, errors=errors))
+    summary = page.one("div", class_="summary")
+    assert summary.attrs["tabindex"] == "-1" and "autofocus" in summary.attrs
+    links = [e for e in page.all if e.tag == "a" and summary in e.ancestors()]
+    assert [a.attrs["href"] for a in links] == [
+        "#government_name", "#country", "#themes", "#consent"]
+    labels = [page.one("label", for_="government_name").text,
+              page.one("label", for_="country").text,
+              _(language, "Themes of your human rights work"), _(language, "Consent")]
+    for link, label in zip(links, labels, strict=True):
+        assert link.text == " ".join(
+            (_(language, "%(field)s: %(problem)s") % {"field": label, "problem": required}).split())
+    assert len({link.text for link in links}) == 4  # no longer the same words four times
+
+
+def test_a_problem_with_no_field_of_its_own_is_listed_without_a_link():
+    page = Page(pages.form_page("en", errors={"_schema": ["Send a form."]}))
+    summary = page.one("div", class_="summary")
+    assert "Send a form." in summary.text
+    assert [e for e in page.all if e.tag == "a" and summary in e.ancestors()] == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_an_invalid_form_comes_back_with_values_and_an_error_by_each_field(language):
     values = {
         "government_name": "G",
