@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from hrc import display
+from hrc import display, people
 from shared.staff_api import StaffApi, StaffApiError
 
 TOKEN_VARIABLE = "HRC_STAFF_TOKEN"
@@ -130,10 +130,14 @@ def _members(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
     bring_in.add_argument("--dry-run", action="store_true",
                           help="check the file and say what would be imported; store nothing")
     bring_in.set_defaults(action=staff_command(_import, service="registry", show=_show_import))
-    export = _action(commands, common, "export", "everything held about a member",
-                     lambda api, a: _export(api.get(f"/api/members/{a.id}/export"), a.output),
-                     _exported)
+    export = commands.add_parser(
+        "export", parents=[common],
+        help="everything held about a member (its id: the registry's record) or a person "
+             "(an e-mail address: what every service holds, the mails sent included)")
+    export.add_argument("who", help="a member's id, or a person's e-mail address")
     export.add_argument("--output", "-o", help="write the JSON document to this file")
+    people.add_addresses(export)
+    export.set_defaults(action=_command(_export_member_or_person, _exported))
     withdraw = _action(commands, common, "withdraw", "the member leaves the campaign",
                        lambda api, a: api.post(f"/api/members/{a.id}/withdraw",
                                                {"reason": a.reason}), _member)
@@ -217,9 +221,28 @@ def _audit(body: dict[str, Any]) -> list[str]:
 
 
 def _exported(body: dict[str, Any]) -> list[str]:
-    if set(body) == {"written"}:
-        return [f"written to {body['written']}"]
+    if "written" in body:
+        return [f"written to {body['written']}",
+                *(f"{service}: NOT ANSWERED: this export is incomplete"
+                  for service in body.get("not_answered", ()))]
+    if people.is_person(body):
+        return people.summary(body)
     return display.record(body)
+
+
+def _export_member_or_person(api: StaffApi, args: argparse.Namespace) -> Any:
+    if "@" in args.who:
+        document = people.export_person(api, args)
+        if not document["complete"]:
+            for service, error in document["not_answered"].items():
+                print(f"error: the {service} did not answer: {error}", file=sys.stderr)
+        written = _export(document, args.output)
+        if args.output and not document["complete"]:
+            written["not_answered"] = sorted(document["not_answered"])
+        return written
+    if not args.who.isdigit():
+        raise StaffApiError(None, "not a member id nor an e-mail address", args.who)
+    return _export(api.get(f"/api/members/{int(args.who)}/export"), args.output)
 
 
 # --- plumbing ---------------------------------------------------------------------------------
@@ -319,8 +342,14 @@ def staff_command(
 
 def _command(call: Callable[[StaffApi, argparse.Namespace], Any],
              human: display.Human) -> Callable[..., int]:
-    return staff_command(call, service="registry",
-                         show=lambda result, args: display.show(result, args.json, human))
+    def show(result: Any, args: argparse.Namespace) -> int:
+        display.show(result, args.json, human)
+        # An export that some service did not answer is printed, and still a failure.
+        incomplete = isinstance(result, dict) and (
+            result.get("not_answered") or result.get("complete") is False)
+        return 1 if incomplete else 0
+
+    return staff_command(call, service="registry", show=show)
 
 
 def _default_url() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
+    func,
     select,
     update,
 )
@@ -33,6 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from services.intake import waves
 from shared import db as shared_db
 from shared.outbox import OutboxRow
+from shared.subject_access import events_about
 
 ERASED = {"erased": True}
 
@@ -322,6 +325,38 @@ def forget_references(session: Session, references: list[str]) -> int:
     session.execute(delete(RecentPayload).where(RecentPayload.reference.in_(references)))
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.reference.in_(references)))
     return erased
+
+
+def held_about(session: Session, email: str) -> dict[str, Any]:
+    """Subject access: the submissions sent with this contact address (``email`` normalised)
+    and, for each, its page's steps, answers, attachments (what they are, not their bytes),
+    withdrawal request and how many page links were issued; and the events about the person in
+    intake's outbox and inbox."""
+    submissions = list(session.scalars(
+        select(Submission)
+        .where(func.lower(Submission.payload["contact_email"].as_string()) == email)
+        .order_by(Submission.id)))
+    applications = []
+    for row in submissions:
+        withdrawal_row = withdrawal(session, row.reference)
+        applications.append({
+            "reference": row.reference,
+            "received_at": row.received_at.isoformat(),
+            "form": row.payload,
+            "steps": [{"kind": s.kind, "occurred_at": s.occurred_at.isoformat(),
+                       "wave": s.wave, "text": s.text} for s in steps(session, row.reference)],
+            "answers": [{"message": a.message, "answered_at": a.answered_at.isoformat()}
+                        for a in answers(session, row.reference)],
+            "attachments": [{"id": f.id, "filename": f.filename, "content_type": f.content_type,
+                             "size": f.size, "sha256": f.sha256}
+                            for f in attachments(session, row.reference)],
+            "withdrawal_request": None if withdrawal_row is None else {
+                "reason": withdrawal_row.reason,
+                "requested_at": withdrawal_row.requested_at.isoformat()},
+            "page_links_issued": len(page_key_digests(session, row.reference)),
+        })
+    return {"applications": applications,
+            "events": events_about(session, email, [r.reference for r in submissions])}
 
 
 # -- rate limit -----------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ from services.intake.dependencies import (
 )
 from services.intake.domain import N_, FieldProblem
 from services.intake.schemas import CSRF_FIELD, errors_by_field, form_payload, form_schema
-from shared import health, validation
+from shared import health, subject_access, validation
 from shared.db import ServiceDatabase
 from shared.erasure import Person, scrub_events
 from shared.http import HttpError, error_response, http, json_response, parse_json_body
@@ -340,6 +340,20 @@ class IntakeService:
             "Content-Security-Policy": "default-src 'none'; sandbox",
             "Cache-Control": "no-store",
         })
+
+    @http("GET", "/api/people")
+    def staff_person(self, request):
+        """``?email=``: what intake holds about the person at that address (their export)."""
+        refused = self.staff.refusal(request.headers.get("Authorization"))
+        if refused is not None:
+            return refused
+        try:
+            email = subject_access.email_asked(request.args)
+        except HttpError as exc:
+            return error_response(exc.status, exc.error, exc.detail)
+        with self.db.transaction() as session:
+            held = intake_db.held_about(session, email)
+        return json_response({"service": "intake", "email": email, **held})
 
     @http("OPTIONS", "/applications")
     def preflight(self, request):

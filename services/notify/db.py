@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from email.parser import HeaderParser
+from email.policy import default as default_policy
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     select,
     update,
 )
@@ -30,6 +33,7 @@ from services.notify.domain import ERASED, Contact, Notification, Wave
 from shared import db as shared_db
 from shared.erasure import Person, scrub_events
 from shared.retry import utcnow
+from shared.subject_access import events_about
 
 PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
 
@@ -148,6 +152,54 @@ def mails_about(session: Session, reference: str, limit: int = 200) -> list[dict
              "sent_at": row.sent_at.isoformat() if row.sent_at else None,
              "error": _last_line(row.last_error)}
             for row in rows]
+
+
+def held_about(session: Session, email: str) -> dict[str, Any]:
+    """Subject access: the mails sent (or to send) to this address (``email`` normalised), with
+    their subjects and dates; the applicants and members notify writes to at it; the mails to
+    staff about the same applications; and the events about the person in notify's outbox and
+    inbox."""
+    applicants = list(session.scalars(
+        select(ApplicantRow).where(func.lower(ApplicantRow.email) == email)
+        .order_by(ApplicantRow.reference)))
+    members = list(session.scalars(
+        select(MemberRow).where(func.lower(MemberRow.email) == email)
+        .order_by(MemberRow.member_id)))
+    references = {a.reference for a in applicants} | {m.reference for m in members if m.reference}
+    mails = list(session.scalars(
+        select(NotificationRow).where(func.lower(NotificationRow.recipient) == email)
+        .order_by(NotificationRow.id)))
+    about = [row for row in _mails_about_references(session, references)
+             if row.recipient.lower() != email]
+    return {
+        "mails": [_mail(row) for row in mails],
+        "mails_to_staff_about_them": [
+            {**_mail(row), "subject": None, "recipient": row.recipient} for row in about],
+        "applicants": [{"reference": a.reference, "name": a.name, "email": a.email,
+                        "language": a.language, "government_name": a.government_name,
+                        "status": a.status, "facts": a.facts} for a in applicants],
+        "members": [{"member_id": m.member_id, "name": m.name, "email": m.email,
+                     "language": m.language, "government_name": m.government_name,
+                     "reference": m.reference, "status": m.status} for m in members],
+        "events": events_about(session, email, references, [m.member_id for m in members]),
+    }
+
+
+def _mails_about_references(session: Session, references: set[str]) -> list[NotificationRow]:
+    if not references:
+        return []
+    return list(session.scalars(
+        select(NotificationRow)
+        .where(NotificationRow.context["reference"].as_string().in_(sorted(references)))
+        .order_by(NotificationRow.id)))
+
+
+def _mail(row: NotificationRow) -> dict[str, Any]:
+    headers = HeaderParser(policy=default_policy).parsestr(row.message) if row.message else None
+    return {"template": row.template, "subject": headers["Subject"] if headers else None,
+            "recipient": row.recipient, "language": row.language, "status": row.status,
+            "created_at": row.created_at.isoformat(),
+            "sent_at": row.sent_at.isoformat() if row.sent_at else None}
 
 
 def _last_line(text: str | None) -> str | None:

@@ -10,7 +10,7 @@ from services.notify import db, domain
 from services.notify import settings as notify_settings
 from services.notify.delivery import MailDelivery
 from services.notify.mail import Renderer
-from shared import health
+from shared import health, subject_access
 from shared.db import ServiceDatabase, database_for
 from shared.events import subscriptions
 from shared.http import HttpError, error_response, http, json_response
@@ -110,6 +110,19 @@ class NotifyService:
     def health(self, request):
         status, report = health.check(self.db, self.config["AMQP_URI"])
         return json_response(report, status)
+
+    @http("GET", "/api/people")
+    def person(self, request):
+        """``?email=``: what notify holds about the person at that address, the mails sent to
+        it first (their export)."""
+        try:
+            self.staff.require(request)
+            email = subject_access.email_asked(request.args)
+        except HttpError as exc:
+            return error_response(exc.status, exc.error, exc.detail, exc.headers)
+        with self.db.transaction() as session:
+            return json_response({"service": "notify", "email": email,
+                                  **db.held_about(session, email)})
 
     @http("GET", "/api/notifications")
     def notifications(self, request):

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    and_,
     cast,
     func,
     or_,
@@ -49,6 +50,7 @@ from shared.events import new_event
 from shared.outbox import record
 from shared.retry import utcnow
 from shared.staff_tokens import StaffToken
+from shared.subject_access import events_about
 
 
 class Base(DeclarativeBase):
@@ -458,6 +460,33 @@ class RegistryStore:
                        row.before, row.after)
             for row in rows
         ]
+
+    def held_about(self, email: str) -> dict[str, Any]:
+        """Subject access: the applications and members with this contact address (``email``
+        normalised), their audit trail and any audit entry naming it (a replaced contact), and
+        the events about the person in the registry's outbox and inbox."""
+        applications = [self._application(row) for row in self.session.scalars(
+            select(ApplicationRow)
+            .where(func.lower(ApplicationRow.form["contact_email"].as_string()) == email)
+            .order_by(ApplicationRow.id))]
+        members = [self._member(row) for row in self.session.scalars(
+            select(MemberRow).where(func.lower(MemberRow.contact_email) == email)
+            .order_by(MemberRow.id))]
+        subjects = ([AuditRow.subject_type == "application",
+                     AuditRow.subject_id.in_([str(a.id) for a in applications])],
+                    [AuditRow.subject_type == "member",
+                     AuditRow.subject_id.in_([str(m.id) for m in members])])
+        named = or_(func.lower(cast(AuditRow.before, String)).contains(email, autoescape=True),
+                    func.lower(cast(AuditRow.after, String)).contains(email, autoescape=True))
+        audit = [AuditEntry(row.who, row.action, row.subject_type, row.subject_id,
+                            _aware(row.at), row.before, row.after)
+                 for row in self.session.scalars(
+                     select(AuditRow).where(or_(*(and_(*s) for s in subjects), named))
+                     .order_by(AuditRow.id))]
+        references = [a.reference for a in applications] + [m.reference for m in members]
+        return {"applications": applications, "members": members, "audit": audit,
+                "events": events_about(self.session, email, references,
+                                       [m.id for m in members])}
 
     def scrub_events(self, person: Person) -> int:
         """Erasure: the registry's own outbox and inbox payloads forget the person."""

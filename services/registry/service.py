@@ -28,7 +28,7 @@ from services.registry.domain import (
     InvalidRequest,
     WaveConflict,
 )
-from shared import health, validation
+from shared import health, subject_access, validation
 from shared.db import ServiceDatabase, database_for
 from shared.http import HttpError, error_response, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
@@ -327,6 +327,21 @@ class RegistryService:
         with registry(self.db) as store:
             member = actions.erase_member(store, who, member_id, _now())
         return schemas.MemberView().dump(member)
+
+    @staff_route("GET", "/api/people")
+    def person(self, request, who):
+        """``?email=``: what the registry holds about the person at that address (their
+        export; an unknown address holds nothing: empty lists)."""
+        email = subject_access.email_asked(request.args)
+        with registry(self.db) as store:
+            held = store.held_about(email)
+        return {
+            "service": "registry", "email": email,
+            "applications": schemas.ApplicationView(many=True).dump(held["applications"]),
+            "members": schemas.MemberView(many=True).dump(held["members"]),
+            "audit": schemas.AuditView(many=True).dump(held["audit"]),
+            "events": held["events"],
+        }
 
     # --- waves ---
 

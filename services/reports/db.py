@@ -23,6 +23,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -33,6 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from services.reports.domain import ApplicationView, Decision, MemberView, Period, WaveView
 from shared import db as shared_db
 from shared.inbox import DONE, PENDING, InboxRow
+from shared.subject_access import events_about
 
 
 class Base(DeclarativeBase):
@@ -485,6 +487,31 @@ def deliveries(session: Session, digest: str | None = None, limit: int = 100) ->
          "event_id": d.event_id, "delivered_at": from_db(d.delivered_at).isoformat()}
         for d in session.scalars(query)
     ]
+
+
+def held_about(session: Session, email: str) -> dict[str, Any]:
+    """Subject access: reports keeps no address in its read model; the events it received
+    about the person do carry their data, and lead to the read model's rows of the same
+    applications and members (the government's facts, counted by the public figures)."""
+    events = events_about(session, email)
+    references = {e["data"]["reference"] for e in events
+                  if isinstance(e["data"].get("reference"), str)}
+    member_ids = {e["data"]["member_id"] for e in events
+                  if isinstance(e["data"].get("member_id"), int)}
+    applications = session.scalars(select(ApplicationRow).where(
+        ApplicationRow.reference.in_(sorted(references))).order_by(ApplicationRow.reference))
+    members = session.scalars(select(MemberRow).where(or_(
+        MemberRow.member_id.in_(sorted(member_ids)),
+        MemberRow.reference.in_(sorted(references)))).order_by(MemberRow.member_id))
+    return {"applications": [_row_data(row) for row in applications],
+            "members": [_row_data(row) for row in members],
+            "events": events}
+
+
+def _row_data(row: Any) -> dict[str, Any]:
+    values = {c.name: getattr(row, c.key) for c in row.__table__.columns}
+    return {k: from_db(v).isoformat() if isinstance(v, datetime) else v
+            for k, v in values.items()}
 
 
 def remember_staff_token(session: Session, label: str, digest: str, issued_at: datetime) -> None:

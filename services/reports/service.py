@@ -30,7 +30,7 @@ from services.reports.domain import (
 from services.reports.offload import in_thread
 from services.reports.public import PublicDirectory
 from services.reports.scheduler import DigestScheduler, settings_of
-from shared import health
+from shared import health, subject_access
 from shared.db import ServiceDatabase, database_for
 from shared.http import HttpError, error_response, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
@@ -191,6 +191,14 @@ class ReportsService:
     def digest_log(self, request):
         with self.db.transaction() as session:
             return json_response({"items": reports_db.deliveries(session)})
+
+    @route("GET", "/api/people", staff=True)
+    def person(self, request):
+        """``?email=``: what reports holds about the person at that address (their export)."""
+        email = subject_access.email_asked(request.args)
+        with self.db.transaction() as session:
+            return json_response({"service": "reports", "email": email,
+                                  **reports_db.held_about(session, email)})
 
     @route("POST", "/reports/rebuild", staff=True)
     def rebuild(self, request):

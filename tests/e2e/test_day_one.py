@@ -1,0 +1,145 @@
+"""Issue 12's "done when", on the embedded system as ``make run`` starts it (one process,
+in-memory broker, SQLite, .eml files): the campaign's 120 members imported in waves 1-3, one
+new application accepted, the public badge says 121 / 1000; and ``hrc members export EMAIL``
+gathers what every service holds about that applicant (the mails sent included)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from hrc.cli import main as hrc
+from tests.support import infra
+from tests.support.campaign_members import campaign_csv
+
+TOKEN = "day-one-token"
+EXAMPLE = json.loads((infra.PROJECT / "docs" / "example-application.json").read_text())
+EMAIL = EXAMPLE["contact_email"]
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("day-one")
+    env = infra.base_env(tmp / "var")
+    env.update(STAFF_API_TOKENS=f"secretariat:{TOKEN}")
+    process = infra.ServiceProcess([], env, tmp / "hrc.log")
+    process.start()
+    process.wait_healthy([int(env[f"{s}_PORT"]) for s in
+                          ("INTAKE", "REGISTRY", "NOTIFY", "REPORTS", "CONSOLE")], 90)
+    process.url = {s: f"http://127.0.0.1:{env[f'{s.upper()}_PORT']}"
+                   for s in ("intake", "registry", "notify", "reports", "console")}
+    process.tmp = tmp
+    yield process
+    process.stop()
+    assert "Traceback" not in process.log(), process.log()
+
+
+@pytest.fixture
+def cli(system, capsys, monkeypatch):
+    monkeypatch.setenv("HRC_STAFF_TOKEN", TOKEN)
+
+    def run(*args: str, **urls: str) -> tuple[int, str, str]:
+        addresses = {**system.url, **urls}
+        extra = ["--url", addresses["registry"]]
+        if args[:2] == ("members", "export"):
+            extra += [f"--{s}-url={addresses[s]}" for s in ("intake", "notify", "reports",
+                                                           "console")]
+        capsys.readouterr()
+        code = hrc([*args, *extra])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+def _badge(system) -> str:
+    return requests.get(f"{system.url['reports']}/public/badge.svg", timeout=10).text
+
+
+def test_day_one_120_members_imported_and_one_accepted_make_121_of_1000(system, cli):
+    members = system.tmp / "members.csv"
+    members.write_text(campaign_csv(120), encoding="utf-8")
+    code, _, err = cli("members", "import", str(members))
+    assert code == 0 and "120 imported, 0 already members" in err, err
+    infra.wait_for(lambda: "120 / 1000" in _badge(system), 60, 0.3,
+                   "the badge to count the imported members")
+
+    response = requests.post(f"{system.url['intake']}/applications", json=EXAMPLE, timeout=10)
+    assert response.status_code == 202, response.text
+    reference = response.json()["reference"]
+
+    def waitlisted():
+        code, out, _ = cli("applications", "list", "--status", "waitlisted", "--json")
+        found = [a for a in json.loads(out)["items"] if a["reference"] == reference]
+        return code == 0 and found and found[0]
+
+    application = infra.wait_for(waitlisted, 30, 0.3, "the application in the registry")
+    assert cli("waves", "create", "4", "--name-en", "Fourth wave", "--name-fr",
+               "Quatrième vague", "--name-es", "Cuarta ola", "--theme-en", "Care",
+               "--theme-fr", "Soins", "--theme-es", "Cuidados",
+               "--opens-at", "2026-01-01")[0] == 0
+    assert cli("waves", "open", "4")[0] == 0
+    code, out, _ = cli("applications", "accept", str(application["id"]))
+    assert code == 0 and "accepted, wave 4" in out, out
+
+    infra.wait_for(lambda: "121 / 1000" in _badge(system), 30, 0.3, "the badge to say 121")
+    public = requests.get(f"{system.url['reports']}/public/progress.json", timeout=10).json()
+    assert public["progress"]["members"] == 121, public
+    assert public["members_by_wave"] == {"1": 30, "2": 40, "3": 50, "4": 1}
+
+    # Everything about the applicant, from every service, once the welcome has been sent.
+    def welcomed():
+        code, out, _ = cli("members", "export", EMAIL, "--json")
+        document = json.loads(out)
+        mails = document["services"]["notify"]["mails"]
+        return code == 0 and len(mails) >= 2 and all(m["status"] == "sent" for m in mails) \
+            and document
+
+    document = infra.wait_for(welcomed, 30, 0.5, "the acknowledgement and the welcome mails")
+    services = document["services"]
+    assert document["complete"] and document["not_answered"] == {}
+    assert [a["reference"] for a in services["registry"]["applications"]] == [reference]
+    assert [m["joined_wave"] for m in services["registry"]["members"]] == [4]
+    assert {e["action"] for e in services["registry"]["audit"]} >= {"accept"}
+    assert services["intake"]["applications"][0]["form"]["contact_email"] == EMAIL
+    assert all(m["subject"] and reference in json.dumps(services["notify"]) for m in
+               services["notify"]["mails"])
+    assert {e["type"] for e in services["reports"]["events"]} >= {"application.received",
+                                                                 "member.joined"}
+    assert services["console"] == {"staff_accounts": []}
+
+    code, out, _ = cli("members", "export", EMAIL)
+    assert code == 0 and f"{EMAIL}: what the services hold" in out
+    mails = services["notify"]["mails"]
+    assert f"notify: mails {len(mails)}," in out
+    assert all(m["subject"] in out for m in mails)
+
+
+def test_an_unknown_address_gets_an_empty_but_whole_document(system, cli):
+    code, out, _ = cli("members", "export", "Nobody@Example.org", "--json")
+    document = json.loads(out)
+    assert code == 0 and document["email"] == "nobody@example.org" and document["complete"]
+    assert set(document["services"]) == {"registry", "intake", "notify", "reports", "console"}
+    assert all(value == [] for held in document["services"].values() for value in held.values())
+    code, out, _ = cli("members", "export", "nobody@example.org")
+    assert code == 0 and "nothing is held about this address" in out
+
+
+def test_a_service_that_does_not_answer_makes_the_export_incomplete(system, cli, tmp_path):
+    target = tmp_path / "export.json"
+    code, out, err = cli("members", "export", EMAIL, "--output", str(target),
+                         notify=f"http://127.0.0.1:{infra.free_port()}")
+    assert code == 1 and "the notify did not answer" in err
+    assert "notify: NOT ANSWERED" in out
+    document = json.loads(target.read_text(encoding="utf-8"))
+    assert not document["complete"] and "notify" not in document["services"]
+
+
+@pytest.mark.parametrize("service", ["registry", "intake", "notify", "reports"])
+def test_each_people_route_wants_a_staff_token_and_an_address(system, service):
+    url = f"{system.url[service]}/api/people"
+    assert requests.get(url, params={"email": EMAIL}, timeout=10).status_code == 401
+    bad = requests.get(url, params={"email": "not-an-address"}, timeout=10,
+                       headers={"Authorization": f"Bearer {TOKEN}"})
+    assert bad.status_code == 422 and "email" in bad.json()["detail"]
