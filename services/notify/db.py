@@ -8,6 +8,7 @@ members, waves) is learned from events; notify never reads another service's tab
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from email.parser import HeaderParser
 from email.policy import default as default_policy
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    delete,
     func,
     select,
     update,
@@ -29,7 +31,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from services.notify.domain import ERASED, Contact, Notification, Wave
+from services.notify.domain import ANNOUNCEMENTS, ERASED, Contact, Notification, Wave
+from services.notify.unsubscribe import Signer, mail_id, new_secret
 from shared import db as shared_db
 from shared.erasure import Person, scrub_events
 from shared.retry import utcnow
@@ -105,6 +108,28 @@ class WaveRow(Base):
     closes_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
+class UnsubscribeRow(Base):
+    """An address that asked for no more announcements (one-click unsubscribe, RFC 8058)."""
+
+    __tablename__ = "unsubscribes"
+
+    # Lower-cased: announcements are matched on the address whatever its case.
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    unsubscribed_at: Mapped[datetime] = mapped_column(DateTime)
+    # The announcement whose link was used.
+    mail_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SettingRow(Base):
+    """Notify's own settings that every replica must share (the unsubscribe links' secret)."""
+
+    __tablename__ = "notify_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
 metadata = [Base.metadata, shared_db.Base.metadata]
 
 
@@ -129,7 +154,7 @@ def queue(session: Session, notifications: Iterable[Notification]) -> int:
     ]
     if not rows:
         return 0
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = _insert(session)
     added = 0
     # In slices: a wave.opened to thousands stays within the drivers' parameter limits.
     for start in range(0, len(rows), 500):
@@ -182,6 +207,11 @@ def held_about(session: Session, email: str) -> dict[str, Any]:
                      "language": m.language, "government_name": m.government_name,
                      "reference": m.reference, "status": m.status} for m in members],
         "events": events_about(session, email, references, [m.member_id for m in members]),
+        # The address's one-click unsubscribe from announcements, if it used it.
+        "unsubscribes": [{"email": u.email, "language": u.language,
+                          "unsubscribed_at": u.unsubscribed_at.isoformat()}
+                         for u in session.scalars(select(UnsubscribeRow)
+                                                  .where(UnsubscribeRow.email == email))],
     }
 
 
@@ -207,11 +237,78 @@ def _last_line(text: str | None) -> str | None:
     return lines[-1] if lines else None
 
 
+def setting(session: Session, name: str, proposed: str) -> str:
+    """The stored value of ``name``; the first replica to ask stores ``proposed``."""
+    session.execute(_insert(session)(SettingRow).values(name=name, value=proposed)
+                    .on_conflict_do_nothing())
+    return session.scalar(select(SettingRow.value).where(SettingRow.name == name))
+
+
+SECRET_SETTING = "unsubscribe_secret"
+
+
+def signer(database: shared_db.Database, configured: str | None) -> Signer:
+    """NOTIFY_SECRET, or the secret the first replica generated and stored: every replica
+    signs and checks the same links, and they keep working across restarts."""
+    if configured:
+        return Signer(configured)
+    with database.transaction() as session:
+        return Signer(setting(session, SECRET_SETTING, new_secret()))
+
+
+@dataclass(frozen=True)
+class AnnouncementRecipient:
+    """Whom an unsubscribe link names: the address of the announcement it came in."""
+
+    mail_id: int
+    email: str
+    language: str
+    unsubscribed: bool
+
+
+def announcement_recipient(session: Session, signer: Signer,
+                           token: str) -> AnnouncementRecipient | None:
+    """The recipient of the announcement a token names, if the token is this deployment's for
+    that mail and address; None for anything else (malformed, forged, another mail's, erased)."""
+    number = mail_id(token)
+    row = session.get(NotificationRow, number) if number is not None else None
+    if row is None or row.template not in ANNOUNCEMENTS or not signer.opens(
+            token, row.id, row.recipient):
+        return None
+    email = row.recipient.strip().lower()
+    return AnnouncementRecipient(row.id, email, row.language or "en",
+                                 session.get(UnsubscribeRow, email) is not None)
+
+
+def unsubscribe(session: Session, recipient: AnnouncementRecipient, when: datetime) -> None:
+    """No more announcements to this address: it is remembered (once, whatever the number of
+    clicks), and the announcements still waiting to be sent to it are cancelled."""
+    session.execute(_insert(session)(UnsubscribeRow).values(
+        email=recipient.email, language=recipient.language, unsubscribed_at=when,
+        mail_id=recipient.mail_id).on_conflict_do_nothing())
+    session.execute(update(NotificationRow)
+                    .where(func.lower(NotificationRow.recipient) == recipient.email,
+                           NotificationRow.template.in_(sorted(ANNOUNCEMENTS)),
+                           NotificationRow.status == PENDING)
+                    .values(status=CANCELLED))
+
+
+def unsubscribed(session: Session) -> set[str]:
+    """Every address that wants no announcement (lower-cased)."""
+    return set(session.scalars(select(UnsubscribeRow.email)))
+
+
+def _insert(session: Session):
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
 def forget_recipient(session: Session, email: str) -> None:
     """Erasure: no mail still to send to this address, and no personal data left in the log.
 
-    The rows stay (the log says a mail went out for an event), without the address or content.
+    The rows stay (the log says a mail went out for an event), without the address or content;
+    an unsubscribe by this address goes too (nothing is sent to an erased person anyway).
     """
+    session.execute(delete(UnsubscribeRow).where(UnsubscribeRow.email == email.strip().lower()))
     rows = session.scalars(select(NotificationRow).where(NotificationRow.recipient == email))
     for row in rows:
         row.recipient = f"erased:{row.id}"
@@ -314,6 +411,9 @@ class SqlDirectory:
             contact = _member_contact(member, applicant)
             if contact is not None:
                 yield contact
+
+    def unsubscribed(self) -> set[str]:
+        return unsubscribed(self.session)
 
     def waitlisted_applicants(self) -> Iterator[Contact]:
         query = (select(ApplicantRow).where(ApplicantRow.status == "waitlisted")

@@ -37,6 +37,7 @@ from services.notify.db import FAILED, PENDING, SENT, NotificationRow
 from services.notify.domain import ERASURE, Secretariat, delivery_failure_alert
 from services.notify.failures import Failure, FailureKind, RetryPolicy, classify
 from services.notify.mail import MailSettings, Renderer, compose
+from services.notify.unsubscribe import Signer, link
 from shared import leases
 from shared.db import Database
 from shared.events import new_event
@@ -151,6 +152,7 @@ class MailDelivery:
         lease: timedelta = leases.LEASE,
         senders: int = 4,
         sent_batch: int = 1,
+        secret: str | None = None,
     ):
         self.database = database
         self.transport = transport
@@ -162,6 +164,8 @@ class MailDelivery:
         self.lease = lease
         self.senders = senders
         self.sent_batch = sent_batch
+        self._secret = secret
+        self._signer: Signer | None = None
 
     def deliver_due(self) -> DeliveryReport:
         """Send one batch of due mail from ``senders`` green threads, each on its own SMTP
@@ -232,8 +236,10 @@ class MailDelivery:
         message = row.message
         try:
             if message is None:
-                message = compose(row.notification(), self.renderer, self.mail,
-                                  datetime.now(UTC)).as_string()
+                notification = row.notification()
+                message = compose(notification, self.renderer, self.mail, datetime.now(UTC),
+                                  self._unsubscribe_link(row) if notification.announcement
+                                  else None).as_string()
             self.transport.send(self.mail.mail_from, row.recipient, message.encode("ascii"),
                                 f"{row.id:08d}")
         except Exception as exc:
@@ -250,6 +256,12 @@ class MailDelivery:
         sent.add(row, message)
         report.sent += 1
         return True
+
+    def _unsubscribe_link(self, row: NotificationRow) -> str:
+        """The announcement's one-click link, signed for this mail and this address."""
+        if self._signer is None:
+            self._signer = db.signer(self.database, self._secret)
+        return link(self.mail.notify_url, self._signer.token(row.id, row.recipient))
 
     def _sent(self, sent: list[tuple[NotificationRow, str]]) -> None:
         """Mark mails sent, with their ``notification.sent`` events, in one transaction."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -68,7 +68,8 @@ ALERT_FACTS = (
     "authority_name", "authority_title", "contact_name", "contact_position", "contact_email",
     "themes", "submitted_at",
 )
-# Announcements go to many at once and carry List-Unsubscribe.
+# Announcements go to many at once, carry a one-click List-Unsubscribe, and are not sent to an
+# address that used it; every other mail (acknowledgements, decisions, staff alerts) still is.
 ANNOUNCEMENTS = frozenset({WAVE_OPENED})
 
 
@@ -180,6 +181,9 @@ class Directory(Protocol):
     def active_members(self) -> Iterable[Contact]: ...
 
     def waitlisted_applicants(self) -> Iterable[Contact]: ...
+
+    def unsubscribed(self) -> Collection[str]:
+        """The addresses (lower-cased) that asked for no more announcements."""
 
     def add_wave(self, wave: Wave) -> None: ...
 
@@ -482,7 +486,8 @@ def _wave_opened(event: Event, directory: Directory, _: Secretariat) -> list[Not
     )
     directory.add_wave(wave)
     mails = []
-    seen: set[str] = set()
+    # An unsubscribed address is skipped as if it had been announced to already.
+    seen: set[str] = set(directory.unsubscribed())
     for audience, people in (("member", directory.active_members()),
                              ("waitlisted", directory.waitlisted_applicants())):
         for person in people:

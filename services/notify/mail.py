@@ -46,6 +46,8 @@ PACKAGE_DIR = Path(__file__).parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 TRANSLATIONS_DIR = PACKAGE_DIR / "translations"
 
+# RFC 8058: the one value of List-Unsubscribe-Post, and the body a one-click POST carries.
+ONE_CLICK = "List-Unsubscribe=One-Click"
 SUBJECT_LIMIT = 200
 NAME_LIMIT = 100
 FILENAME_LIMIT = 120
@@ -63,6 +65,8 @@ class MailSettings:
     intake_url: str = "http://localhost:8000"
     registry_url: str = "http://localhost:8001"
     console_url: str = "http://localhost:8004"
+    # Notify's public address: the announcements' one-click unsubscribe links point there.
+    notify_url: str = "http://localhost:8002"
     # The privacy notice in each language (shared Settings.privacy_url_in): every footer links it.
     privacy_urls: Mapping[str, str] = field(default_factory=lambda: {
         language: f"http://localhost:8000/privacy?lang={language}" for language in LANGUAGES})
@@ -74,9 +78,6 @@ class MailSettings:
     def domain(self) -> str:
         return self.mail_from.rpartition("@")[2] or "localhost"
 
-    @property
-    def unsubscribe(self) -> str:
-        return f"<mailto:{self.reply_to}?subject=unsubscribe>"
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,13 @@ def compose(
     renderer: Renderer,
     settings: MailSettings,
     now: datetime,
+    unsubscribe: str | None = None,
 ) -> WireMail | EmailMessage:
-    """The complete message for one notification, ready for SMTP (``as_bytes()``)."""
+    """The complete message for one notification, ready for SMTP (``as_bytes()``).
+
+    ``unsubscribe``: an announcement's one-click link (``unsubscribe.link``), in its headers
+    (RFC 2369, RFC 8058) and its footer; other mails have none."""
+    unsubscribe = unsubscribe if notification.announcement else None
     context = {
         **{key: _one_line(key, value) for key, value in notification.context.items()},
         "recipient_name": header_safe(notification.to.name, NAME_LIMIT),
@@ -166,6 +172,7 @@ def compose(
                   "console": settings.console_url.rstrip("/"),
                   "privacy": settings.privacy_url(notification.language)},
         "secretariat": settings.reply_to,
+        "unsubscribe_url": unsubscribe or "",
     }
     if notification.template == DIGEST:
         # The digest's HTML is rendered (and escaped) by the reports service, which owns it.
@@ -178,8 +185,8 @@ def compose(
                    if notification.template == DIGEST else [])
     addresses = (notification.to.email, settings.mail_from, settings.reply_to)
     if not attachments and all(address.isascii() for address in addresses):
-        return _wire_mail(notification, rendered, settings, now)
-    return _email_message(notification, rendered, settings, now, attachments)
+        return _wire_mail(notification, rendered, settings, now, unsubscribe)
+    return _email_message(notification, rendered, settings, now, attachments, unsubscribe)
 
 
 class WireMail:
@@ -196,7 +203,7 @@ class WireMail:
 
 
 def _wire_mail(notification: Notification, rendered: RenderedMail, settings: MailSettings,
-               now: datetime) -> WireMail:
+               now: datetime, unsubscribe: str | None) -> WireMail:
     recipient = recipient_address(notification.to.email).addr_spec
     # "=_" cannot occur in quoted-printable text, so the boundary cannot occur in a part.
     boundary = f"=_{secrets.token_hex(16)}"
@@ -209,8 +216,10 @@ def _wire_mail(notification: Notification, rendered: RenderedMail, settings: Mai
         "Message-ID: " + message_id(notification, settings.domain),
         "Auto-Submitted: auto-generated",
     ]
-    if notification.announcement:
-        headers.append("List-Unsubscribe: " + settings.unsubscribe)
+    if unsubscribe:
+        # One line, not folded: a folded URL is one that some clients never find.
+        headers += [f"List-Unsubscribe: <{header_safe(unsubscribe, 900)}>",
+                    "List-Unsubscribe-Post: " + ONE_CLICK]
     headers += [
         "MIME-Version: 1.0",
         f'Content-Type: multipart/alternative; boundary="{boundary}"',
@@ -290,7 +299,8 @@ def _mailbox(name: str, address: str) -> str:
 
 def _email_message(notification: Notification, rendered: RenderedMail,
                    settings: MailSettings, now: datetime,
-                   attachments: list[Mapping[str, Any]]) -> EmailMessage:
+                   attachments: list[Mapping[str, Any]],
+                   unsubscribe: str | None) -> EmailMessage:
     message = EmailMessage(policy=policy.SMTP)
     message["Subject"] = header_safe(rendered.subject, SUBJECT_LIMIT)
     message["From"] = Address(header_safe(settings.from_name, NAME_LIMIT),
@@ -302,8 +312,9 @@ def _email_message(notification: Notification, rendered: RenderedMail,
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(notification, settings.domain)
     message["Auto-Submitted"] = "auto-generated"
-    if notification.announcement:
-        message["List-Unsubscribe"] = settings.unsubscribe
+    if unsubscribe:
+        message["List-Unsubscribe"] = f"<{unsubscribe}>"
+        message["List-Unsubscribe-Post"] = ONE_CLICK
     message.set_content(rendered.text, charset="utf-8", cte="quoted-printable")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8",
                             cte="quoted-printable")

@@ -5,8 +5,9 @@ from pathlib import Path
 
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
+from werkzeug.wrappers import Response
 
-from services.notify import db, domain
+from services.notify import db, domain, unsubscribe
 from services.notify import settings as notify_settings
 from services.notify.delivery import MailDelivery
 from services.notify.mail import Renderer
@@ -16,7 +17,7 @@ from shared.events import subscriptions
 from shared.http import HttpError, error_response, http, json_response
 from shared.inbox import Waiting
 from shared.reliability import Inbox, Loop, Outbox, subscribed
-from shared.retry import Backoff
+from shared.retry import Backoff, utcnow
 from shared.staff_tokens import authenticate, bearer_token, console_tokens, parse_tokens
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -54,6 +55,7 @@ class Mailer(DependencyProvider):
             database_for(config["DB_URL"]), knobs.transport(), Renderer(), knobs.mail,
             knobs.secretariat, knobs.policy, batch_size=knobs.batch_size,
             lease=knobs.lease, senders=knobs.senders, sent_batch=knobs.sent_batch,
+            secret=knobs.secret,
         )
         self.loop = Loop("notify mail delivery", self._step, knobs.poll_seconds,
                          Backoff(1.0, 30.0))
@@ -95,6 +97,50 @@ class StaffTokens(DependencyProvider):
                             {"WWW-Authenticate": 'Bearer realm="notify"'})
 
 
+class Unsubscribes(DependencyProvider):
+    """The one-click unsubscribe from announcements (RFC 8058): a public page per link, and the
+    POST that records it. A link that names no announcement of ours is a 404 that changes
+    nothing."""
+
+    # The token is in the address: no referrer carries it away, no cache or index keeps it.
+    HEADERS = {
+        "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                   "form-action 'self'; frame-ancestors 'none'",
+    }
+
+    def setup(self) -> None:
+        knobs = notify_settings.load(self.container.config["SETTINGS"])
+        self.database = database_for(self.container.config["DB_URL"])
+        self.mail, self.secret = knobs.mail, knobs.secret
+        self.pages = unsubscribe.Pages()
+        self._signer: unsubscribe.Signer | None = None
+
+    def get_dependency(self, worker_ctx) -> Unsubscribes:
+        return self
+
+    def page(self, request, token: str, click: bool) -> Response:
+        """The question (a GET, which scanners do too), or the unsubscribe itself (a POST)."""
+        if self._signer is None:
+            self._signer = db.signer(self.database, self.secret)
+        with self.database.transaction() as session:
+            recipient = db.announcement_recipient(session, self._signer, token)
+            if recipient is not None and click:
+                db.unsubscribe(session, recipient, utcnow())
+        if recipient is None:
+            language = unsubscribe.page_language(request.args.get("lang"),
+                                                 request.headers.get("Accept-Language"))
+            return self._answer(404, unsubscribe.UNKNOWN, language)
+        return self._answer(200, unsubscribe.DONE if click else unsubscribe.ASK,
+                            recipient.language, token=token, already=recipient.unsubscribed)
+
+    def _answer(self, status: int, state: str, language: str, **values) -> Response:
+        html = self.pages.render(state, language, secretariat=self.mail.reply_to,
+                                 privacy_url=self.mail.privacy_url(language), **values)
+        return Response(html, status=status, mimetype="text/html", headers=self.HEADERS)
+
+
 @subscribed
 class NotifyService:
     name = "notify"
@@ -105,6 +151,7 @@ class NotifyService:
     inbox = Inbox(handlers)
     mailer = Mailer()
     staff = StaffTokens()
+    unsubscribes = Unsubscribes()
 
     @http("GET", "/health")
     def health(self, request):
@@ -123,6 +170,15 @@ class NotifyService:
         with self.db.transaction() as session:
             return json_response({"service": "notify", "email": email,
                                   **db.held_about(session, email)})
+
+    @http("GET", "/unsubscribe/<token>")
+    def unsubscribe_page(self, request, token):
+        return self.unsubscribes.page(request, token, click=False)
+
+    @http("POST", "/unsubscribe/<token>")
+    def unsubscribe(self, request, token):
+        """RFC 8058's one click (no cookie, no CSRF token), or the page's button."""
+        return self.unsubscribes.page(request, token, click=True)
 
     @http("GET", "/api/notifications")
     def notifications(self, request):

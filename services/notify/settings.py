@@ -2,7 +2,9 @@
 
 Beyond DESIGN.md's variables: STAFF_LANGUAGE (en), MAIL_FROM_NAME, MAIL_REPLY_TO (the first of
 STAFF_EMAILS), INTAKE_URL (or INTAKE_PUBLIC_URL) / REGISTRY_PUBLIC_URL (links in mails),
-SMTP_TIMEOUT (30 s),
+NOTIFY_PUBLIC_URL (notify's public address, where announcements' unsubscribe links point:
+``http://localhost:<NOTIFY_PORT>``), NOTIFY_SECRET (signs those links; by default one is
+generated and stored in notify's database by the first replica that needs it), SMTP_TIMEOUT (30 s),
 NOTIFY_RETRY_BASE_SECONDS (30), NOTIFY_RETRY_MAX_SECONDS (3600), NOTIFY_MAX_ATTEMPTS (12),
 NOTIFY_POLL_SECONDS (0.5), NOTIFY_BATCH_SIZE (100), LEASE_SECONDS (10: how long a claimed
 mail stays this process's without its heartbeat, shared.leases), NOTIFY_SENDERS (4: SMTP
@@ -36,6 +38,8 @@ class NotifySettings:
     lease: timedelta
     senders: int = 4
     sent_batch: int = 1
+    # NOTIFY_SECRET; None: the one stored in notify's database (db.signer).
+    secret: str | None = None
 
     def transport(self) -> Transport:
         if self.smtp is None:
@@ -56,6 +60,8 @@ def load(settings: Settings) -> NotifySettings:
         registry_url=(raw.get("REGISTRY_PUBLIC_URL")
                       or f"http://localhost:{settings.ports['registry']}"),
         console_url=settings.console_url,
+        notify_url=(raw.get("NOTIFY_PUBLIC_URL")
+                    or f"http://localhost:{settings.ports['notify']}").rstrip("/"),
         privacy_urls={language: settings.privacy_url_in(language) for language in LANGUAGES},
     )
     policy = RetryPolicy(
@@ -79,4 +85,5 @@ def load(settings: Settings) -> NotifySettings:
         lease=timedelta(seconds=float(raw.get("LEASE_SECONDS", LEASE.total_seconds()))),
         senders=max(1, int(raw.get("NOTIFY_SENDERS", 4))),
         sent_batch=max(1, int(raw.get("NOTIFY_SENT_BATCH", 1))),
+        secret=raw.get("NOTIFY_SECRET") or None,
     )

@@ -22,6 +22,7 @@ class FakeDirectory:
         self.statuses: dict[str, str] = {}
         self.members: dict[int, _Member] = {}
         self.waves: dict[int, Wave] = {}
+        self.unsubscribed_addresses: set[str] = set()
 
     def add_applicant(self, reference: str, contact: Contact, facts: Mapping[str, Any]) -> None:
         self.applicants[reference] = contact
@@ -96,3 +97,6 @@ class FakeDirectory:
             self.applicants.pop(reference, None)
             self.facts.pop(reference, None)
             self.statuses[reference] = ERASED
+
+    def unsubscribed(self) -> set[str]:
+        return self.unsubscribed_addresses

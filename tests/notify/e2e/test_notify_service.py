@@ -5,50 +5,19 @@ from __future__ import annotations
 
 import pytest
 import requests
-from nameko.containers import ServiceContainer
 from sqlalchemy import func, select
 
-from hrc import run
 from hrc.cli import main as hrc
 from services.notify import db
-from services.notify.service import NotifyService
-from shared import config, inbox
 from shared import db as shared_db
+from shared import inbox
 from shared.broker import EventPublisher
 from shared.events import new_event
 from tests.notify import samples
-from tests.support.infra import free_port, wait_for
+from tests.notify.e2e.conftest import STAFF
+from tests.support.infra import wait_for
 
 pytestmark = pytest.mark.real
-STAFF = ["secretariat@uclg.example", "review@uclg.example"]
-
-
-@pytest.fixture
-def settings(tmp_path, rabbitmq, smtp_server, monkeypatch):
-    env = {
-        "HRC_VAR_DIR": str(tmp_path / "var"), "AMQP_URI": rabbitmq.uri(),
-        "NOTIFY_DB_URL": f"sqlite:///{tmp_path}/notify.db", "NOTIFY_PORT": str(free_port()),
-        "BIND_HOST": "127.0.0.1", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_server.port),
-        "SMTP_TIMEOUT": "5", "STAFF_EMAILS": ",".join(STAFF), "MAIL_FROM": "campaign@uclg.example",
-        "INBOX_POLL_SECONDS": "0.05", "INBOX_RETRY_BASE_SECONDS": "0.05",
-        "INBOX_RETRY_MAX_SECONDS": "0.2", "INBOX_MAX_ATTEMPTS": "3",
-        "NOTIFY_POLL_SECONDS": "0.05", "NOTIFY_RETRY_BASE_SECONDS": "0.1",
-        "NOTIFY_RETRY_MAX_SECONDS": "0.5", "RELAY_POLL_SECONDS": "0.05",
-        "INBOX_WAIT_SECONDS": "0.1", "INBOX_WAIT_LIMIT_SECONDS": "1",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    yield config.load(env)
-    shared_db.dispose_all()
-
-
-@pytest.fixture
-def notify(settings):
-    run.setup(settings, ["notify"])
-    container = ServiceContainer(NotifyService, settings.nameko_config("notify"))
-    container.start()
-    yield container
-    container.stop()
 
 
 def publish(settings, *messages: dict) -> None:

@@ -253,3 +253,23 @@ def test_a_lost_link_mails_the_new_address_to_the_known_applicant(directory):
     assert (mail.template, mail.recipient) == (domain.PAGE_LINK, "zoe.martin@grigny.example")
     assert mail.context["page_url"] == fresh
     assert directory.applicant_facts(REF)["page_url"] == fresh
+
+
+def test_an_unsubscribed_address_gets_no_announcement_but_every_other_mail(directory):
+    handle(joined(1, "a@city.example", "fr"), directory, DESK)
+    handle(joined(2, "b@city.example", "es"), directory, DESK)
+    directory.unsubscribed_addresses.add("a@city.example")
+
+    mails = handle(samples.wave_opened(4), directory, DESK)
+    assert [m.recipient for m in mails] == ["b@city.example"]
+
+    # The member still hears of what concerns it.
+    [withdrawal] = handle(new_event("member.withdrawn", {"member_id": 1, "reason": "x"}),
+                          directory, DESK)
+    assert (withdrawal.recipient, withdrawal.template) == ("a@city.example", domain.WITHDRAWAL)
+
+
+def test_an_unsubscribe_holds_whatever_the_case_of_the_address(directory):
+    handle(joined(1, "Ana.Diaz@City.example", "es"), directory, DESK)
+    directory.unsubscribed_addresses.add("ana.diaz@city.example")
+    assert handle(samples.wave_opened(4), directory, DESK) == []

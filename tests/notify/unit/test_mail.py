@@ -38,8 +38,12 @@ RENDERER = Renderer()
 UNRENDERED = re.compile(r"\{\{|\{%|%\}|\}\}|%\([a-z_]+\)s")
 
 
+UNSUBSCRIBE = "https://mail.uclg.example/unsubscribe/7.AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+
+
 def parsed(notification: Notification):
-    raw = compose(notification, RENDERER, SETTINGS, NOW).as_bytes()
+    # Delivery passes the link for every mail; only an announcement may use it.
+    raw = compose(notification, RENDERER, SETTINGS, NOW, UNSUBSCRIBE).as_bytes()
     return message_from_bytes(raw, policy=policy.default), raw
 
 
@@ -69,7 +73,11 @@ def test_every_mail_in_every_language_is_a_proper_message(language, notification
     for body in (message["Subject"], text, html):
         assert not UNRENDERED.search(body), body
     assert html.lstrip().lower().startswith(("<!doctype html>", "<html"))
-    assert ("List-Unsubscribe" in message) == (notification.template == domain.WAVE_OPENED)
+    if notification.template == domain.WAVE_OPENED:
+        assert message["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>"
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    else:
+        assert "List-Unsubscribe" not in message and "List-Unsubscribe-Post" not in message
 
 
 @pytest.mark.parametrize("template", [t for t in domain.TEMPLATES if t != domain.DIGEST])
@@ -279,3 +287,21 @@ def test_the_campaign_is_named_as_everywhere_else(language):
     [ack] = [n for n in samples.every_notification(language)
              if n.template == domain.ACKNOWLEDGEMENT]
     assert name.campaign in parts(parsed(ack)[0])[0]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_announcement_links_its_one_click_unsubscribe_and_says_no_reply(language):
+    [wave] = [n for n in samples.every_notification(language)
+              if n.template == domain.WAVE_OPENED]
+    message, _ = parsed(wave)
+    text, html = parts(message)
+    assert UNSUBSCRIBE in text and f'href="{UNSUBSCRIBE}"' in html
+    assert "unsubscribe”" not in text and "«unsubscribe»" not in text.replace("\xa0", "")
+    assert "“unsubscribe" not in text and "« unsubscribe" not in text.replace("\xa0", " ")
+
+
+def test_an_announcement_without_a_link_has_no_unsubscribe_header():
+    [wave] = [n for n in samples.every_notification("en") if n.template == domain.WAVE_OPENED]
+    message = message_from_bytes(compose(wave, RENDERER, SETTINGS, NOW).as_bytes(),
+                                 policy=policy.default)
+    assert "List-Unsubscribe" not in message
