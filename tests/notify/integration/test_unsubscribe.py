@@ -81,6 +81,9 @@ def test_the_link_unsubscribes_its_address_from_announcements_only_and_once(noti
     again = click(notify, token)  # a second click, a client's retry: the same, once
     assert again.unsubscribed
     assert unsubscribes(notify) == [(A, "fr")]
+    with notify.database.transaction() as session:  # the person's export says so
+        [held] = db.held_about(session, A)["unsubscribes"]
+        assert held["email"] == A and held["language"] == "fr"
 
     notify.receive(samples.wave_opened(4),
                    new_event("member.withdrawn", {"member_id": 1, "reason": "Fin de mandat"}))
