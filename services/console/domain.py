@@ -51,6 +51,7 @@ class Permission(StrEnum):
     MANAGE_WAVES = "manage_waves"
     DIGESTS = "digests"
     ERASE = "erase"
+    IMPORT_MEMBERS = "import_members"  # the campaign's existing members, from a CSV file
     MANAGE_STAFF = "manage_staff"
 
 

@@ -44,6 +44,8 @@ from shared.staff_api import StaffApi, StaffApiError
 from shared.staff_tokens import StaffToken, authenticate, bearer_token, parse_tokens
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The registry's own limit for a members CSV: a bigger file is refused before it is sent.
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -348,6 +350,48 @@ class ConsoleService:
         filters = schemas.load_filters(schemas.MemberFilters, request.args.to_dict())
         return view.render("members.html", filters=filters,
                            listing=desk.members(self.desk.registry(view), filters))
+
+    @page("GET", "/members/import", permission=Permission.IMPORT_MEMBERS)
+    def import_form(self, request, view):
+        return view.render("members_import.html", errors={}, problem=None, report=None,
+                           dry_run=False)
+
+    @page("POST", "/members/import", permission=Permission.IMPORT_MEMBERS)
+    def import_members(self, request, view):
+        """The CSV goes to the registry's import as it is; its row-by-row report comes back."""
+        dry_run = request.form.get("dry_run") == "yes"
+        upload = request.files.get("file")
+        content = upload.read(MAX_IMPORT_BYTES + 1) if upload else b""
+        problem = (schemas.N_("Choose the CSV file to import.") if not content
+                   else schemas.N_("The file is larger than 5 MB: split it in two.")
+                   if len(content) > MAX_IMPORT_BYTES else None)
+        if problem:
+            return view.render("members_import.html", 422, errors={"file": [problem]},
+                               problem=None, report=None, dry_run=dry_run)
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return view.render("members_import.html", 422, report=None, dry_run=dry_run,
+                               problem=None, errors={"file": [schemas.N_(
+                                   "The file is not UTF-8 text: save it as \"CSV UTF-8\".")]})
+        try:
+            report = self.desk.registry(view).post_csv(
+                "/api/members/import", text, dry_run="true" if dry_run else None)
+            status = 200
+        except StaffApiError as exc:
+            if exc.status != 422:
+                raise
+            if exc.error != "rows_refused" or not isinstance(exc.detail, dict):
+                return view.render("members_import.html", 422, errors={}, report=None,
+                                   dry_run=dry_run, problem={
+                                       "message": schemas.N_("This is not a members file the "
+                                                             "registry can read. Nothing was "
+                                                             "imported."),
+                                       "detail": str(exc.detail or "")})
+            report, status = exc.detail, 422
+        # Unticked after a report: the next step after a good check is the import itself.
+        return view.render("members_import.html", status, errors={}, problem=None,
+                           report=report, dry_run=False)
 
     @page("GET", "/members/<int:member_id>")
     def member(self, request, view, member_id):

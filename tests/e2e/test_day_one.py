@@ -1,7 +1,8 @@
 """Issue 12's "done when", on the embedded system as ``make run`` starts it (one process,
 in-memory broker, SQLite, .eml files): the campaign's 120 members imported in waves 1-3, one
-new application accepted, the public badge says 121 / 1000; and ``hrc members export EMAIL``
-gathers what every service holds about that applicant (the mails sent included)."""
+new application accepted, the public badge says 121 / 1000; ``hrc members export EMAIL``
+gathers what every service holds about that applicant (the mails sent included); and the
+console's upload page brings in docs/example-members.csv (last: it adds 8 members)."""
 from __future__ import annotations
 
 import json
@@ -16,13 +17,15 @@ from tests.support.campaign_members import campaign_csv
 TOKEN = "day-one-token"
 EXAMPLE = json.loads((infra.PROJECT / "docs" / "example-application.json").read_text())
 EMAIL = EXAMPLE["contact_email"]
+ADMIN = ("ada@example.org", "a long admin password")
 
 
 @pytest.fixture(scope="module")
 def system(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("day-one")
     env = infra.base_env(tmp / "var")
-    env.update(STAFF_API_TOKENS=f"secretariat:{TOKEN}")
+    env.update(STAFF_API_TOKENS=f"secretariat:{TOKEN}", CONSOLE_ADMIN_EMAIL=ADMIN[0],
+               CONSOLE_ADMIN_PASSWORD=ADMIN[1])
     process = infra.ServiceProcess([], env, tmp / "hrc.log")
     process.start()
     process.wait_healthy([int(env[f"{s}_PORT"]) for s in
@@ -143,3 +146,63 @@ def test_each_people_route_wants_a_staff_token_and_an_address(system, service):
     bad = requests.get(url, params={"email": "not-an-address"}, timeout=10,
                        headers={"Authorization": f"Bearer {TOKEN}"})
     assert bad.status_code == 422 and "email" in bad.json()["detail"]
+
+
+@pytest.mark.browser
+def test_an_admin_uploads_the_members_file_in_the_console(system, browser, tmp_path):
+    console = system.url["console"]
+    context = browser.new_context()
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.goto(f"{console}/members/import")
+    assert "/login?next=" in page.url
+    page.fill("#email", ADMIN[0])
+    page.fill("#password", ADMIN[1])
+    page.click("form[action^='/login'] button[type=submit]")
+    assert page.url.endswith("/members/import")
+
+    example = str(infra.PROJECT / "docs" / "example-members.csv")
+    page.set_input_files("#file", example)
+    page.check("#dry_run")
+    page.click("form[action='/members/import'] button[type=submit]")
+    assert "Nothing was imported: this was a check" in page.inner_text("[role=status]")
+    assert "8 members would be imported" in page.inner_text("[role=status]")
+
+    page.set_input_files("#file", example)
+    page.click("form[action='/members/import'] button[type=submit]")
+    report = page.inner_text("#report-heading + *")
+    assert "8 members imported" in report
+    assert page.locator("text=Bogotá").count() == 1
+    page.set_input_files("#file", example)
+    page.click("form[action='/members/import'] button[type=submit]")
+    assert "0 rows accepted" in page.inner_text("main")
+    assert "8 rows unchanged (already members)" in page.inner_text("main")
+    assert page.locator("h3", has_text="Unchanged: already members").count() == 1
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("government_name,country,jurisdiction_type,wave,joined_on,website,"
+                   "listing_consent\nAtlantis,XX,municipality,1,2022-01-01,,true\n"
+                   "Lisboa,PT,municipality,9,2022-01-01,,true\n", encoding="utf-8")
+    responses = []
+    page.on("response", lambda r: responses.append((r.request.method, r.url, r.status)))
+    page.set_input_files("#file", str(bad))
+    page.click("form[action='/members/import'] button[type=submit]")
+    assert (("POST", f"{console}/members/import", 422)) in responses
+    assert "2 rows were refused, so nothing was imported." in page.inner_text("[role=alert]")
+    refused = page.inner_text("table")
+    assert "Atlantis" in refused and "Country (country)" in refused
+    assert "Lisboa" in refused and "Wave (wave)" in refused
+
+    page.click("form[action='/members/import'] button[type=submit]")  # no file chosen
+    assert "Choose the CSV file to import." in page.inner_text(".error")
+
+    # A form without the page's CSRF token changes nothing.
+    cookies = {c["name"]: c["value"] for c in context.cookies()}
+    forged = requests.post(f"{console}/members/import", cookies=cookies, timeout=10,
+                           files={"file": ("m.csv", bad.read_bytes(), "text/csv")})
+    assert forged.status_code == 403
+    code = requests.get(f"{system.url['registry']}/api/members", timeout=10,
+                        headers={"Authorization": f"Bearer {TOKEN}"},
+                        params={"country": "PT"}).json()["total"]
+    assert code == 0
+    context.close()
