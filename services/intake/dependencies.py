@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -161,6 +162,33 @@ class PublicAddress(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> str:
         return self.url
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The privacy notice's address when it is not intake's own page, and the secretariat's."""
+
+    elsewhere: str | None
+    contact: str
+
+
+class PrivacyNotice(DependencyProvider):
+    """Where the privacy notice is and who it tells people to write to: PRIVACY_URL (when the
+    secretariat publishes its notice elsewhere, intake's /privacy sends people there) and
+    SECRETARIAT_EMAIL (else MAIL_FROM)."""
+
+    def setup(self) -> None:
+        config = self.container.config
+        settings = config.get("SETTINGS")
+        port = settings.ports["intake"] if settings is not None else 8000
+        own = setting(config, "INTAKE_URL", f"http://localhost:{port}").rstrip("/") + "/privacy"
+        elsewhere = setting(config, "PRIVACY_URL", "").rstrip("/")
+        self.notice = Notice(elsewhere if elsewhere and elsewhere != own else None,
+                             setting(config, "SECRETARIAT_EMAIL", "")
+                             or setting(config, "MAIL_FROM", "campaign@localhost"))
+
+    def get_dependency(self, worker_ctx) -> Notice:
+        return self.notice
 
 
 class StaffAccess(DependencyProvider):

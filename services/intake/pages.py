@@ -15,6 +15,7 @@ from typing import Any
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from services.intake import domain, i18n
 from services.intake.domain import N_
@@ -135,6 +136,15 @@ def thanks_page(language: str, reference: str) -> str:
     """Shown after a form post: the reference to quote, and what happens next."""
     return _environment(language).get_template("thanks.html").render(
         lang=language, reference=reference, **_common(language)
+    )
+
+
+def privacy_page(language: str, contact: str) -> str:
+    """The privacy notice: what is kept, why, for how long, and how to ask the secretariat
+    (``contact``, an e-mail address) for a copy or an erasure."""
+    return _environment(language).get_template("privacy.html").render(
+        lang=language, contact_link=Markup('<a href="mailto:{0}">{0}</a>').format(contact),
+        **_common(language)
     )
 
 

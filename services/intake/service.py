@@ -16,6 +16,9 @@ Settings (environment, or container config in tests):
   (``http://localhost:<INTAKE_PORT>``).
 - ``INTAKE_LINK_RATE_LIMIT``: "lost your link?" requests per client address (``5/hour``); each
   reference is mailed at most ``INTAKE_LINK_MAILS_PER_REFERENCE`` times a day (3).
+- ``PRIVACY_URL``: the privacy notice, when the secretariat publishes it elsewhere (``/privacy``
+  then sends people there); ``SECRETARIAT_EMAIL`` (else ``MAIL_FROM``): who the notice tells
+  people to write to for a copy or an erasure of their data.
 - ``STAFF_API_TOKENS``: who may download attachments (``/api/...``); without it, the token the
   registry generated and announced (``staff.token_issued``).
 
@@ -50,6 +53,7 @@ from services.intake.dependencies import (
     FormGuard,
     LinkGuard,
     LongLivedHeap,
+    PrivacyNotice,
     PublicAddress,
     RelayNudge,
     StaffAccess,
@@ -156,6 +160,7 @@ class IntakeService:
     guard = FormGuard()
     link_guard = LinkGuard()
     address = PublicAddress()
+    privacy = PrivacyNotice()
     staff = StaffAccess()
     publish_soon = RelayNudge()
     heap = LongLivedHeap()
@@ -169,6 +174,13 @@ class IntakeService:
     def form(self, request):
         language = _page_language(request)
         return self._form_page(request, language)
+
+    @http("GET", "/privacy")
+    def privacy_notice(self, request):
+        if self.privacy.elsewhere:
+            return Response(status=303, headers={"Location": self.privacy.elsewhere})
+        language = _page_language(request)
+        return _page(pages.privacy_page(language, self.privacy.contact), language)
 
     @http("POST", "/")
     def switch_language(self, request):

@@ -97,3 +97,20 @@ def test_the_form_says_which_wave_is_open_in_every_language_and_width(browser, i
             assert THEME_4[language] in page.locator("#wave").inner_text()
             _look(page, f"form-wave-4-{language}", width)
     page.close()
+
+
+def test_the_privacy_notice_is_one_click_from_the_form_in_its_language(browser, intake_process):
+    base, _database = intake_process
+    page = browser.new_page()
+    page.set_default_timeout(20_000)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        for language in LANGUAGES:
+            page.goto(f"{base}/?lang={language}")
+            page.locator("#consent-privacy a").click(no_wait_after=True)
+            page.wait_for_selector("#rights-title")
+            assert page.locator("html").get_attribute("lang") == language
+            assert page.locator("h1").inner_text() == _(language, "Privacy notice")
+            assert "campaign@uclg.example" in page.locator("#rights-title + p + p").inner_text()
+            _look(page, f"privacy-{language}", width)
+    page.close()
