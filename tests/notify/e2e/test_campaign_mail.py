@@ -65,6 +65,12 @@ def test_from_application_to_erasure(tmp_path):
                              timeout=10).status_code == 200
         infra.wait_for(lambda: sent("wave_opened", contact) + sent("acknowledgement", contact)
                        == 1, 30, what="the applicant to hear of wave 4")
+        for template, recipient, message in mails(outbox):
+            if (template, recipient) == ("wave_opened", contact):
+                # One click on the announcement's link: the welcome below still comes.
+                link = message["List-Unsubscribe"].strip("<>")
+                clicked = requests.post(link, data={"List-Unsubscribe": "One-Click"}, timeout=10)
+                assert clicked.status_code == 200, clicked.text
 
         listing = requests.get(f"{registry}/api/applications", headers=staff, timeout=10).json()
         [application] = [a for a in listing["items"] if a["reference"] == reference]
@@ -87,6 +93,17 @@ def test_from_application_to_erasure(tmp_path):
     to_applicant = [t for t, r, _ in everything if r == contact]
     assert to_applicant[0] == "waitlisted" and to_applicant[-1] == "erasure"
     assert len(to_applicant) == 4
+    # Staff read words, not the form's codes (STAFF_LANGUAGE: English).
+    alert = next(m for t, _, m in everything if t == "new_application")
+    alert_text = alert.get_body(("plain",)).get_content()
+    assert "Country: France" in alert_text and "Right to the city, Housing" in alert_text
+    assert not re.search(r"\d{4}-\d\d-\d\dT", alert_text) and "UTC" in alert_text
+    for _, _, message in everything:  # every mail links the privacy notice
+        assert "/privacy?lang=" in message.get_body(("plain",)).get_content()
+    [announcement] = [m for t, r, m in everything if t == "wave_opened"] or [None]
+    if announcement is not None:  # the applicant heard of wave 4 through the announcement
+        assert announcement["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert f":{ports['notify']}/unsubscribe/" in announcement["List-Unsubscribe"]
     [welcome] = [m for t, r, m in everything if t == "welcome"]
     text = welcome.get_body(("plain",)).get_content()
     assert welcome["Content-Language"] == "fr"
