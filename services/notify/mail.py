@@ -301,7 +301,9 @@ def _email_message(notification: Notification, rendered: RenderedMail,
                    settings: MailSettings, now: datetime,
                    attachments: list[Mapping[str, Any]],
                    unsubscribe: str | None) -> EmailMessage:
-    message = EmailMessage(policy=policy.SMTP)
+    # A long URL has no space to fold at, and the standard policy would then encode it as
+    # RFC 2047 words that no mail client reads as a link: one line (RFC 5322 allows 998).
+    message = EmailMessage(policy=_ONE_LINE_HEADERS if unsubscribe else policy.SMTP)
     message["Subject"] = header_safe(rendered.subject, SUBJECT_LIMIT)
     message["From"] = Address(header_safe(settings.from_name, NAME_LIMIT),
                               addr_spec=settings.mail_from)
@@ -323,6 +325,9 @@ def _email_message(notification: Notification, rendered: RenderedMail,
     # After the parts: set_content() drops the Content-* headers already present.
     message["Content-Language"] = notification.language
     return message
+
+
+_ONE_LINE_HEADERS = policy.SMTP.clone(max_line_length=998)
 
 
 def _with_footer_links(rendered: RenderedMail, renderer: Renderer, language: str,

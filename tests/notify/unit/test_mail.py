@@ -305,3 +305,12 @@ def test_an_announcement_without_a_link_has_no_unsubscribe_header():
     message = message_from_bytes(compose(wave, RENDERER, SETTINGS, NOW).as_bytes(),
                                  policy=policy.default)
     assert "List-Unsubscribe" not in message
+
+
+def test_an_announcement_to_an_international_domain_keeps_its_link_readable():
+    [wave] = [n for n in samples.every_notification("en") if n.template == domain.WAVE_OPENED]
+    idn = Notification(wave.event_id, wave.template, Contact("zoe@grïgny.example", "Zoé", "en",
+                                                             "Grigny"), wave.context)
+    raw = compose(idn, RENDERER, SETTINGS, NOW, UNSUBSCRIBE).as_bytes()
+    assert f"\r\nList-Unsubscribe: <{UNSUBSCRIBE}>\r\n".encode() in raw
+    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
