@@ -107,7 +107,7 @@ def test_the_privacy_notice_is_one_click_from_the_form_in_its_language(browser, 
         page.set_viewport_size({"width": width, "height": 900})
         for language in LANGUAGES:
             page.goto(f"{base}/?lang={language}")
-            page.locator("#consent-privacy a").click(no_wait_after=True)
+            page.locator("#consent-help a").click(no_wait_after=True)
             page.wait_for_selector("#rights-title")
             assert page.locator("html").get_attribute("lang") == language
             assert page.locator("h1").inner_text() == _(language, "Privacy notice")

@@ -47,10 +47,12 @@ def test_the_secretariats_address_is_escaped():
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_form_links_the_notice_near_the_consent_and_in_its_footer(language):
     page = Page(pages.form_page(language))
-    near_consent = page.one("p", id="consent-privacy")
+    near_consent = page.one("p", id="consent-help")
     [link] = [e for e in page.all if e.tag == "a" and near_consent in e.ancestors()]
     assert link.attrs["href"] == f"/privacy?lang={language}"
     assert link.text == _(language, "the privacy notice")
+    # A screen reader reads it with the consent box.
+    assert page.one("input", id="consent").attrs["aria-describedby"] == "consent-help"
     footer = page.one("footer")
     assert [e.attrs["href"] for e in page.all if e.tag == "a" and footer in e.ancestors()] == [
         f"/privacy?lang={language}"]
