@@ -126,7 +126,7 @@ def moment(value: object, language: str) -> str:
         format_time(parsed, "short", tzinfo=UTC, locale=locale),
         format_date(parsed, "long", locale=locale),
     )
-    return f"{joined} UTC"
+    return f"{joined}\u00a0UTC"  # never "UTC" alone on a line
 
 
 def number(value: object, language: str) -> str:
