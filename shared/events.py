@@ -319,7 +319,7 @@ CATALOGUE: dict[str, EventType] = {
         EventType("wave.opened", "registry", WaveOpened, ("intake", "notify", "reports")),
         EventType("wave.closed", "registry", WaveClosed, ("intake", "notify", "reports")),
         EventType("staff.token_issued", "registry", StaffTokenIssued,
-                  ("intake", "reports", "console")),
+                  ("intake", "notify", "reports", "console")),
         EventType("staff.password_reset_requested", "console", StaffPasswordResetRequested,
                   ("notify",)),
         EventType("digest.ready", "reports", DigestReady, ("notify",)),

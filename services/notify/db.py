@@ -130,6 +130,17 @@ class SettingRow(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
+class StaffTokenRow(Base):
+    """A staff token the registry generated (none was configured), known by its digest only:
+    ``hrc members export`` reads the mails sent with it."""
+
+    __tablename__ = "staff_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 metadata = [Base.metadata, shared_db.Base.metadata]
 
 
@@ -230,6 +241,16 @@ def _mail(row: NotificationRow) -> dict[str, Any]:
             "recipient": row.recipient, "language": row.language, "status": row.status,
             "created_at": row.created_at.isoformat(),
             "sent_at": row.sent_at.isoformat() if row.sent_at else None}
+
+
+def remember_staff_token(session: Session, label: str, digest: str) -> None:
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(StaffTokenRow).values(digest=digest, label=label, issued_at=utcnow())
+                    .on_conflict_do_nothing(index_elements=["digest"]))
+
+
+def issued_staff_token_digests(session: Session) -> list[str]:
+    return list(session.scalars(select(StaffTokenRow.digest)))
 
 
 def _last_line(text: str | None) -> str | None:

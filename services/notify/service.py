@@ -18,7 +18,13 @@ from shared.http import HttpError, error_response, http, json_response
 from shared.inbox import Waiting
 from shared.reliability import Inbox, Loop, Outbox, subscribed
 from shared.retry import Backoff, utcnow
-from shared.staff_tokens import authenticate, bearer_token, console_tokens, parse_tokens
+from shared.staff_tokens import (
+    StaffToken,
+    authenticate,
+    bearer_token,
+    console_tokens,
+    parse_tokens,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -39,7 +45,12 @@ def handlers(config):
             raise Waiting(str(exc)) from exc
         db.queue(session, mails)
 
-    return {event_type.name: notify for event_type in subscriptions("notify")}
+    def remember_staff_token(event, session):
+        # The registry generated the deployment's staff token: notify's staff routes take it.
+        db.remember_staff_token(session, event.data["label"], event.data["digest"])
+
+    return {**{event_type.name: notify for event_type in subscriptions("notify")},
+            "staff.token_issued": remember_staff_token}
 
 
 class Mailer(DependencyProvider):
@@ -81,18 +92,26 @@ class Mailer(DependencyProvider):
 
 
 class StaffTokens(DependencyProvider):
-    """Who may read the notification log: STAFF_API_TOKENS, and the console's own token."""
+    """Who may read the notification log: STAFF_API_TOKENS (else the token the registry
+    generated and announced, ``staff.token_issued``), and the console's own token."""
 
     def setup(self) -> None:
         settings = self.container.config["SETTINGS"]
-        configured = parse_tokens(settings.staff_api_tokens)
-        self.tokens = configured + console_tokens(settings.console_token, configured)
+        self.configured = parse_tokens(settings.staff_api_tokens)
+        self.console = console_tokens(settings.console_token, self.configured)
+        self.database = database_for(self.container.config["DB_URL"])
 
     def get_dependency(self, worker_ctx) -> StaffTokens:
         return self
 
     def require(self, request) -> None:
-        if authenticate(bearer_token(request.headers.get("Authorization")), self.tokens) is None:
+        tokens = self.configured
+        if not tokens:
+            with self.database.transaction() as session:
+                tokens = [StaffToken("generated", digest)
+                          for digest in db.issued_staff_token_digests(session)]
+        tokens = tokens + self.console
+        if authenticate(bearer_token(request.headers.get("Authorization")), tokens) is None:
             raise HttpError(401, "unauthorized", "a staff bearer token is required",
                             {"WWW-Authenticate": 'Bearer realm="notify"'})
 

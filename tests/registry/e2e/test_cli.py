@@ -129,6 +129,13 @@ def test_without_token_configured_one_is_printed_once(system, capsys, monkeypatc
                                   timeout=5).status_code == 200, 20, what="reports to accept it")
     assert requests.get(reports, headers={"Authorization": "Bearer not-the-token"},
                         timeout=5).status_code == 401
+    # And notify's: a person's export is whole with the generated token alone.
+    people = f"http://127.0.0.1:{process.env['NOTIFY_PORT']}/api/people"
+    wait_for(lambda: requests.get(people, params={"email": "a@example.org"}, timeout=5,
+                                  headers={"Authorization": f"Bearer {tokens[0]}"}
+                                  ).status_code == 200, 20, what="notify to accept it")
+    assert requests.get(people, params={"email": "a@example.org"}, timeout=5,
+                        headers={"Authorization": "Bearer not-the-token"}).status_code == 401
 
     process.stop()
     again = system()
