@@ -314,6 +314,14 @@ def unsubscribe(session: Session, recipient: AnnouncementRecipient, when: dateti
                     .values(status=CANCELLED))
 
 
+def resubscribe(session: Session, email: str) -> bool:
+    """The secretariat puts an address back on the announcements (the person asked); whether
+    it was unsubscribed. Announcements already cancelled stay so: the next ones go."""
+    result = session.execute(delete(UnsubscribeRow)
+                             .where(UnsubscribeRow.email == email.strip().lower()))
+    return result.rowcount > 0
+
+
 def unsubscribed(session: Session) -> set[str]:
     """Every address that wants no announcement (lower-cased)."""
     return set(session.scalars(select(UnsubscribeRow.email)))

@@ -199,6 +199,19 @@ class NotifyService:
         """RFC 8058's one click (no cookie, no CSRF token), or the page's button."""
         return self.unsubscribes.page(request, token, click=True)
 
+    @http("DELETE", "/api/unsubscribes")
+    def resubscribe(self, request):
+        """``?email=``: announcements to that address again, when the person asks the
+        secretariat (the unsubscribe page says to); ``GET /api/people`` shows the state."""
+        try:
+            self.staff.require(request)
+            email = subject_access.email_asked(request.args)
+        except HttpError as exc:
+            return error_response(exc.status, exc.error, exc.detail, exc.headers)
+        with self.db.transaction() as session:
+            was = db.resubscribe(session, email)
+        return json_response({"email": email, "unsubscribed": False, "was_unsubscribed": was})
+
     @http("GET", "/api/notifications")
     def notifications(self, request):
         """``?reference=``: the mails about one application, for the console's timeline."""

@@ -12,6 +12,7 @@ from shared import db as shared_db
 from tests.support.infra import free_port
 
 STAFF = ["secretariat@uclg.example", "review@uclg.example"]
+STAFF_TOKEN = "notify-e2e-staff-token"
 
 
 @pytest.fixture
@@ -28,6 +29,7 @@ def settings(tmp_path, rabbitmq, smtp_server, monkeypatch):
         "NOTIFY_POLL_SECONDS": "0.05", "NOTIFY_RETRY_BASE_SECONDS": "0.1",
         "NOTIFY_RETRY_MAX_SECONDS": "0.5", "RELAY_POLL_SECONDS": "0.05",
         "INBOX_WAIT_SECONDS": "0.1", "INBOX_WAIT_LIMIT_SECONDS": "1",
+        "STAFF_API_TOKENS": f"e2e:{STAFF_TOKEN}",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

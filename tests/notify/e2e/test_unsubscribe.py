@@ -12,6 +12,7 @@ from services.notify import db
 from shared import db as shared_db
 from shared.events import new_event
 from tests.notify import samples
+from tests.notify.e2e.conftest import STAFF_TOKEN
 from tests.notify.e2e.test_notify_service import publish
 from tests.support.infra import wait_for
 
@@ -95,3 +96,19 @@ def test_the_pages_button_unsubscribes_in_a_browser(settings, announced, browser
     finally:
         page.close()
     assert unsubscribed(settings) == [A]
+
+
+def test_staff_put_the_address_back_on_the_announcements(settings, smtp_server, announced):
+    requests.post(announced, timeout=10)
+    api = f"http://127.0.0.1:{settings.ports['notify']}/api/unsubscribes"
+    staff = {"Authorization": f"Bearer {STAFF_TOKEN}"}
+    assert requests.delete(api, params={"email": A}, timeout=10).status_code == 401
+    refused = requests.delete(api, params={"email": "no address"}, headers=staff, timeout=10)
+    assert refused.status_code == 422 and "email" in refused.json()["detail"]
+    assert unsubscribed(settings) == [A]  # neither changed anything
+
+    back = requests.delete(api, params={"email": A.upper()}, headers=staff, timeout=10)
+    assert back.status_code == 200 and back.json()["was_unsubscribed"] is True
+    assert unsubscribed(settings) == []
+    announce(settings, smtp_server, 4, 4)
+    assert len(mails(smtp_server, A, "wave_opened")) == 2

@@ -148,3 +148,15 @@ def test_every_replica_signs_with_one_secret_unless_one_is_configured(database):
     first, second = db.signer(database, None), db.signer(database, None)
     assert first == second and len(first.secret) >= 40
     assert db.signer(database, "configured").secret == "configured"
+
+
+def test_the_secretariat_puts_an_address_back_on_the_announcements(notify):
+    announced(notify)
+    click(notify, token_in(notify.delivery.transport.to(A, "wave_opened")[0]))
+    with notify.database.transaction() as session:
+        assert db.resubscribe(session, "Ana@City.example")
+    with notify.database.transaction() as session:
+        assert not db.resubscribe(session, A)  # once is enough; again changes nothing
+    notify.receive(samples.wave_opened(4))
+    notify.send()
+    assert len(notify.delivery.transport.to(A, "wave_opened")) == 2
