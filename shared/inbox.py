@@ -12,6 +12,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -226,7 +227,8 @@ class InboxProcessor:
                     attempts=attempts,
                     last_error=error[:4000],
                     status=PARKED if parked else PENDING,
-                    next_attempt_at=self.backoff.next_attempt(attempts),
+                    # A parked row is never due: its next_attempt_at keeps when it was parked.
+                    next_attempt_at=utcnow() if parked else self.backoff.next_attempt(attempts),
                     claimed_until=None,
                 )
             )
@@ -252,3 +254,61 @@ def replay(session: Session, event_ids: list[str] | None = None) -> int:
 def counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(InboxRow.status, func.count()).group_by(InboxRow.status))
     return {status: count for status, count in rows}
+
+
+class UnknownParkedEvent(Exception):
+    http_status = 404
+    error_code = "not_found"
+
+
+class NotParked(Exception):
+    http_status = 409
+    error_code = "not_parked"
+
+
+# Parked events a listing shows; there should be a handful, and never thousands on a page.
+PARKED_LISTED = 500
+
+
+def parked_events(session: Session) -> dict[str, Any]:
+    """The parked events as staff see them, oldest first: what each is about, never its whole
+    payload (it may hold a person's data)."""
+    rows = session.scalars(select(InboxRow).where(InboxRow.status == PARKED)
+                           .order_by(InboxRow.id).limit(PARKED_LISTED))
+    total = session.scalar(select(func.count()).select_from(InboxRow)
+                           .where(InboxRow.status == PARKED))
+    return {"items": [parked_event(row) for row in rows], "total": total}
+
+
+def parked_event(row: InboxRow) -> dict[str, Any]:
+    data = row.payload.get("data") if isinstance(row.payload, dict) else None
+    data = data if isinstance(data, dict) else {}
+    lines = (row.last_error or "").strip().splitlines()
+    return {
+        "id": row.id,
+        "type": row.type,
+        "event_id": row.event_id,
+        "reference": data.get("reference") if isinstance(data.get("reference"), str) else None,
+        "member_id": data.get("member_id") if isinstance(data.get("member_id"), int) else None,
+        "attempts": row.attempts,
+        "last_error": lines[-1] if lines else None,
+        "received_at": row.received_at.isoformat(),
+        "parked_at": row.next_attempt_at.isoformat(),
+    }
+
+
+def replay_parked(session: Session, row_id: int) -> dict[str, Any]:
+    """Put one parked event back in line (``UnknownParkedEvent``, ``NotParked`` otherwise).
+
+    The update is conditional, so two staff replaying the same event at once replay it once.
+    """
+    result = session.execute(
+        update(InboxRow).where(InboxRow.id == row_id, InboxRow.status == PARKED)
+        .values(status=PENDING, attempts=0, next_attempt_at=utcnow(), claimed_until=None)
+    )
+    row = session.get(InboxRow, row_id)
+    if row is None:
+        raise UnknownParkedEvent(f"no inbox event {row_id}")
+    if result.rowcount != 1:
+        raise NotParked(f"inbox event {row_id} is {row.status}, not parked")
+    return {"id": row.id, "type": row.type, "event_id": row.event_id, "status": PENDING}
