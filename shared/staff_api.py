@@ -61,6 +61,16 @@ class StaffApi:
                                 response.text[:500])
         return response.text
 
+    def get_file(self, path: str) -> tuple[bytes, str, str | None]:
+        """A route that answers a file: its bytes, content type and Content-Disposition."""
+        response = self.session.get(self.url + path, headers=self._headers(),
+                                    timeout=TIMEOUT_SECONDS)
+        if response.status_code >= 400:
+            raise StaffApiError(response.status_code, response.reason or "error",
+                                response.text[:500])
+        return (response.content, response.headers.get("Content-Type", "application/octet-stream"),
+                response.headers.get("Content-Disposition"))
+
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
         if self.token:

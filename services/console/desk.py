@@ -55,11 +55,13 @@ def _listing(registry: StaffApi, path: str, filters: dict[str, Any]) -> dict[str
     return {**body, "pages": max(1, math.ceil(body["total"] / body["per_page"]))}
 
 
-def application(registry: StaffApi, notify: StaffApi, application_id: int) -> dict[str, Any]:
+def application(registry: StaffApi, notify: StaffApi, intake: StaffApi,
+                application_id: int) -> dict[str, Any]:
     found = registry.get(f"/api/applications/{application_id}")
     audit = registry.get(f"/api/applications/{application_id}/audit")["items"]
     mails = _optional(lambda: notify.get("/api/notifications",
                                          reference=found["reference"])["items"])
+    answers = _optional(lambda: applicant_answers(intake, found["reference"]))
     duplicates = []
     for candidate in found.get("possible_duplicates") or []:
         matches = registry.get("/api/applications", q=candidate.get("reference"),
@@ -67,14 +69,33 @@ def application(registry: StaffApi, notify: StaffApi, application_id: int) -> di
         duplicates.append({"candidate": candidate, "application": matches[0] if matches else None})
     waves = registry.get("/api/waves")["items"]
     return {"application": found, "duplicates": duplicates, "waves": waves,
-            "timeline": timeline(found, audit, mails or []), "mails_known": mails is not None,
+            "timeline": timeline(found, audit, mails or [], answers or []),
+            "mails_known": mails is not None, "answers_known": answers is not None,
             "open_wave": next((w for w in waves if w["status"] == "open"), None)}
 
 
-def timeline(application: dict[str, Any], audit: list[dict], mails: list[dict]) -> list[dict]:
-    """What happened to an application, oldest first: received, staff actions, mails."""
+def applicant_answers(intake: StaffApi, reference: str) -> list[dict]:
+    """The applicant's answers to information requests, as intake keeps them."""
+    return intake.get(f"/api/applications/{reference}/answers")["items"]
+
+
+def attachment(intake: StaffApi, reference: str, attachment_id: str) -> tuple[bytes, str, str]:
+    """One attachment of this application's answers; another application's is not found, so a
+    console link cannot be edited into a file of some other case."""
+    ours = {item["id"] for answer in applicant_answers(intake, reference)
+            for item in answer["attachments"]}
+    if attachment_id not in ours:
+        raise StaffApiError(404, "not_found", "no such attachment in this application")
+    return intake.get_file(f"/api/attachments/{attachment_id}")
+
+
+def timeline(application: dict[str, Any], audit: list[dict], mails: list[dict],
+             answers: list[dict] = ()) -> list[dict]:
+    """What happened to an application, oldest first: received, staff actions, the applicant's
+    answers, mails."""
     steps = [{"at": application.get("submitted_at") or "", "kind": "received"}]
     steps += [{"at": entry["at"], "kind": "audit", **entry} for entry in audit]
+    steps += [{"at": answer["answered_at"], "kind": "answer", **answer} for answer in answers]
     steps += [{"at": mail["sent_at"] or mail["created_at"], "kind": "mail", **mail}
               for mail in mails]
     return sorted(steps, key=lambda step: _instant(step["at"]))

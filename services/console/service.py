@@ -108,6 +108,9 @@ class Desk(DependencyProvider):
     def notify(self, view: View) -> StaffApi:
         return StaffApi(self.settings.service_url("notify"), self.token)
 
+    def intake(self, view: View) -> StaffApi:
+        return StaffApi(self.settings.service_url("intake"), self.token)
+
     def reports(self, view: View) -> StaffApi:
         return StaffApi(self.settings.service_url("reports"), self.token,
                         view.account.email if view.account else None)
@@ -332,6 +335,17 @@ class ConsoleService:
                                           values=request.form.to_dict(), errors={})
         return view.redirect(f"/applications/{application_id}?done={action}")
 
+    @page("GET", "/applications/<int:application_id>/attachments/<string:attachment_id>")
+    def attachment(self, request, view, application_id, attachment_id):
+        found = self.desk.registry(view).get(f"/api/applications/{application_id}")
+        content, content_type, disposition = desk.attachment(
+            self.desk.intake(view), found["reference"], attachment_id)
+        # An applicant's file is shown as a download, never run as a page of the console.
+        return view.finish(Response(content, mimetype=content_type, headers={
+            "Content-Disposition": disposition or "attachment",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'"}))
+
     def _application_page(self, view: View, application_id: int, status: int = 200,
                           **context: Any) -> Response:
         context.setdefault("action", None)
@@ -340,7 +354,7 @@ class ConsoleService:
         context.setdefault("problem", None)
         return view.render("application.html", status,
                            **desk.application(self.desk.registry(view), self.desk.notify(view),
-                                              application_id),
+                                              self.desk.intake(view), application_id),
                            done=view.request.args.get("done"), **context)
 
     # --- members ------------------------------------------------------------------------

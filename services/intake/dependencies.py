@@ -18,7 +18,13 @@ from shared.db import Database, database_for
 from shared.events import LANGUAGES
 from shared.http import error_response
 from shared.reliability import Outbox
-from shared.staff_tokens import StaffToken, authenticate, bearer_token, parse_tokens
+from shared.staff_tokens import (
+    StaffToken,
+    authenticate,
+    bearer_token,
+    console_tokens,
+    parse_tokens,
+)
 
 DEFAULT_RATE_LIMIT = "20/minute"
 DEFAULT_LINK_RATE_LIMIT = "5/hour"
@@ -200,6 +206,9 @@ class StaffAccess(DependencyProvider):
         settings = config.get("SETTINGS")
         configured = settings.staff_api_tokens if settings is not None else None
         self.configured = parse_tokens(configured or config.get("STAFF_API_TOKENS"))
+        # The console shows staff the applicant's answers and files with its own token.
+        self.console = console_tokens(settings.console_token if settings else None,
+                                      self.configured)
         self.database = database_for(config["DB_URL"])
 
     def get_dependency(self, worker_ctx) -> StaffAccess:
@@ -207,7 +216,7 @@ class StaffAccess(DependencyProvider):
 
     def refusal(self, authorization: str | None):
         """None for a valid staff token, else the 401 to answer (before anything runs)."""
-        tokens = self.configured or self._issued()
+        tokens = (self.configured or self._issued()) + self.console
         if authenticate(bearer_token(authorization), tokens) is not None:
             return None
         return error_response(401, "unauthorized", "a staff bearer token is required",

@@ -16,6 +16,7 @@ from tests.support import infra
 
 EXAMPLE = json.loads((infra.PROJECT / "docs" / "example-application.json").read_text())
 STAFF = ["secretariat@example.org", "review@example.org"]
+CONSOLE_ADMIN = ("reviewer@example.org", "a long enough password")
 TOKEN = "e2e-staff-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -37,7 +38,8 @@ Mails = Callable[[], list]
 def _env(var):
     env = infra.base_env(var)
     env.update(STAFF_EMAILS=",".join(STAFF), STAFF_API_TOKENS=f"secretariat:{TOKEN}",
-               INTAKE_URL=f"http://127.0.0.1:{env['INTAKE_PORT']}")
+               INTAKE_URL=f"http://127.0.0.1:{env['INTAKE_PORT']}",
+               CONSOLE_ADMIN_EMAIL=CONSOLE_ADMIN[0], CONSOLE_ADMIN_PASSWORD=CONSOLE_ADMIN[1])
     return env
 
 
@@ -61,7 +63,27 @@ def _page_link(message, intake: str, reference: str) -> str:
     return found.group(0)
 
 
-def _flow(ports: dict[str, int], mails: Mails) -> None:
+def _seen_in_the_console(console: str, application_id: int) -> None:
+    """Staff see the answer and its PDF on the application's page, the file downloaded through
+    the console (their browser holds no staff token)."""
+    staff = requests.Session()
+    form = staff.get(f"{console}/login", timeout=10).text
+    signed_in = staff.post(f"{console}/login", timeout=10, data={
+        "email": CONSOLE_ADMIN[0], "password": CONSOLE_ADMIN[1], "next": "/",
+        "csrf_token": CSRF.search(form).group(1)})
+    assert signed_in.status_code == 200 and "/login" not in signed_in.url, signed_in.text
+    page = staff.get(f"{console}/applications/{application_id}", timeout=10).text
+    assert "the applicant answered" in page and "Voici la délibération." in page
+    [link] = re.findall(rf'href="(/applications/{application_id}/attachments/[0-9a-f]+)"', page)
+    got = staff.get(console + link, timeout=10)
+    assert got.status_code == 200 and got.content == PDF
+    assert got.headers["Content-Disposition"].startswith("attachment")
+    not_this_case = f"{console}/applications/{application_id}/attachments/{'0' * 32}"
+    assert staff.get(not_this_case, timeout=10).status_code == 404
+    assert requests.get(console + link, timeout=10, allow_redirects=False).status_code == 303
+
+
+def _flow(ports: dict[str, int], mails: Mails) -> int:
     registry = f"http://127.0.0.1:{ports['registry']}"
     intake = f"http://127.0.0.1:{ports['intake']}"
     # Waves 1-3 are history: the form sends applications to the waiting list, until wave 4.
@@ -127,6 +149,7 @@ def _flow(ports: dict[str, int], mails: Mails) -> None:
 
     page = browser.get(link, params={"lang": "en"}, timeout=10).text
     assert "Under review in wave 4" in page and "You sent your answer" in page
+    return application["id"]
 
 
 def test_embedded_defaults(tmp_path):
@@ -137,8 +160,9 @@ def test_embedded_defaults(tmp_path):
     system.start()
     try:
         system.wait_healthy(list(ports.values()))
-        _flow(ports, lambda: [([r.strip() for r in m["To"].split(",")], m)
-                              for m in infra.read_eml_dir(var / "outbox")])
+        application_id = _flow(ports, lambda: [([r.strip() for r in m["To"].split(",")], m)
+                                               for m in infra.read_eml_dir(var / "outbox")])
+        _seen_in_the_console(f"http://127.0.0.1:{env['CONSOLE_PORT']}", application_id)
     finally:
         system.stop()
     assert "Traceback" not in system.log(), system.log()
