@@ -39,6 +39,8 @@ from shared.retry import utcnow
 from shared.subject_access import events_about
 
 PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
+# What an erased mail's recipient becomes (with its id): nothing can be sent there.
+ERASED_RECIPIENT = "erased:"
 
 
 class Base(DeclarativeBase):
@@ -188,6 +190,62 @@ def mails_about(session: Session, reference: str, limit: int = 200) -> list[dict
              "sent_at": row.sent_at.isoformat() if row.sent_at else None,
              "error": _last_line(row.last_error)}
             for row in rows]
+
+
+# Failed mails a listing shows: each one needs someone, so there should be few.
+FAILED_LISTED = 500
+
+
+class UnknownMail(Exception):
+    http_status = 404
+    error_code = "not_found"
+
+
+class NotRetriable(Exception):
+    http_status = 409
+    error_code = "conflict"
+
+
+def failed_mails(session: Session) -> dict[str, Any]:
+    """Mails the SMTP server refused for good (or that could not be composed), oldest first:
+    what staff see on the console's dashboard and retry once the cause is fixed."""
+    failed = NotificationRow.status == FAILED
+    rows = session.scalars(select(NotificationRow).where(failed)
+                           .order_by(NotificationRow.id).limit(FAILED_LISTED))
+    total = session.scalar(select(func.count()).select_from(NotificationRow).where(failed))
+    return {"items": [_failed_mail(row) for row in rows], "total": total}
+
+
+def _failed_mail(row: NotificationRow) -> dict[str, Any]:
+    context = row.context or {}
+    return {"id": row.id, "template": row.template, "recipient": row.recipient,
+            "language": row.language, "event_id": row.event_id,
+            "reference": context.get("reference") if isinstance(context.get("reference"), str)
+            else None,
+            "attempts": row.attempts, "error": _last_line(row.last_error),
+            "created_at": row.created_at.isoformat(),
+            # A failed row is never due again: its next_attempt_at keeps when it failed.
+            "failed_at": row.next_attempt_at.isoformat()}
+
+
+def retry_failed(session: Session, mail_id: int, now: datetime) -> dict[str, Any]:
+    """Put one failed mail back in line, the same message as composed (``UnknownMail``,
+    ``NotRetriable`` for one not failed or whose address was erased). Conditional, so two
+    staff retrying at once send it once; a second failure is not told to staff twice (the
+    alert's key is the mail's)."""
+    result = session.execute(
+        update(NotificationRow)
+        .where(NotificationRow.id == mail_id, NotificationRow.status == FAILED,
+               NotificationRow.recipient.not_like(f"{ERASED_RECIPIENT}%"))
+        .values(status=PENDING, attempts=0, next_attempt_at=now, claimed_until=None))
+    row = session.get(NotificationRow, mail_id)
+    if row is None:
+        raise UnknownMail(f"no mail {mail_id}")
+    if result.rowcount != 1:
+        why = ("its address was erased" if row.recipient.startswith(ERASED_RECIPIENT)
+               else f"it is {row.status}, not failed")
+        raise NotRetriable(f"mail {mail_id} cannot be sent again: {why}")
+    return {"id": row.id, "template": row.template, "status": PENDING}
 
 
 def held_about(session: Session, email: str) -> dict[str, Any]:
@@ -340,7 +398,7 @@ def forget_recipient(session: Session, email: str) -> None:
     session.execute(delete(UnsubscribeRow).where(UnsubscribeRow.email == email.strip().lower()))
     rows = session.scalars(select(NotificationRow).where(NotificationRow.recipient == email))
     for row in rows:
-        row.recipient = f"erased:{row.id}"
+        row.recipient = f"{ERASED_RECIPIENT}{row.id}"
         _forget_content(row)
         if row.status == PENDING:
             row.status = CANCELLED

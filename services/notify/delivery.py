@@ -287,7 +287,8 @@ class MailDelivery:
         if failure.transient:
             values["next_attempt_at"] = utcnow() + self.policy.delay(attempts)
         else:
-            values["status"] = FAILED
+            # Never due again: the moment stays, as when it failed (staff see it, may retry).
+            values.update(status=FAILED, next_attempt_at=utcnow())
         with self.database.transaction() as session:
             result = session.execute(update(NotificationRow)
                                      .where(NotificationRow.id == row.id,
