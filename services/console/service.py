@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from services.console.domain import (
     safe_next,
 )
 from services.console.web import SESSION_COOKIE, HtmlWebServer, View, sign_in_location
-from shared import health
+from shared import health, subject_access
 from shared.config import Settings
 from shared.db import ServiceDatabase, database_for
 from shared.http import HttpError, JsonHttpEntrypoint, error_response, json_response
@@ -361,9 +361,40 @@ class ConsoleService:
 
     @page("GET", "/members")
     def members(self, request, view):
+        return self._members_page(request, view)
+
+    def _members_page(self, request, view: View, status: int = 200, **context: Any) -> Response:
+        context.setdefault("person_errors", {})
+        context.setdefault("person_email", "")
+        context.setdefault("person_unanswered", [])
         filters = schemas.load_filters(schemas.MemberFilters, request.args.to_dict())
-        return view.render("members.html", filters=filters,
-                           listing=desk.members(self.desk.registry(view), filters))
+        return view.render("members.html", status, filters=filters,
+                           listing=desk.members(self.desk.registry(view), filters), **context)
+
+    @page("GET", "/people/export", permission=Permission.ERASE)
+    def export_person(self, request, view):
+        """A person's access request: what every service holds about one address, as one JSON
+        document (``shared.subject_access.gather``, as ``hrc members export EMAIL``)."""
+        email = request.args.get("email", "").strip()
+        try:
+            subject_access.email_asked({"email": email})
+        except HttpError:
+            return self._members_page(request, view, 422, person_errors={"email": [
+                schemas.N_("Enter the person's e-mail address, e.g. name@example.org.")]},
+                person_email=email)
+        apis = {name: (self.desk.registry(view) if name == "registry"
+                       else StaffApi(self.desk.settings.service_url(name), self.desk.token))
+                for name in ("registry", "intake", "notify", "reports")}
+        document = subject_access.gather(email, apis, datetime.now(UTC),
+                                         self.desk.accounts.listing())
+        if not document["complete"]:
+            log.warning("console: person export incomplete: %s", document["not_answered"])
+            return self._members_page(request, view, 503, person_email=email,
+                                      person_unanswered=sorted(document["not_answered"]))
+        name = "".join(c if c.isalnum() else "-" for c in document["email"])
+        return view.finish(Response(
+            json.dumps(document, ensure_ascii=False, indent=2), mimetype="application/json",
+            headers={"Content-Disposition": f'attachment; filename="person-{name}.json"'}))
 
     @page("GET", "/members/import", permission=Permission.IMPORT_MEMBERS)
     def import_form(self, request, view):

@@ -6,6 +6,7 @@ console's upload page brings in docs/example-members.csv (last: it adds 8 member
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import requests
@@ -205,4 +206,19 @@ def test_an_admin_uploads_the_members_file_in_the_console(system, browser, tmp_p
                         headers={"Authorization": f"Bearer {TOKEN}"},
                         params={"country": "PT"}).json()["total"]
     assert code == 0
+
+    # A person's access request, from the Members page: the same document as hrc's (about
+    # the applicant of the first test of this module).
+    page.goto(f"{console}/members")
+    page.fill("#person-email", "not an address")
+    page.click("form[action='/people/export'] button")
+    assert "Enter the person's e-mail address" in page.inner_text("#person-heading + p + form")
+    page.fill("#person-email", EMAIL)
+    with page.expect_download() as download:
+        page.click("form[action='/people/export'] button")
+    document = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert document["complete"] and document["email"] == EMAIL
+    assert set(document["services"]) == {"registry", "intake", "notify", "reports", "console"}
+    assert document["services"]["intake"]["applications"][0]["form"]["contact_email"] == EMAIL
+    assert document["services"]["notify"]["mails"]
     context.close()
