@@ -88,6 +88,15 @@ def store(database: Database, message: object) -> bool:
         return result.rowcount == 1
 
 
+def stored_event(payload: dict) -> Event:
+    """An event as ``store`` kept it once validated, taken as it is: validating it again costs
+    more than most handlers (a parked invalid event replayed fails here, and is parked again).
+    """
+    return Event(event_id=payload["event_id"], type=payload["type"],
+                 occurred_at=payload["occurred_at"], version=payload["version"],
+                 data=payload["data"])
+
+
 def _jsonable(value: object) -> bool:
     try:
         json.dumps(value)
@@ -110,6 +119,9 @@ class InboxProcessor:
         lease: timedelta = leases.LEASE,
         wait_seconds: float = 2.0,
         wait_limit: timedelta = timedelta(days=1),
+        group_size: int = 25,
+        read_event: Callable[[dict], Event] = parse_event,
+        prepare: Callable[[list[Event], Session], None] | None = None,
     ):
         self.database = database
         self.handlers = handlers
@@ -119,28 +131,39 @@ class InboxProcessor:
         self.lease = lease
         self.wait_seconds = wait_seconds
         self.wait_limit = wait_limit
-
-    # Events handled in one transaction when all goes well: a commit per event costs more than
-    # most handlers, and a smaller group keeps the eventlet hub from being held for long.
-    group_size = 25
+        # Events handled in one transaction when all goes well: a commit per event costs more
+        # than most handlers, and a smaller group keeps the eventlet hub from being held long.
+        self.group_size = group_size
+        # How a stored payload becomes an Event again: validated anew by default; a service
+        # whose handlers take what ``store`` validated and kept passes ``stored_event``.
+        self.read_event = read_event
+        # Called with a group's events before their handlers, in their transaction: where a
+        # service reads at once what the group's handlers will read one by one.
+        self.prepare = prepare
 
     def process_due(self) -> int:
         """Process every due event once. Returns how many were handled successfully."""
         handled = 0
         now = utcnow()
         due = [InboxRow.status == PENDING, InboxRow.next_attempt_at <= now]
+        # Due first, then oldest: the order of the ix_inbox_due index (its entries end with
+        # the row id), so a backlog of thousands is not sorted again for each batch.
+        order = (InboxRow.next_attempt_at, InboxRow.id)
         with leases.hold(self.database, InboxRow, due, limit=self.batch_size,
-                         duration=self.lease) as lease:
+                         duration=self.lease, order=order) as lease:
             rows = lease.rows
             for start in range(0, len(rows), self.group_size):
                 group = [row for row in rows[start:start + self.group_size] if lease.holds(row)]
                 if len(group) > 1 and self._process_together(group):
                     handled += len(group)
+                    lease.finished(group)
                     continue
                 # One of them failed (or it is alone): each in its own transaction, so one
                 # event's failure rolls back only its own effects.
                 for row in group:
-                    handled += self._process(row)
+                    if self._process(row):
+                        handled += 1
+                        lease.finished([row])
         if handled:
             self._wake_waiting()
         return handled
@@ -148,8 +171,10 @@ class InboxProcessor:
     def _process_together(self, rows: list[InboxRow]) -> bool:
         try:
             with self.database.transaction() as session:
-                for row in rows:
-                    event = parse_event(row.payload)
+                events = [self.read_event(row.payload) for row in rows]
+                if self.prepare is not None:
+                    self.prepare(events, session)
+                for event in events:
                     handler = self.handlers.get(event.type)
                     if handler is not None:
                         handler(event, session)
@@ -158,6 +183,7 @@ class InboxProcessor:
                     .where(InboxRow.id.in_([row.id for row in rows]))
                     .values(status=DONE, processed_at=utcnow(), claimed_until=None,
                             attempts=InboxRow.attempts + 1, last_error=None)
+                    .execution_options(synchronize_session=False)
                 )
             return True
         except Exception:
@@ -167,7 +193,7 @@ class InboxProcessor:
 
     def _process(self, row: InboxRow) -> bool:
         try:
-            event = parse_event(row.payload)
+            event = self.read_event(row.payload)
             handler = self.handlers.get(event.type)
             with self.database.transaction() as session:
                 if handler is not None:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import eventlet
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, text, update
 
 from shared.db import Database
 from shared.retry import utcnow
@@ -89,6 +89,13 @@ class Lease:
             elif row_id not in kept:
                 del self._tokens[row_id], self._valid[row_id]
 
+    def finished(self, rows: list[Any]) -> None:
+        """The worker committed these rows done (``claimed_until`` cleared): neither renew nor
+        release touches them again, and a lease whose rows all finished ends with no write."""
+        for row in rows:
+            self._tokens.pop(row.id, None)
+            self._valid.pop(row.id, None)
+
     def release(self) -> None:
         """Give back the rows still ours; rows already finished (``claimed_until`` cleared by
         the worker) are not touched."""
@@ -137,16 +144,23 @@ def claim(
     *,
     limit: int,
     duration: timedelta = LEASE,
+    order: tuple = (),
 ) -> Lease:
     """Lease up to ``limit`` rows of ``model`` matching ``due``, oldest first (no heartbeat:
-    see ``hold``)."""
+    see ``hold``). ``order``, if given, is the order of an index on ``due``'s columns, walked
+    to the limit instead of sorting every due row."""
     now = utcnow()
     until = now + duration
     with database.transaction() as session:
+        if order and database.is_postgresql:
+            # With statistics behind a burst (thousands of rows in a fresh or grown table,
+            # before autovacuum's analyze), the planner reads every due row through a bitmap
+            # and sorts them all on disk for each batch: 60 ms instead of 0.2 ms at 30,000.
+            session.execute(text("SET LOCAL enable_bitmapscan = off"))
         query = (
             select(model)
             .where(*due, or_(model.claimed_until.is_(None), model.claimed_until < now))
-            .order_by(model.id)
+            .order_by(*(order or (model.id,)))
             .limit(limit)
         )
         if database.is_postgresql:
@@ -157,6 +171,8 @@ def claim(
                 update(model)
                 .where(model.id.in_([row.id for row in rows]))
                 .values(claimed_until=until)
+                # The rows are the lease's, not the session's: no need to find them in it.
+                .execution_options(synchronize_session=False)
             )
     return Lease(database, model, rows, until, duration)
 
@@ -169,10 +185,11 @@ def hold(
     *,
     limit: int,
     duration: timedelta = LEASE,
+    order: tuple = (),
 ) -> Iterator[Lease]:
     """Claim due rows and keep them, renewed by a heartbeat, until the block ends; rows the
     block did not finish are released then, and a killed process's lapse within ``duration``."""
-    lease = claim(database, model, due, limit=limit, duration=duration)
+    lease = claim(database, model, due, limit=limit, duration=duration, order=order)
     if not lease.rows:
         yield lease
         return

@@ -160,10 +160,13 @@ class Outbox(DependencyProvider):
 
 
 class Inbox(DependencyProvider):
-    """``handlers(config)`` returns the service's handler per event type."""
+    """``handlers(config)`` returns the service's handler per event type; ``options`` go to
+    its InboxProcessor (``group_size``, ``read_event``)."""
 
-    def __init__(self, handlers: Callable[[Mapping[str, Any]], Mapping[str, Handler]]):
+    def __init__(self, handlers: Callable[[Mapping[str, Any]], Mapping[str, Handler]],
+                 **options: Any):
         self.handlers_factory = handlers
+        self.options = options
 
     def setup(self) -> None:
         config = self.container.config
@@ -178,6 +181,7 @@ class Inbox(DependencyProvider):
             wait_seconds=_settings_number(config, "INBOX_WAIT_SECONDS", 2.0),
             wait_limit=timedelta(seconds=_settings_number(config, "INBOX_WAIT_LIMIT_SECONDS",
                                                           86400.0)),
+            **self.options,
         )
         self.loop = Loop(
             f"{self.container.service_name} inbox",

@@ -109,7 +109,7 @@ class ReportsService:
     config = Config()
     db = ServiceDatabase()
     outbox = Outbox()
-    inbox = Inbox(reporting.handlers)
+    inbox = Inbox(reporting.handlers, **reporting.INBOX_OPTIONS)
     digests = DigestScheduler()
     staff = StaffAccess()
     directory = DirectoryPages()

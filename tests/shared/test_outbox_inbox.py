@@ -1,14 +1,16 @@
 """Outbox and inbox on SQLite and PostgreSQL, with a fake publisher (no broker)."""
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
+from datetime import timedelta
 
-from shared import inbox
+import pytest
+from sqlalchemy import select, update
+
+from shared import inbox, leases
 from shared.events import new_event
 from shared.inbox import InboxProcessor, InboxRow
 from shared.outbox import OutboxRow, Relay, record
-from shared.retry import Backoff
+from shared.retry import Backoff, utcnow
 
 
 class FlakyBroker:
@@ -140,3 +142,62 @@ def test_erasure_scrubs_sent_outbox_rows_and_inbox_rows_about_the_person(databas
     assert rows[(5, True)]["government_name"] == "Grigny"
     assert rows[(50, True)]["contact_email"] == "b@example.org"
     assert rows[(6, False)]["contact_email"] == "a@example.org"  # not published yet: left
+
+
+def test_stored_events_are_taken_as_kept_and_a_replayed_invalid_one_is_parked_again(database):
+    seen: list[tuple] = []
+    processor = InboxProcessor(
+        database, {"wave.closed": lambda event, session: seen.append(
+            (event.event_id, event.type, event.data))},
+        max_attempts=1, backoff=Backoff(0.0, 0.0), read_event=inbox.stored_event)
+    event = new_event("wave.closed", {"number": 7})
+    inbox.store(database, event.as_message())
+    inbox.store(database, {"type": "wave.closed", "data": {"number": "x"}})
+    assert processor.process_due() == 1
+    assert seen == [(event.event_id, "wave.closed", {"number": 7})]
+    with database.transaction() as session:
+        assert inbox.replay(session) == 1
+    assert processor.process_due() == 0
+    with database.transaction() as session:
+        assert inbox.counts(session) == {"done": 1, "parked": 1}
+
+
+def test_a_group_is_prepared_in_its_own_transaction_before_its_handlers(database):
+    calls: list = []
+
+    def prepare(events, session):
+        calls.append(("prepare", [e.data["number"] for e in events], session))
+
+    processor = InboxProcessor(
+        database, {"wave.closed": lambda event, session: calls.append(
+            ("handle", event.data["number"], session))},
+        group_size=10, prepare=prepare)
+    for number in range(3):
+        inbox.store(database, new_event("wave.closed", {"number": number}).as_message())
+    assert processor.process_due() == 3
+    assert [c[:2] for c in calls] == [("prepare", [0, 1, 2]), ("handle", 0), ("handle", 1),
+                                      ("handle", 2)]
+    assert len({id(c[2]) for c in calls}) == 1
+
+
+def test_the_due_are_claimed_first_and_a_finished_lease_writes_nothing_more(database):
+    for number in range(3):
+        inbox.store(database, new_event("wave.closed", {"number": number}).as_message())
+    with database.transaction() as session:
+        # The oldest row was retried and is due last.
+        first = min(session.scalars(select(InboxRow.id)))
+        session.execute(update(InboxRow).where(InboxRow.id == first)
+                        .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        session.execute(update(InboxRow).where(InboxRow.id != first)
+                        .values(next_attempt_at=utcnow() - timedelta(seconds=5)))
+    due = [InboxRow.status == inbox.PENDING, InboxRow.next_attempt_at <= utcnow()]
+    lease = leases.claim(database, InboxRow, due, limit=2,
+                         order=(InboxRow.next_attempt_at, InboxRow.id))
+    assert first not in [row.id for row in lease.rows] and len(lease.rows) == 2
+    lease.finished(lease.rows)
+    assert not any(lease.holds(row) for row in lease.rows)
+    lease.release()  # nothing left to give back: the claims stay as the worker left them
+    with database.transaction() as session:
+        claimed = session.scalars(select(InboxRow.id).where(
+            InboxRow.claimed_until.is_not(None))).all()
+    assert sorted(claimed) == sorted(row.id for row in lease.rows)

@@ -1,6 +1,7 @@
 """A digest: what happened in one period, and where the campaign stands at its end."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -54,10 +55,23 @@ def build_digest(store: ReadModelStore, period: Period, digest: str = DIGEST,
                  sent_at: datetime | None = None) -> DigestContent:
     """The digest of ``period``; its totals are the campaign at the period's end, or at
     ``sent_at`` if it is sent before that end (ages are never measured in the future)."""
-    at = min(period.end, sent_at) if sent_at is not None else period.end
-    applications = list(store.applications())
+    at = digest_instant(period, sent_at)
+    return digest_of(period, at, digest, applications=list(store.applications()),
+                     decisions=store.decisions(), members=store.members(),
+                     overview=overview(store, at))
+
+
+def digest_instant(period: Period, sent_at: datetime | None) -> datetime:
+    return min(period.end, sent_at) if sent_at is not None else period.end
+
+
+def digest_of(period: Period, at: datetime, digest: str, *,
+              applications: list[ApplicationView], decisions: Iterable[Decision],
+              members: Iterable[MemberView], overview: Overview) -> DigestContent:
+    """The digest from candidate rows: any that the period's lines need, and perhaps more (a
+    database hands over only those, chosen by the same rules, and the rules here decide)."""
     by_reference = {a.reference: a for a in applications}
-    members = list(store.members())
+    members = list(members)
     return DigestContent(
         digest=digest,
         period=period,
@@ -68,7 +82,7 @@ def build_digest(store: ReadModelStore, period: Period, digest: str = DIGEST,
         decisions=sorted(
             (
                 _decision_line(d, by_reference.get(d.reference))
-                for d in store.decisions()
+                for d in decisions
                 if d.decided_at in period
             ),
             key=lambda d: (d.decided_at, d.reference),
@@ -82,7 +96,7 @@ def build_digest(store: ReadModelStore, period: Period, digest: str = DIGEST,
             (m for m in members if m.left_at is not None and m.left_at in period),
             key=lambda m: (m.left_at, m.member_id),
         ),
-        overview=overview(store, at),
+        overview=overview,
     )
 
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from .readmodel import PENDING, STATUSES, ApplicationView, MemberView, ReadModelStore
 
@@ -92,13 +93,20 @@ def membership_changes(
     members: Iterable[MemberView], until: datetime
 ) -> list[tuple[datetime, int]]:
     """Every join (+1) and departure (-1) before ``until``, in time order."""
+    return membership_changes_of(((m.joined_at, m.left_at) for m in members), until)
+
+
+def membership_changes_of(
+    stays: Iterable[tuple[datetime | None, datetime | None]], until: datetime
+) -> list[tuple[datetime, int]]:
+    """``membership_changes`` from each member's (joined_at, left_at) alone."""
     changes = []
-    for member in members:
-        if member.joined_at is None or member.joined_at >= until:
+    for joined_at, left_at in stays:
+        if joined_at is None or joined_at >= until:
             continue
-        changes.append((member.joined_at, 1))
-        if member.left_at is not None and member.left_at < until:
-            changes.append((member.left_at, -1))
+        changes.append((joined_at, 1))
+        if left_at is not None and left_at < until:
+            changes.append((left_at, -1))
     changes.sort()
     return changes
 
@@ -177,32 +185,78 @@ class Overview:
     waves: list[dict]
 
 
+@dataclass(frozen=True)
+class ActiveMembers:
+    """The members active at an instant, counted by each breakdown's raw value (a wave number,
+    a region, ... or None): what an overview is made of, counted wherever the model lives (in
+    memory here, in SQL by the service's database, which reads no member row for it)."""
+
+    by_wave: Counter
+    by_region: Counter
+    by_country: Counter
+    by_jurisdiction_type: Counter
+    by_population_band: Counter
+    by_theme: Counter
+
+    @classmethod
+    def of(cls, active: list[MemberView]) -> ActiveMembers:
+        return cls(
+            by_wave=Counter(m.wave for m in active),
+            by_region=Counter(m.region for m in active),
+            by_country=Counter(m.country for m in active),
+            by_jurisdiction_type=Counter(m.jurisdiction_type for m in active),
+            by_population_band=Counter(population_band(m.population) for m in active),
+            by_theme=Counter(theme for m in active for theme in m.themes),
+        )
+
+
 def overview(store: ReadModelStore, at: datetime) -> Overview:
     members = list(store.members())
-    active = [m for m in members if m.active_at(at)]
-    changes = membership_changes(members, at)
-    waves = sorted(store.waves(), key=lambda w: w.number)
-    return Overview(
-        at=at,
-        progress=progress(changes, at, campaign_start(members, waves)),
-        series=members_over_time(changes),
-        members_by_wave=_count(str(m.wave) if m.wave is not None else UNKNOWN for m in active),
-        members_by_region=_count(m.region or UNKNOWN for m in active),
-        members_by_country=_count(m.country or UNKNOWN for m in active),
-        members_by_jurisdiction_type=_count(m.jurisdiction_type or UNKNOWN for m in active),
-        members_by_population_band=_count(population_band(m.population) for m in active),
-        members_by_theme=_count(theme for m in active for theme in m.themes),
+    return overview_of(
+        at,
+        changes=membership_changes(members, at),
+        campaign_start=campaign_start(members, store.waves()),
+        active=ActiveMembers.of([m for m in members if m.active_at(at)]),
         applications_by_status=applications_by_status(store.applications(), at),
         decisions_by_month=decisions_by_month(store, at),
+        waves=store.waves(),
+    )
+
+
+def overview_of(
+    at: datetime,
+    *,
+    changes: list[tuple[datetime, int]],
+    campaign_start: datetime | None,
+    active: ActiveMembers,
+    applications_by_status: dict[str, StatusAge],
+    decisions_by_month: dict[str, dict[str, int]],
+    waves: Iterable,
+) -> Overview:
+    """The overview from its counted parts (see ``overview`` for them counted in memory)."""
+    return Overview(
+        at=at,
+        progress=progress(changes, at, campaign_start),
+        series=members_over_time(changes),
+        members_by_wave=_labelled(
+            active.by_wave, lambda wave: str(wave) if wave is not None else UNKNOWN),
+        members_by_region=_labelled(active.by_region, lambda key: key or UNKNOWN),
+        members_by_country=_labelled(active.by_country, lambda key: key or UNKNOWN),
+        members_by_jurisdiction_type=_labelled(active.by_jurisdiction_type,
+                                               lambda key: key or UNKNOWN),
+        members_by_population_band=_labelled(active.by_population_band, lambda key: key),
+        members_by_theme=_labelled(active.by_theme, lambda key: key),
+        applications_by_status=applications_by_status,
+        decisions_by_month=decisions_by_month,
         waves=[
             {
                 "number": w.number,
                 "name": w.name,
                 "theme": w.theme,
                 "open": w.is_open,
-                "members": sum(1 for m in active if m.wave == w.number),
+                "members": active.by_wave.get(w.number, 0),
             }
-            for w in waves
+            for w in sorted(waves, key=lambda w: w.number)
         ],
     )
 
@@ -234,11 +288,15 @@ def pending_count(by_status: dict[str, StatusAge]) -> int:
 
 
 def decisions_by_month(store: ReadModelStore, at: datetime) -> dict[str, dict[str, int]]:
-    months: Counter[tuple[int, int, str]] = Counter(
+    return decisions_by_month_of(Counter(
         (d.decided_at.year, d.decided_at.month, d.outcome)
         for d in store.decisions()
         if d.decided_at < at
-    )
+    ))
+
+
+def decisions_by_month_of(months: Counter) -> dict[str, dict[str, int]]:
+    """Decisions counted by (year, month, outcome), as the reports show them."""
     by_month: dict[str, dict[str, int]] = {}
     for (year, month, outcome), count in sorted(months.items()):
         by_month.setdefault(f"{year:04d}-{month:02d}", {"accepted": 0, "declined": 0})[
@@ -246,5 +304,10 @@ def decisions_by_month(store: ReadModelStore, at: datetime) -> dict[str, dict[st
     return by_month
 
 
-def _count(keys: Iterable[str]) -> dict[str, int]:
-    return dict(sorted(Counter(keys).items(), key=lambda item: (-item[1], item[0])))
+def _labelled(counts: Counter, label: Callable[[Any], str]) -> dict[str, int]:
+    """Raw values' counts under their labels, most first (several values may share a label:
+    None and "" are both unknown)."""
+    labelled: Counter[str] = Counter()
+    for key, count in counts.items():
+        labelled[label(key)] += count
+    return dict(sorted(labelled.items(), key=lambda item: (-item[1], item[0])))

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from services.reports import db
 from services.reports.domain import InMemoryStore, overview, project
-from services.reports.reporting import handlers, rebuild, snapshot
+from services.reports.reporting import INBOX_OPTIONS, handlers, rebuild, snapshot
 from shared import inbox
 from shared.inbox import InboxProcessor, InboxRow
 from tests.reports.streams import at, erased, joined, received, seeded_stream
@@ -15,7 +15,8 @@ from tests.reports.streams import at, erased, joined, received, seeded_stream
 def feed(database, events) -> None:
     for event in events:
         assert inbox.store(database, event.as_message())
-    processor = InboxProcessor(database, handlers({}))
+    # As the service runs it: a batch per transaction, read ahead, events taken as stored.
+    processor = InboxProcessor(database, handlers({}), **INBOX_OPTIONS)
     while processor.process_due():
         pass
     with database.transaction() as session:
