@@ -109,6 +109,11 @@ def _waves(commands: argparse._SubParsersAction, common: argparse.ArgumentParser
         command.add_argument("number", type=int)
         command.set_defaults(action=_command(
             lambda api, a, verb=verb: api.post(f"/api/waves/{a.number}/{verb}"), _wave))
+    commands.add_parser(
+        "announce", parents=[common],
+        help="tell every service the waves again (for one that missed them: the form then "
+             "shows the open wave); no member is mailed again").set_defaults(
+        action=_command(lambda api, a: api.post("/api/waves/announce"), _announced))
 
 
 def _members(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -209,6 +214,15 @@ def _wave(body: dict[str, Any]) -> list[str]:
         lines.append(f"{body['moved_to_review']} application(s) from the waiting list now "
                      "under review")
     return lines
+
+
+def _announced(body: dict[str, Any]) -> list[str]:
+    if not body["items"]:
+        return ["no wave opened or closed yet: nothing to tell"]
+    return [*display.table(body["items"], (("number", "wave"), ("status", "status"),
+                                           ("event", "told again as"), ("name", "name"))),
+            f"{body['total']} wave(s) told again to intake, notify and reports; "
+            "each takes what it missed, and no member is mailed again"]
 
 
 def _audit(body: dict[str, Any]) -> list[str]:

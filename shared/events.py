@@ -222,6 +222,9 @@ class WaveOpened(_Strict):
     theme = fields.Nested(Multilingual, required=True)
     opens_at = fields.String(required=True)
     closes_at = fields.String(load_default=None, allow_none=True)
+    # Told again by ``hrc waves announce`` (the open wave, for a service that missed it): the
+    # same wave, no news; notify announces no wave to members on it.
+    repeated = fields.Boolean(load_default=False)
 
 
 class WaveClosed(_Strict):

@@ -476,6 +476,9 @@ def _member_contact_changed(
 
 
 def _wave_opened(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+    """A wave's announcement, once per wave and person: its mails are keyed by the wave
+    (``announcement_id``), not by the event, since the same wave may be told in another event
+    (``hrc waves announce`` sends it again with a fresh id, for a service that missed it)."""
     data = event.data
     wave = Wave(
         number=data["number"],
@@ -485,6 +488,11 @@ def _wave_opened(event: Event, directory: Directory, _: Secretariat) -> list[Not
         closes_at=data.get("closes_at"),
     )
     directory.add_wave(wave)
+    if data.get("repeated"):
+        # Told again, no news. Had notify missed the opening too (its database rebuilt, and
+        # with it the log of who was mailed), a second announcement to every member is worse
+        # than none.
+        return _dropped(event, f"wave {wave.number} told again: announced when it opened")
     mails = []
     # An unsubscribed address is skipped as if it had been announced to already.
     seen: set[str] = set(directory.unsubscribed())
@@ -504,8 +512,14 @@ def _wave_opened(event: Event, directory: Directory, _: Secretariat) -> list[Not
                 "opens_at": (wave.opens_at or "")[:10],
                 "closes_at": (wave.closes_at or "")[:10],
             }
-            mails.append(Notification(event.event_id, WAVE_OPENED, person, context))
+            mails.append(Notification(announcement_id(wave.number), WAVE_OPENED, person,
+                                      context))
     return mails
+
+
+def announcement_id(wave: int) -> str:
+    """The key of a wave's announcement mails in the log, in place of an event's id."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"notify:wave.opened/{wave}"))
 
 
 def _digest_ready(event: Event, _: Directory, __: Secretariat) -> list[Notification]:

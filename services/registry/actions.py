@@ -188,6 +188,30 @@ def close_wave(store: RegistryStore, who: str, number: int, now: datetime) -> Wa
     return wave
 
 
+def announce_waves(store: RegistryStore, who: str, now: datetime) -> list[tuple[Wave, str]]:
+    """Tell every service again what the waves are now: ``wave.opened`` for the open wave,
+    ``wave.closed`` for each closed one, with fresh event ids (the inbox would drop the old
+    ones). For a service that missed them: it subscribed after the wave opened, or its
+    database was rebuilt. Every consumer takes a repeat as a no-op when it knew already.
+    Returns each wave told and the event that told it."""
+    announced = []
+    for wave in store.waves():
+        trail = store.audit_trail("wave", str(wave.number))
+        announcement = wave.announcement(_last(trail, "open"), _last(trail, "close"))
+        if announcement is None:
+            continue
+        store.emit([(announcement.type, announcement.data)],
+                   occurred_at=announcement.occurred_at)
+        store.audit(AuditEntry(who, "announce", "wave", str(wave.number), now, None,
+                               {**wave.state(), "event": announcement.type}))
+        announced.append((wave, announcement.type))
+    return announced
+
+
+def _last(trail: list[AuditEntry], action: str) -> datetime | None:
+    return next((entry.at for entry in reversed(trail) if entry.action == action), None)
+
+
 # --- members ------------------------------------------------------------------------------------
 
 def withdraw_member(

@@ -492,9 +492,11 @@ class RegistryStore:
         """Erasure: the registry's own outbox and inbox payloads forget the person."""
         return scrub_events(self.session, person)
 
-    def emit(self, events: list[Event]) -> None:
-        """Write events to the outbox, in this transaction (rule 1)."""
-        record(self.session, *(new_event(type_, data) for type_, data in events))
+    def emit(self, events: list[Event], *, occurred_at: datetime | None = None) -> None:
+        """Write events to the outbox, in this transaction (rule 1); ``occurred_at`` dates
+        events that tell again what happened earlier (default: now)."""
+        record(self.session, *(new_event(type_, data, occurred_at=occurred_at)
+                               for type_, data in events))
 
     def staff_tokens(self) -> list[StaffToken]:
         rows = self.session.scalars(select(StaffTokenRow).order_by(StaffTokenRow.id))

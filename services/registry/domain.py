@@ -526,6 +526,15 @@ class WaveStatus(StrEnum):
     CLOSED = "closed"
 
 
+@dataclass(frozen=True)
+class Announcement:
+    """An event that tells again what is already so, dated when it became so."""
+
+    type: str
+    data: dict[str, Any]
+    occurred_at: datetime
+
+
 @dataclass
 class Wave:
     number: int
@@ -598,6 +607,24 @@ class Wave:
 
     def state(self) -> dict[str, Any]:
         return {"status": self.status.value}
+
+    def announcement(self, opened_at: datetime | None,
+                     closed_at: datetime | None) -> Announcement | None:
+        """The wave's present state told again (``hrc waves announce``), for a service that
+        missed it (it subscribed later, its database was rebuilt); None for a planned wave.
+
+        A repeat is dated when the wave really opened or closed (``opened_at``/``closed_at``,
+        from the audit log; else the planned dates), not when it is sent: consumers keep the
+        latest opening and the first closing, so a repeat dated today would make a closed wave
+        look reopened. ``repeated`` tells notify that this is no news to announce to members.
+        """
+        if self.status is WaveStatus.OPEN:
+            return Announcement("wave.opened", {**self.opened_event_data(), "repeated": True},
+                                _aware(opened_at or self.opens_at))
+        if self.status is WaveStatus.CLOSED:
+            return Announcement("wave.closed", {"number": self.number},
+                                _aware(closed_at or self.closes_at or self.opens_at))
+        return None
 
     def opened_event_data(self) -> dict[str, Any]:
         return {

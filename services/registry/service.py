@@ -368,6 +368,15 @@ class RegistryService:
         with registry(self.db) as store:
             return schemas.WaveView().dump(actions.close_wave(store, who, number, _now()))
 
+    @staff_route("POST", "/api/waves/announce")
+    def announce_waves(self, request, who):
+        """Publish the waves' present state again (``actions.announce_waves``): for a service
+        that missed it. Safe to repeat: every consumer takes a repeat as a no-op."""
+        with registry(self.db) as store:
+            announced = actions.announce_waves(store, who, _now())
+        items = [{**schemas.WaveView().dump(wave), "event": event} for wave, event in announced]
+        return {"items": items, "total": len(items)}
+
 
 def _now() -> datetime:
     return datetime.now(UTC)

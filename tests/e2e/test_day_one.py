@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
 
 from hrc.cli import main as hrc
 from tests.support import infra
@@ -118,6 +119,48 @@ def test_day_one_120_members_imported_and_one_accepted_make_121_of_1000(system, 
     mails = services["notify"]["mails"]
     assert f"notify: mails {len(mails)}," in out
     assert all(m["subject"] in out for m in mails)
+
+
+def _sql(database, sql: str):
+    """One statement on a service's SQLite file; a query's first value."""
+    engine = create_engine(f"sqlite:///{database}")
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(text(sql))
+            return result.scalar() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
+def test_waves_announce_puts_the_open_wave_back_on_a_form_that_lost_it(system, cli):
+    """Intake's waves rebuilt from nothing (its database restored, say): the form says no wave
+    is open until ``hrc waves announce``; notify mails no one a second announcement."""
+    var = system.tmp / "var"
+    form = f"{system.url['intake']}/?lang=fr"
+    infra.wait_for(lambda: "Quatrième vague" in requests.get(form, timeout=10).text, 30, 0.3,
+                   "the form to show wave 4 (opened by the test before)")
+    announcements = "SELECT count(*) FROM notifications WHERE template = 'wave_opened'"
+    announced = infra.wait_for(lambda: _sql(var / "notify.db", announcements), 30, 0.3,
+                               "wave 4's announcements in notify's log")
+    _sql(var / "intake.db", "DELETE FROM waves")
+    assert "No wave is open at the moment" in requests.get(system.url["intake"], timeout=10).text
+
+    code, out, _ = cli("waves", "announce")
+    assert code == 0 and "4 wave(s) told again" in out, out
+    assert [line.split()[:3] for line in out.splitlines()[1:5]] == [
+        ["1", "closed", "wave.closed"], ["2", "closed", "wave.closed"],
+        ["3", "closed", "wave.closed"], ["4", "open", "wave.opened"]]
+    page = infra.wait_for(lambda: (lambda t: "Quatrième vague" in t and t)(
+        requests.get(form, timeout=10).text), 30, 0.3, "the form to show wave 4 again")
+    assert "Aucune vague n’est ouverte" not in page
+
+    told_again = ("SELECT count(*) FROM inbox WHERE type = 'wave.opened' AND status = 'done'"
+                  " AND payload LIKE '%\"repeated\": true%'")
+    infra.wait_for(lambda: _sql(var / "notify.db", told_again), 30, 0.3,
+                   "notify to handle the wave told again")
+    assert _sql(var / "notify.db", announcements) == announced
+    code, out, _ = cli("waves", "announce", "--json")
+    assert code == 0 and json.loads(out)["total"] == 4
 
 
 def test_an_unknown_address_gets_an_empty_but_whole_document(system, cli):

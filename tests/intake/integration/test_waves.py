@@ -97,3 +97,19 @@ def test_the_next_wave_takes_over_once_the_last_one_closed(database):
     deliver(database, opened(), closed(), opened(wave_5, at=OPENED_AT + timedelta(days=200)))
     wave = current(database)
     assert wave.number == 5 and wave.closes_at is None
+
+
+def test_waves_told_again_rebuild_an_emptied_projection_and_change_nothing_known(database):
+    """hrc waves announce: fresh event ids, dated when each wave opened or closed."""
+    deliver(database, opened(), closed(3))
+    with database.transaction() as session:
+        before = intake_db.known_waves(session)
+        session.execute(intake_db.WaveRow.__table__.delete())
+    assert current(database) is None
+
+    repeat = {**WAVE_4, "repeated": True}
+    deliver(database, opened(repeat), closed(3))
+    assert current(database).named("es") == "Cuarta ola (2026)"
+    deliver(database, opened(repeat), closed(3))  # told again once more
+    with database.transaction() as session:
+        assert intake_db.known_waves(session) == before

@@ -8,6 +8,7 @@ from collections import Counter
 
 from services.notify import db
 from services.notify.domain import Contact
+from shared.events import new_event
 from tests.notify import samples
 
 MEMBERS = 2000
@@ -40,3 +41,21 @@ def test_wave_opened_to_2000_members_sends_2000_mails_once_each(notify, smtp_ser
     assert notify.count(db.NotificationRow.status == db.SENT) == MEMBERS
     languages = Counter(m["Content-Language"] for _, m in mails)
     assert languages == {"en": 666, "fr": 667, "es": 667}
+
+
+def test_a_wave_told_again_or_in_another_event_mails_no_member_a_second_time(notify,
+                                                                           smtp_server):
+    seed_members(notify.database, 3)
+    opened = samples.wave_opened(4)
+    notify.receive(opened)
+    notify.send()
+    assert len(smtp_server.messages()) == 3
+
+    # hrc waves announce: the same wave, a fresh event id, marked as told again.
+    notify.receive(new_event("wave.opened", {**opened.data, "repeated": True}))
+    # And, were the registry ever to send it, another plain opening of the same wave.
+    notify.receive(samples.wave_opened(4))
+    notify.send()
+
+    assert len(smtp_server.messages()) == 3
+    assert notify.count(db.NotificationRow.template == "wave_opened") == 3

@@ -273,3 +273,37 @@ def test_an_unsubscribe_holds_whatever_the_case_of_the_address(directory):
     handle(joined(1, "Ana.Diaz@City.example", "es"), directory, DESK)
     directory.unsubscribed_addresses.add("ana.diaz@city.example")
     assert handle(samples.wave_opened(4), directory, DESK) == []
+
+
+def told_again(event):
+    """The same wave as the registry tells it again (hrc waves announce): a fresh event id."""
+    return new_event("wave.opened", {**event.data, "repeated": True})
+
+
+def test_a_wave_told_again_announces_nothing_but_is_known(directory):
+    handle(joined(1, "a@city.example", "fr"), directory, DESK)
+    opened = samples.wave_opened(4)
+    first = handle(opened, directory, DESK)
+    assert [m.recipient for m in first] == ["a@city.example"]
+
+    assert handle(told_again(opened), directory, DESK) == []
+    # A notify that never heard of the wave learns its names from the repeat, and mails no one.
+    rebuilt = FakeDirectory()
+    handle(joined(1, "a@city.example", "fr"), rebuilt, DESK)
+    assert handle(told_again(opened), rebuilt, DESK) == []
+    assert rebuilt.wave(4).name_in("fr").startswith("Promouvoir")
+
+
+def test_an_announcement_is_keyed_by_its_wave_so_another_event_of_it_adds_no_mail(directory):
+    handle(joined(1, "a@city.example", "fr"), directory, DESK)
+    first = handle(samples.wave_opened(4), directory, DESK)
+    second = handle(samples.wave_opened(4), directory, DESK)  # another event id, same wave
+    assert [m.key for m in second] == [m.key for m in first]
+    assert first[0].event_id == domain.announcement_id(4) != domain.announcement_id(5)
+
+
+def test_a_repeat_that_overtakes_the_opening_does_not_swallow_the_announcement(directory):
+    handle(joined(1, "a@city.example", "fr"), directory, DESK)
+    opened = samples.wave_opened(4)
+    assert handle(told_again(opened), directory, DESK) == []
+    assert [m.recipient for m in handle(opened, directory, DESK)] == ["a@city.example"]

@@ -128,6 +128,7 @@ STAFF_ROUTES = [
     ("POST", "/api/waves"),
     ("POST", "/api/waves/4/open"),
     ("POST", "/api/waves/4/close"),
+    ("POST", "/api/waves/announce"),
 ]
 
 
@@ -285,6 +286,24 @@ def test_waves(registry):
     assert registry.ok("POST", "/api/waves/5/open")["status"] == "open"
     assert registry.call("POST", "/api/waves/9/open").status_code == 404
     assert registry.outbox().count("wave.opened") == 2
+
+
+def test_waves_announce_tells_the_present_state_again_and_publishes_it(registry):
+    open_wave_4(registry)
+    sent_before = registry.published()
+
+    told = registry.ok("POST", "/api/waves/announce")
+
+    assert [(w["number"], w["status"], w["event"]) for w in told["items"]] == [
+        (1, "closed", "wave.closed"), (2, "closed", "wave.closed"),
+        (3, "closed", "wave.closed"), (4, "open", "wave.opened")]
+    assert told["total"] == 4
+    assert registry.outbox()[-4:] == ["wave.closed"] * 3 + ["wave.opened"]
+    wait_for(lambda: registry.published() >= sent_before + 4, 20, 0.05,
+             "the repeats to be published")
+    # Nothing about the waves changed: it only told them.
+    assert [w["status"] for w in registry.ok("GET", "/api/waves")["items"]] == [
+        "closed", "closed", "closed", "open"]
 
 
 def test_export_and_erasure(registry):

@@ -80,3 +80,34 @@ def test_active_members_take_part_in_a_newly_opened_wave():
     five.open([five], members=[member, withdrawn])
     assert (member.joined_wave, member.waves) == (4, [4, 5])
     assert withdrawn.waves == [4]
+
+
+# --- telling the waves again (hrc waves announce) ---------------------------------------------
+
+OPENED_AT = datetime(2026, 2, 1, 9, 30, tzinfo=UTC)
+CLOSED_AT = datetime(2026, 6, 30, 17, 0, tzinfo=UTC)
+
+
+def test_the_open_wave_is_told_again_as_a_repeat_dated_when_it_opened():
+    told = wave(4, WaveStatus.OPEN).announcement(OPENED_AT, None)
+    assert (told.type, told.occurred_at) == ("wave.opened", OPENED_AT)
+    assert told.data["repeated"] is True
+    assert told.data["name"]["fr"] == "Vague 4"
+    assert assert_valid([(told.type, told.data)]) == ["wave.opened"]
+
+
+def test_a_closed_wave_is_told_closed_dated_when_it_closed_never_as_an_opening():
+    told = wave(3, WaveStatus.CLOSED).announcement(OPENED_AT, CLOSED_AT)
+    assert (told.type, told.data, told.occurred_at) == ("wave.closed", {"number": 3}, CLOSED_AT)
+    assert assert_valid([(told.type, told.data)]) == ["wave.closed"]
+
+
+def test_without_an_audit_entry_a_repeat_is_dated_by_the_waves_own_dates():
+    # The historic waves were stored closed by the first migration: nobody opened or closed them.
+    historic = wave(2, WaveStatus.CLOSED)
+    assert historic.announcement(None, None).occurred_at == historic.closes_at
+    assert wave(4, WaveStatus.OPEN).announcement(None, None).occurred_at == wave(4).opens_at
+
+
+def test_a_planned_wave_is_not_told():
+    assert wave(5).announcement(None, None) is None

@@ -116,3 +116,17 @@ def test_waves_open_and_close():
     ])
     assert not store.wave(3).is_open and store.wave(4).is_open
     assert store.wave(3).name["fr"] == "Vague 3"
+
+
+def test_waves_told_again_dated_when_they_happened_leave_the_read_model_as_it_was():
+    """hrc waves announce: fresh event ids, each dated when its wave opened or closed."""
+    history = [wave_opened(3, "2024-03-01T00:00:00"), wave_opened(4, "2025-03-01T00:00:00"),
+               wave_closed(3, "2024-12-01T00:00:00")]
+    told_again = [wave_closed(3, "2024-12-01T00:00:00"), wave_opened(4, "2025-03-01T00:00:00")]
+    assert state(build(history + told_again)) == state(build(history))
+    rebuilt = build(told_again)
+    assert open_waves(rebuilt) == [4] and rebuilt.wave(4).name["es"] == "Ola 4"
+
+
+def open_waves(store: InMemoryStore) -> list[int]:
+    return [w.number for w in store.waves() if w.is_open]
