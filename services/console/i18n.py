@@ -76,7 +76,10 @@ ACTIONS = {
     "create_wave": N_("created the wave"),
     "open_wave": N_("opened the wave"),
     "close_wave": N_("closed the wave"),
+    "info_provided": N_("sent the information asked for"),
 }
+# Who did it, when the registry names no person: the applicant, on their own page.
+ACTORS = {"applicant": N_("the applicant")}
 MAILS = {
     "acknowledgement": N_("acknowledgement"),
     "new_application": N_("new application alert"),
@@ -88,6 +91,11 @@ MAILS = {
     "withdrawal": N_("withdrawal"),
     "erasure": N_("erasure"),
     "delivery_failed": N_("delivery failure"),
+    "info_provided": N_("the applicant's answer"),
+    "page_link": N_("link to the applicant's page"),
+    "contact_changed": N_("contact person replaced"),
+    "password_reset": N_("password link"),
+    "digest": N_("digest"),
 }
 MAIL_STATUSES = {
     "pending": N_("waiting to be sent"),
@@ -142,3 +150,4 @@ def translations(language: str) -> NullTranslations:
 @functools.cache
 def country_name(code: str, language: str) -> str:
     return Locale.parse(language).territories.get((code or "").upper(), code)
+

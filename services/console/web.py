@@ -22,6 +22,7 @@ from werkzeug.wrappers import Request, Response
 from services.console import i18n
 from services.console.accounts import SignedIn
 from services.console.domain import Permission, may, new_secret
+from shared.attachments import size_label
 from shared.campaign import campaign_name
 from shared.http import JsonWebServer
 
@@ -62,6 +63,8 @@ def environment(language: str) -> Environment:
         jurisdiction_label=lambda j: gettext(i18n.JURISDICTIONS.get(j, j or "")),
         region_label=lambda r: gettext(i18n.REGIONS.get(r, r or "")),
         action_label=lambda a: gettext(i18n.action(a)),
+        actor_label=lambda who: gettext(i18n.ACTORS[who]) if who in i18n.ACTORS else who,
+        size_label=lambda size: size_label(size, language),
         mail_label=lambda m: gettext(i18n.MAILS.get(m, m)),
         mail_status=lambda m: gettext(i18n.MAIL_STATUSES.get(m, m)),
         country_name=lambda c: i18n.country_name(c, language),

@@ -21,6 +21,7 @@ from services.intake import domain, i18n
 from services.intake.domain import N_
 from services.intake.schemas import CSRF_FIELD
 from services.intake.waves import Wave
+from shared.attachments import size_label
 from shared.campaign import campaign_name
 from shared.events import LANGUAGES
 
@@ -318,7 +319,7 @@ def _timeline(language: str, standing: Any) -> list[dict[str, Any]]:
     for when, what, details in standing.timeline():
         wave = getattr(details, "wave", None) or ""
         text = getattr(details, "text", None) or getattr(details, "message", None)
-        files = [{**f, "size_text": _size(language, f["size"])}
+        files = [{**f, "size_text": size_label(f["size"], language)}
                  for f in getattr(details, "attachments", ())]
         items.append({"when": _date(language, when, with_time=True),
                       "what": translate(TIMELINE_TEXTS[what]) % {"wave": wave},
@@ -354,9 +355,3 @@ def _date(language: str, moment: datetime, with_time: bool = False) -> str:
     if with_time:
         return format_datetime(moment, "medium", tzinfo=UTC, locale=language) + " UTC"
     return format_date(moment, "long", locale=language)
-
-
-def _size(language: str, size: int) -> str:
-    if size >= 1024 * 1024:
-        return f"{format_decimal(round(size / (1024 * 1024), 1), locale=language)} MB"
-    return f"{format_decimal(max(1, round(size / 1024)), locale=language)} KB"

@@ -18,6 +18,8 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from jinja2 import Environment
 
+from shared.attachments import size_label
+
 
 def N_(message: str) -> str:
     """Marks a message id for extraction; translated where it is shown."""
@@ -137,16 +139,11 @@ def number(value: object, language: str) -> str:
 
 
 def size(value: object, language: str) -> str:
-    """A file's size in kB or MB, as the reader writes decimals."""
+    """A file's size as the applicant's page and the console say it."""
     try:
-        count = int(value)
+        return size_label(int(value), language)
     except (TypeError, ValueError):
         return str(value)
-    if count < 1000:
-        return f"{format_decimal(count, locale=language)} B"
-    if count < 1_000_000:
-        return f"{format_decimal(round(count / 1000, 1), locale=language)} kB"
-    return f"{format_decimal(round(count / 1_000_000, 1), locale=language)} MB"
 
 
 def _parse(value: object) -> date | datetime | None:

@@ -44,3 +44,27 @@ def test_codes_are_named_in_each_language():
     assert i18n.translations("es").gettext(i18n.THEMES["housing"]) == "Vivienda"
     assert i18n.country_name("AR", "fr") == "Argentine"
     assert i18n.translations("fr").gettext(i18n.action("review_in_wave_4")).startswith("l’a")
+
+
+def test_every_mail_notify_sends_is_named_not_coded():
+    # The timeline showed mail “info_provided”: notify's template names are codes, not words.
+    from services.notify import domain as notify
+    from services.notify.mail import TEMPLATES_DIR
+
+    sent = {value for name, value in vars(notify).items() if name.isupper()
+            and isinstance(value, str) and (TEMPLATES_DIR / "mail" / f"{value}.html").exists()}
+    assert len(sent) > 10
+    assert sent <= set(i18n.MAILS)
+
+
+def test_every_step_of_an_application_is_named_and_so_is_the_applicant():
+    # The timeline read "applicant info_provided": the registry's codes for who and what.
+    from services.registry import actions
+    from services.registry import domain as registry
+
+    audited = set(registry._APPLICATION_STEPS) - {"waitlist", "review"} | {"erase",
+                                                                          "info_provided"}
+    assert {name for name in audited if i18n.action(name) == name} == set()
+    fr = i18n.translations("fr").gettext
+    assert fr(i18n.ACTORS[actions.APPLICANT]) == "la candidate ou le candidat"
+    assert fr(i18n.action("info_provided")) == "a envoyé les informations demandées"

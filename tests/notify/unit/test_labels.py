@@ -54,9 +54,10 @@ def test_numbers_and_sizes_in_the_readers_way():
     assert labels.number(28000, "en") == "28,000"
     assert spaced(labels.number(28000, "fr")) == "28 000"
     assert labels.number(28000, "es") == "28.000"
-    assert labels.size(999, "en") == "999 B"
-    assert labels.size(1234, "fr") == "1,2 kB"
-    assert labels.size(5_000_000, "en") == "5 MB"
+    assert labels.size(627, "en") == "1 kB"
+    assert spaced(labels.size(1234, "fr")) == "1 ko"
+    assert labels.size(5 * 1024 * 1024, "en") == "5 MB"  # the form's limit, not "5.2 MB"
+    assert labels.size(1_600_000, "es") == "1,5 MB"
 
 
 def test_every_theme_and_type_of_the_catalogue_has_a_label():
