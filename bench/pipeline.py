@@ -1,7 +1,8 @@
 """The whole pipeline against its anchors, measured in one run on this machine.
 
     .venv/bin/python -m bench pipeline [--rates 5,10,20,40,80] [--seconds 10]
-                                        [--notify-replicas 1] [--skip-anchors] [--tree DIR]
+                                        [--notify-replicas 1] [--skip-anchors] [--hops]
+                                        [--py-spy DIR] [--tree DIR]
 
 1. Anchors: a bare nameko ``@http`` service answering the same JSON (bench/bare_http.py),
    saturated; a raw kombu round trip (publish with publisher confirms, one at a time as a relay
@@ -26,6 +27,7 @@ import itertools
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -37,6 +39,7 @@ from pathlib import Path
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 
+from bench import hops
 from bench.intake_bench import EXAMPLE, process_cpu
 from bench.intake_bench import Connection as HttpConnection
 from tests.support import infra
@@ -358,6 +361,23 @@ class Pipeline:
         for database in self.databases.values():
             database.drop()
 
+    def profile(self, directory: Path, name: str) -> list[subprocess.Popen]:
+        """py-spy on every service process until stopped: collapsed stacks per process (any flame
+        graph tool reads them)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        spy = Path(sys.executable).with_name("py-spy")
+        return [subprocess.Popen([str(spy), "record", "--nonblocking", "--gil", "--rate", "50",
+                                  "--format", "raw", "--pid", str(p.process.pid), "--output",
+                                  str(directory / f"{label}-{name}.txt")],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for label, p in self.processes.items()]
+
+    def hops(self, step: Step) -> list[str]:
+        due = {_email(p.number, step.tag): p.due for p in step.accepted}
+        sink = {e: step.acks[e][0] for e in due if step.acks.get(e)}
+        return hops.report(hops.timelines({s: d.url for s, d in self.databases.items()}, due,
+                                          sink))
+
     def tracebacks(self) -> list[str]:
         return [label for label, p in self.processes.items() if "Traceback" in p.log()]
 
@@ -377,17 +397,23 @@ def run_pipeline(args, tree: Path) -> list[Step]:
             first = 0
             for rate in args.rates:
                 before_load, before_cpu = load(), pipeline.cpu()
+                profilers = pipeline.profile(args.py_spy, f"{rate:g}") if args.py_spy else []
                 posts, elapsed = asyncio.run(offer(pipeline.intake_port, rate, args.seconds,
                                                    args.connections,
                                                    lambda n: application(n, tag), first))
                 accepted = [_email(p.number, tag) for p in posts if p.status == 202]
                 drained, waited = watcher.wait(accepted, args.drain, 15)
                 after_cpu = pipeline.cpu()
+                for profiler in profilers:
+                    profiler.send_signal(signal.SIGINT)  # py-spy writes its file and exits
+                    profiler.wait(30)
                 step = Step(rate, posts, elapsed, watcher.acks,
                             {k: after_cpu[k] - before_cpu[k] for k in after_cpu}, before_load,
                             waited, drained, tag)
                 steps.append(step)
                 print(f"  {step.line()}", flush=True)
+                if args.hops:
+                    print("\n".join(pipeline.hops(step)), flush=True)
                 first += len(posts)
                 if not drained:
                     break
@@ -443,6 +469,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kombu-messages", type=int, default=2000)
     parser.add_argument("--notify-replicas", type=int, default=1)
     parser.add_argument("--skip-anchors", action="store_true")
+    parser.add_argument("--py-spy", type=Path, metavar="DIR",
+                        help="profile each service process per rate into DIR (pip install py-spy)")
+    parser.add_argument("--hops", action="store_true",
+                        help="per rate, where an application waits hop by hop (bench/hops.py)")
     parser.add_argument("--skip-intake", action="store_true")
     parser.add_argument("--tree", type=Path, default=infra.PROJECT,
                         help="the checkout whose services run (default: this one)")
