@@ -171,6 +171,7 @@ class Inbox(DependencyProvider):
     def setup(self) -> None:
         config = self.container.config
         self.database: Database = database_for(config["DB_URL"])
+        self.stored = inbox_store.GroupStore(self.database)
         self.processor = InboxProcessor(
             self.database,
             self.handlers_factory(config),
@@ -219,7 +220,7 @@ class Inbox(DependencyProvider):
 
     def store(self, message: object) -> None:
         try:
-            if inbox_store.store(self.database, message):
+            if self.stored.store(message):
                 self.loop.wake()
         except Exception:
             # The message goes back to the broker (requeue_on_error); pause so a database
