@@ -28,6 +28,11 @@ def add_addresses(command: argparse.ArgumentParser) -> None:
                              help=f"the {service} service (default: %(default)s)")
 
 
+def default_url(service: str) -> str:
+    """Where a service other than the registry is: $HRC_<SERVICE>_URL, else localhost."""
+    return _default_url(service, OTHERS[service])
+
+
 def export_person(api: StaffApi, args: argparse.Namespace) -> dict[str, Any]:
     apis = {"registry": api, **{s: StaffApi(getattr(args, f"{s}_url"), api.token)
                                 for s in OTHERS if s != "console"}}

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -165,6 +166,17 @@ def _members(commands: argparse._SubParsersAction, common: argparse.ArgumentPars
                     "erase the contact person's data everywhere (the member stays)",
                     lambda api, a: _erase(api, a, f"/api/members/{a.id}"), _member)
     erase.add_argument("--yes", action="store_true", help="do it (erasure cannot be undone)")
+    resubscribe = commands.add_parser(
+        "resubscribe", help="an address that unsubscribed gets the wave announcements again "
+                            "(when the person asks)")
+    resubscribe.add_argument("email")
+    resubscribe.add_argument("--url", default=people.default_url("notify"),
+                             help="the notify service (default: %(default)s)")
+    resubscribe.add_argument("--json", action="store_true",
+                             help="print the API's JSON as it is (for scripts)")
+    resubscribe.set_defaults(action=staff_command(
+        lambda api, a: api.delete("/api/unsubscribes?" + urlencode({"email": a.email})),
+        service="notify", show=lambda body, a: display.show(body, a.json, _resubscribed)))
 
 
 # --- what a person reads ----------------------------------------------------------------------
@@ -204,6 +216,12 @@ def _member(body: dict[str, Any]) -> list[str]:
             f"{body['status']} since wave {body['joined_wave']}",
             f"contact: {contact}",
             f"listed in the public directory: {display.cell(body.get('listing_consent'))}"]
+
+
+def _resubscribed(body: dict[str, Any]) -> list[str]:
+    if not body["was_unsubscribed"]:
+        return [f"{body['email']} had not unsubscribed: it gets the announcements already"]
+    return [f"{body['email']} gets the wave announcements again"]
 
 
 def _wave(body: dict[str, Any]) -> list[str]:

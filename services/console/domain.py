@@ -52,6 +52,8 @@ class Permission(StrEnum):
     DIGESTS = "digests"
     ERASE = "erase"
     IMPORT_MEMBERS = "import_members"  # the campaign's existing members, from a CSV file
+    # An address that unsubscribed from the announcements back on them, when the person asks.
+    RESUBSCRIBE = "resubscribe"
     MANAGE_STAFF = "manage_staff"
 
 

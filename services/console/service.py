@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 from nameko.dependency_providers import Config
@@ -468,6 +469,20 @@ class ConsoleService:
             return view.render("member.html", exc.status, member=member, errors={},
                                problem=desk.problem(exc))
         return view.redirect(f"/members/{member_id}?done=erased")
+
+    @page("POST", "/members/<int:member_id>/resubscribe", permission=Permission.RESUBSCRIBE)
+    def resubscribe_member(self, request, view, member_id):
+        """The contact gets the wave announcements again (notify's DELETE /api/unsubscribes),
+        when they ask after using an announcement's unsubscribe link."""
+        member = self.desk.registry(view).get(f"/api/members/{member_id}")
+        if not member.get("contact_email"):
+            return view.render("member.html", 409, member=member, errors={}, problem={
+                "message": schemas.N_("This member has no contact address to put back on the "
+                                      "announcements.")})
+        answer = self.desk.notify(view).delete(
+            "/api/unsubscribes?" + urlencode({"email": member["contact_email"]}))
+        done = "resubscribed" if answer["was_unsubscribed"] else "not_unsubscribed"
+        return view.redirect(f"/members/{member_id}?done={done}")
 
     # --- waves --------------------------------------------------------------------------
 

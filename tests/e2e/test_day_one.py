@@ -6,6 +6,7 @@ console's upload page brings in docs/example-members.csv (last: it adds 8 member
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,39 @@ def test_waves_announce_puts_the_open_wave_back_on_a_form_that_lost_it(system, c
     assert _sql(var / "notify.db", announcements) == announced
     code, out, _ = cli("waves", "announce", "--json")
     assert code == 0 and json.loads(out)["total"] == 4
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def test_an_admin_puts_an_unsubscribed_contact_back_on_the_announcements(system):
+    notify_db = system.tmp / "var" / "notify.db"
+    staff = {"Authorization": f"Bearer {TOKEN}"}
+    [member] = requests.get(f"{system.url['registry']}/api/people", params={"email": EMAIL},
+                            headers=staff, timeout=10).json()["members"]
+    # As the announcement's one-click link leaves it (that link has tests of its own).
+    _sql(notify_db, "INSERT INTO unsubscribes (email, language, unsubscribed_at) "
+                    f"VALUES ('{EMAIL.lower()}', 'fr', '2026-12-01 10:00:00')")
+    unsubscribed = "SELECT count(*) FROM unsubscribes"
+
+    console = system.url["console"]
+    admin = requests.Session()
+    form = admin.get(f"{console}/login", timeout=10).text
+    admin.post(f"{console}/login", timeout=10, data={
+        "email": ADMIN[0], "password": ADMIN[1], "next": "/",
+        "csrf_token": CSRF.search(form).group(1)})
+    page = admin.get(f"{console}/members/{member['id']}", timeout=10).text
+    assert f"Send the announcements to {EMAIL} again" in page
+    action = f"{console}/members/{member['id']}/resubscribe"
+    assert admin.post(action, timeout=10).status_code == 403  # no CSRF token: nothing done
+    assert _sql(notify_db, unsubscribed) == 1
+
+    done = admin.post(action, data={"csrf_token": CSRF.search(page).group(1)}, timeout=10)
+    assert done.url.endswith("?done=resubscribed")
+    assert f"{EMAIL} gets the wave announcements again." in done.text
+    assert _sql(notify_db, unsubscribed) == 0
+    again = admin.post(action, data={"csrf_token": CSRF.search(page).group(1)}, timeout=10)
+    assert "had not unsubscribed" in again.text
 
 
 def test_an_unknown_address_gets_an_empty_but_whole_document(system, cli):

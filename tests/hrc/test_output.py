@@ -138,6 +138,9 @@ COMMANDS: list[tuple[list[str], Any, list[str]]] = [
     (["staff", "disable", "ana@example.org"], {"email": "ana@example.org", "disabled": True},
      ["ana@example.org disabled"]),
     (["members", "import", "MEMBERS_CSV"], IMPORT_REPORT, []),
+    (["members", "resubscribe", "Ana@Example.org"],
+     {"email": "ana@example.org", "unsubscribed": False, "was_unsubscribed": True},
+     ["ana@example.org gets the wave announcements again"]),
 ]
 
 
@@ -261,3 +264,15 @@ class _NoDatabase:
         import contextlib
 
         return contextlib.nullcontext(None)
+
+
+def test_resubscribe_asks_notify_for_the_address_and_says_when_nothing_changed(
+        api, capsys, monkeypatch):
+    api.calls = []
+    api.answer = {"email": "ana+x@example.org", "unsubscribed": False, "was_unsubscribed": False}
+    code, out, _ = run(capsys, ["members", "resubscribe", "ana+x@example.org",
+                                "--url", "http://notify.example:9002"])
+    assert code == 0
+    assert api.calls == [("DELETE", "/api/unsubscribes?email=ana%2Bx%40example.org")]
+    assert out.strip() == ("ana+x@example.org had not unsubscribed: "
+                           "it gets the announcements already")

@@ -41,7 +41,7 @@ def account(**changes) -> Account:
 def test_a_reviewer_reviews_and_an_admin_does_everything():
     assert may(Role.REVIEWER, Permission.REVIEW)
     for permission in (Permission.MANAGE_WAVES, Permission.DIGESTS, Permission.ERASE,
-                       Permission.MANAGE_STAFF):
+                       Permission.MANAGE_STAFF, Permission.RESUBSCRIBE):
         assert not may(Role.REVIEWER, permission)
         assert may(Role.ADMIN, permission)
     assert not may("nobody", Permission.REVIEW)

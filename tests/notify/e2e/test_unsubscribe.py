@@ -8,6 +8,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from hrc.cli import main as hrc
 from services.notify import db
 from shared import db as shared_db
 from shared.events import new_event
@@ -112,3 +113,26 @@ def test_staff_put_the_address_back_on_the_announcements(settings, smtp_server, 
     assert unsubscribed(settings) == []
     announce(settings, smtp_server, 4, 4)
     assert len(mails(smtp_server, A, "wave_opened")) == 2
+
+
+def test_hrc_members_resubscribe_puts_the_address_back(settings, announced, capsys,
+                                                       monkeypatch):
+    requests.post(announced, timeout=10)
+    notify = f"http://127.0.0.1:{settings.ports['notify']}"
+
+    def resubscribe(token: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("HRC_STAFF_TOKEN", token)
+        capsys.readouterr()
+        code = hrc(["members", "resubscribe", A.upper(), "--url", notify])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, _, err = resubscribe("not-the-token")
+    assert code == 1 and "HRC_STAFF_TOKEN" in err
+    assert unsubscribed(settings) == [A]
+
+    code, out, _ = resubscribe(STAFF_TOKEN)
+    assert (code, out.strip()) == (0, f"{A} gets the wave announcements again")
+    assert unsubscribed(settings) == []
+    code, out, _ = resubscribe(STAFF_TOKEN)
+    assert code == 0 and "had not unsubscribed" in out
