@@ -547,10 +547,15 @@ def claim_period(session: Session, digest: str, period: Period, event_id: str,
     return result.rowcount == 1
 
 
-def deliveries(session: Session, digest: str | None = None, limit: int = 100) -> list[dict]:
+def deliveries(session: Session, digest: str | None = None, limit: int = 100,
+               not_sent: str | None = None) -> list[dict]:
+    """The periods delivered, latest first; ``not_sent`` is the event id of a row that only
+    marks a period as past (a new installation's schedule start), which the log leaves out."""
     query = select(DigestDelivery).order_by(DigestDelivery.period_start.desc()).limit(limit)
     if digest is not None:
         query = query.where(DigestDelivery.digest == digest)
+    if not_sent is not None:
+        query = query.where(DigestDelivery.event_id != not_sent)
     return [
         {"digest": d.digest, "period": {"start": from_db(d.period_start).isoformat(),
                                         "end": from_db(d.period_end).isoformat()},

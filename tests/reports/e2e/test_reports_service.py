@@ -105,6 +105,12 @@ def test_embedded_progress_digests_and_rebuild(tmp_path):
         assert 'src="cid:progress-chart"' in parts["text/html"].get_content()
         assert parts["text/csv"].get_content().startswith("section,key")
 
+        # The log lists the digests mailed, not the row that started the schedule.
+        listed = {d["event_id"] for d in _get(port, "/reports/digests").json()["items"]}
+        stored = {row[0] for row in _rows(reports_db, "SELECT event_id FROM digest_deliveries")}
+        assert "schedule-start" in stored and "schedule-start" not in listed
+        assert listed and listed <= stored
+
         cli_env = {**env, "HRC_STAFF_TOKEN": TOKEN}
         url = f"http://127.0.0.1:{port}"
         sent = _hrc(cli_env, "digests", "send", "--url", url, "--start", "2024-01-01",

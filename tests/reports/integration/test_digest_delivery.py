@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from services.reports import db
 from services.reports.domain import DigestSchedule, Period
-from services.reports.reporting import DigestDesk, DigestSettings, handlers
+from services.reports.reporting import SCHEDULE_START, DigestDesk, DigestSettings, handlers
 from services.reports.service import MIGRATIONS
 from shared import inbox
 from shared.db import Database, migrate
@@ -32,11 +32,17 @@ def test_a_new_installation_starts_its_schedule_without_mailing_the_past(databas
     desk = DigestDesk(database, WEEKLY)
     assert desk.deliver_due(at("2024-01-10T09:00:00")) == []
     assert ready_events(database) == []
+    with database.transaction() as session:
+        assert db.deliveries(session, not_sent=SCHEDULE_START) == []  # nothing was mailed
+        assert len(db.deliveries(session)) == 1  # the row that marks the past as past
     # The first digest is the first full period after the installation.
     assert desk.deliver_due(at("2024-01-15T09:00:00")) == [
         Period(at("2024-01-08T08:00:00"), at("2024-01-15T08:00:00"))
     ]
     assert len(ready_events(database)) == 1
+    with database.transaction() as session:
+        [sent] = db.deliveries(session, not_sent=SCHEDULE_START)
+    assert sent["period"]["start"].startswith("2024-01-08")
 
 
 def test_a_period_is_delivered_with_its_content(database):
