@@ -4,8 +4,24 @@ from __future__ import annotations
 from typing import Any
 
 from kombu import Connection
+from werkzeug.wrappers import Response
 
 from shared.db import Database
+from shared.http import http, json_response
+
+
+def respond(service, request) -> Response:
+    """The answer of ``GET /health`` for a service that has ``db`` and ``config``."""
+    status, report = check(service.db, service.config["AMQP_URI"])
+    return json_response(report, status)
+
+
+class HealthRoute:
+    """``GET /health`` for a service class on the shared web server (shared.http)."""
+
+    @http("GET", "/health")
+    def health(self, request) -> Response:
+        return respond(self, request)
 
 
 def check(database: Database, amqp_uri: str) -> tuple[int, dict[str, Any]]:

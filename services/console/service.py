@@ -36,13 +36,14 @@ from services.console.domain import (
     safe_next,
 )
 from services.console.web import SESSION_COOKIE, HtmlWebServer, View, sign_in_location
-from shared import health, subject_access
+from shared import subject_access
 from shared.config import Settings
 from shared.db import ServiceDatabase, database_for
+from shared.health import respond as health_response
 from shared.http import HttpError, JsonHttpEntrypoint, error_response, json_response
 from shared.reliability import Inbox, Outbox, subscribed
+from shared.staff_access import StaffAccess
 from shared.staff_api import StaffApi, StaffApiError
-from shared.staff_tokens import StaffToken, authenticate, bearer_token, parse_tokens
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The registry's own limit for a members CSV: a bigger file is refused before it is sent.
@@ -121,27 +122,6 @@ class Desk(DependencyProvider):
                        self.secure)
 
 
-class StaffTokens(DependencyProvider):
-    """``hrc staff`` authenticates with a staff token: STAFF_API_TOKENS, else the registry's."""
-
-    def setup(self) -> None:
-        self.configured = parse_tokens(self.container.config["SETTINGS"].staff_api_tokens)
-        self.database = database_for(self.container.config["DB_URL"])
-
-    def get_dependency(self, worker_ctx) -> StaffTokens:
-        return self
-
-    def require(self, request) -> None:
-        tokens = self.configured
-        if not tokens:
-            with self.database.transaction() as session:
-                tokens = [StaffToken("generated", d)
-                          for d in ConsoleStore(session).issued_token_digests()]
-        if authenticate(bearer_token(request.headers.get("Authorization")), tokens) is None:
-            raise HttpError(401, "unauthorized", "a staff bearer token is required",
-                            {"WWW-Authenticate": 'Bearer realm="console"'})
-
-
 class NotFoundPage(Exception):
     pass
 
@@ -210,12 +190,14 @@ class ConsoleService:
     outbox = Outbox()
     inbox = Inbox(handlers)
     desk = Desk()
-    staff_tokens = StaffTokens()
+    staff_tokens = StaffAccess(lambda session: ConsoleStore(session).issued_token_digests(),
+                               console=False)
 
+    # On the console's own web server: a second server on one address would take half its
+    # requests (nameko shares a server per entrypoint class).
     @http("GET", "/health")
     def health(self, request):
-        status, report = health.check(self.db, self.config["AMQP_URI"])
-        return json_response(report, status)
+        return health_response(self, request)
 
     # --- signing in ---------------------------------------------------------------------
 

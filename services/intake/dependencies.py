@@ -16,15 +16,7 @@ from services.intake import db as intake_db
 from services.intake import guards, pages, schemas
 from shared.db import Database, database_for
 from shared.events import LANGUAGES
-from shared.http import error_response
 from shared.reliability import Outbox
-from shared.staff_tokens import (
-    StaffToken,
-    authenticate,
-    bearer_token,
-    console_tokens,
-    parse_tokens,
-)
 
 DEFAULT_RATE_LIMIT = "20/minute"
 DEFAULT_LINK_RATE_LIMIT = "5/hour"
@@ -195,37 +187,6 @@ class PrivacyNotice(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> Notice:
         return self.notice
-
-
-class StaffAccess(DependencyProvider):
-    """Staff routes (the answers' attachments): STAFF_API_TOKENS, else the tokens the registry
-    generated and announced (``staff.token_issued``), as the reports service does."""
-
-    def setup(self) -> None:
-        config = self.container.config
-        settings = config.get("SETTINGS")
-        configured = settings.staff_api_tokens if settings is not None else None
-        self.configured = parse_tokens(configured or config.get("STAFF_API_TOKENS"))
-        # The console shows staff the applicant's answers and files with its own token.
-        self.console = console_tokens(settings.console_token if settings else None,
-                                      self.configured)
-        self.database = database_for(config["DB_URL"])
-
-    def get_dependency(self, worker_ctx) -> StaffAccess:
-        return self
-
-    def refusal(self, authorization: str | None):
-        """None for a valid staff token, else the 401 to answer (before anything runs)."""
-        tokens = (self.configured or self._issued()) + self.console
-        if authenticate(bearer_token(authorization), tokens) is not None:
-            return None
-        return error_response(401, "unauthorized", "a staff bearer token is required",
-                              {"WWW-Authenticate": 'Bearer realm="intake"'})
-
-    def _issued(self) -> list[StaffToken]:
-        with self.database.transaction() as session:
-            return [StaffToken("generated", digest)
-                    for digest in intake_db.issued_staff_token_digests(session)]
 
 
 class RelayNudge(DependencyProvider):

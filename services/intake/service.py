@@ -56,15 +56,16 @@ from services.intake.dependencies import (
     PrivacyNotice,
     PublicAddress,
     RelayNudge,
-    StaffAccess,
 )
 from services.intake.domain import N_, FieldProblem
 from services.intake.schemas import CSRF_FIELD, errors_by_field, form_payload, form_schema
-from shared import health, subject_access, validation
+from shared import subject_access, validation
 from shared.db import ServiceDatabase
 from shared.erasure import Person, scrub_events
+from shared.health import HealthRoute
 from shared.http import HttpError, error_response, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
+from shared.staff_access import StaffAccess
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MAX_BODY = 64 * 1024
@@ -150,7 +151,7 @@ def handlers(config):
 
 
 @subscribed
-class IntakeService:
+class IntakeService(HealthRoute):
     name = "intake"
 
     config = Config()
@@ -161,14 +162,9 @@ class IntakeService:
     link_guard = LinkGuard()
     address = PublicAddress()
     privacy = PrivacyNotice()
-    staff = StaffAccess()
+    staff = StaffAccess(intake_db.issued_staff_token_digests)
     publish_soon = RelayNudge()
     heap = LongLivedHeap()
-
-    @http("GET", "/health")
-    def health(self, request):
-        status, report = health.check(self.db, self.config["AMQP_URI"])
-        return json_response(report, status)
 
     @http("GET", "/")
     def form(self, request):
@@ -321,9 +317,10 @@ class IntakeService:
 
     @http("GET", "/api/applications/<string:reference>/answers")
     def staff_answers(self, request, reference):
-        refused = self.staff.refusal(request.headers.get("Authorization"))
-        if refused is not None:
-            return refused
+        try:
+            self.staff.require(request)
+        except HttpError as exc:
+            return error_response(exc.status, exc.error, exc.detail, exc.headers)
         with self.db.transaction() as session:
             answers = intake_db.answers(session, reference)
             files = intake_db.attachments(session, reference)
@@ -337,9 +334,10 @@ class IntakeService:
 
     @http("GET", "/api/attachments/<string:attachment_id>")
     def staff_attachment(self, request, attachment_id):
-        refused = self.staff.refusal(request.headers.get("Authorization"))
-        if refused is not None:
-            return refused
+        try:
+            self.staff.require(request)
+        except HttpError as exc:
+            return error_response(exc.status, exc.error, exc.detail, exc.headers)
         with self.db.transaction() as session:
             row = intake_db.attachment(session, attachment_id)
             found = None if row is None else (row.content, row.content_type, row.filename)
@@ -356,13 +354,11 @@ class IntakeService:
     @http("GET", "/api/people")
     def staff_person(self, request):
         """``?email=``: what intake holds about the person at that address (their export)."""
-        refused = self.staff.refusal(request.headers.get("Authorization"))
-        if refused is not None:
-            return refused
         try:
+            self.staff.require(request)
             email = subject_access.email_asked(request.args)
         except HttpError as exc:
-            return error_response(exc.status, exc.error, exc.detail)
+            return error_response(exc.status, exc.error, exc.detail, exc.headers)
         with self.db.transaction() as session:
             held = intake_db.held_about(session, email)
         return json_response({"service": "intake", "email": email, **held})

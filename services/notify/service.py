@@ -11,20 +11,15 @@ from services.notify import db, domain, unsubscribe
 from services.notify import settings as notify_settings
 from services.notify.delivery import MailDelivery
 from services.notify.mail import Renderer
-from shared import health, subject_access
+from shared import subject_access
 from shared.db import ServiceDatabase, database_for
 from shared.events import subscriptions
+from shared.health import HealthRoute
 from shared.http import HttpError, error_response, http, json_response
 from shared.inbox import Waiting
 from shared.reliability import Inbox, Loop, Outbox, subscribed
 from shared.retry import Backoff, utcnow
-from shared.staff_tokens import (
-    StaffToken,
-    authenticate,
-    bearer_token,
-    console_tokens,
-    parse_tokens,
-)
+from shared.staff_access import StaffAccess
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -91,31 +86,6 @@ class Mailer(DependencyProvider):
     kill = stop
 
 
-class StaffTokens(DependencyProvider):
-    """Who may read the notification log: STAFF_API_TOKENS (else the token the registry
-    generated and announced, ``staff.token_issued``), and the console's own token."""
-
-    def setup(self) -> None:
-        settings = self.container.config["SETTINGS"]
-        self.configured = parse_tokens(settings.staff_api_tokens)
-        self.console = console_tokens(settings.console_token, self.configured)
-        self.database = database_for(self.container.config["DB_URL"])
-
-    def get_dependency(self, worker_ctx) -> StaffTokens:
-        return self
-
-    def require(self, request) -> None:
-        tokens = self.configured
-        if not tokens:
-            with self.database.transaction() as session:
-                tokens = [StaffToken("generated", digest)
-                          for digest in db.issued_staff_token_digests(session)]
-        tokens = tokens + self.console
-        if authenticate(bearer_token(request.headers.get("Authorization")), tokens) is None:
-            raise HttpError(401, "unauthorized", "a staff bearer token is required",
-                            {"WWW-Authenticate": 'Bearer realm="notify"'})
-
-
 class Unsubscribes(DependencyProvider):
     """The one-click unsubscribe from announcements (RFC 8058): a public page per link, and the
     POST that records it. A link that names no announcement of ours is a 404 that changes
@@ -161,7 +131,7 @@ class Unsubscribes(DependencyProvider):
 
 
 @subscribed
-class NotifyService:
+class NotifyService(HealthRoute):
     name = "notify"
 
     config = Config()
@@ -169,13 +139,8 @@ class NotifyService:
     outbox = Outbox()
     inbox = Inbox(handlers)
     mailer = Mailer()
-    staff = StaffTokens()
+    staff = StaffAccess(db.issued_staff_token_digests)
     unsubscribes = Unsubscribes()
-
-    @http("GET", "/health")
-    def health(self, request):
-        status, report = health.check(self.db, self.config["AMQP_URI"])
-        return json_response(report, status)
 
     @http("GET", "/api/people")
     def person(self, request):

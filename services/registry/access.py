@@ -1,23 +1,10 @@
-"""Who may act as staff (tokens: shared.staff_tokens), and the record of what staff did."""
+"""The record of what staff did (who may act as staff: shared.staff_access)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-from services.registry.domain import InvalidRequest
-from shared import staff_tokens
-from shared.staff_tokens import InvalidTokenSetting, StaffToken
-
-
-def parse_tokens(setting: str | None) -> list[StaffToken]:
-    """The tokens of a STAFF_API_TOKENS value (empty or unset: none)."""
-    try:
-        return staff_tokens.parse_tokens(setting)
-    except InvalidTokenSetting as exc:
-        raise InvalidRequest(str(exc)) from exc
-
 
 
 @dataclass(frozen=True)

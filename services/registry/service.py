@@ -15,12 +15,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError
 from nameko.dependency_providers import Config
-from nameko.extensions import DependencyProvider
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from services.registry import actions, member_csv, schemas
-from services.registry.access import parse_tokens
 from services.registry.db import NotFound, Page, RegistryStore, registry
 from services.registry.domain import (
     DomainError,
@@ -28,22 +26,15 @@ from services.registry.domain import (
     InvalidRequest,
     WaveConflict,
 )
-from shared import health, subject_access, validation
-from shared.db import ServiceDatabase, database_for
+from shared import staff_access as shared_staff
+from shared import subject_access, validation
+from shared.db import ServiceDatabase
+from shared.health import HealthRoute
 from shared.http import HttpError, error_response, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
-from shared.staff_tokens import (
-    ACTOR_HEADER,
-    StaffToken,
-    actor,
-    authenticate,
-    bearer_token,
-    console_tokens,
-    generate_token,
-)
+from shared.staff_tokens import StaffToken, generate_token
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-GENERATED_TOKEN_LABEL = "generated"
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 log = logging.getLogger(__name__)
@@ -84,43 +75,15 @@ def handlers(config) -> dict[str, Callable]:
     }
 
 
-class StaffAccess(DependencyProvider):
-    """Bearer tokens: STAFF_API_TOKENS if set, else one generated on first start and stored."""
+class StaffAccess(shared_staff.StaffAccess):
+    """STAFF_API_TOKENS if set, else the token generated on first start and stored."""
 
-    def setup(self) -> None:
-        config = self.container.config
-        settings = config.get("SETTINGS")
-        setting = settings.staff_api_tokens if settings is not None else None
-        self.configured = parse_tokens(setting or config.get("STAFF_API_TOKENS"))
-        self.console = console_tokens(settings.console_token if settings is not None else None,
-                                      self.configured)
-        self.database = database_for(config["DB_URL"])
+    def __init__(self):
+        super().__init__(lambda session: RegistryStore.of(session).staff_tokens())
 
     def start(self) -> None:
         if not self.configured:
             self._generate_once()
-
-    def get_dependency(self, worker_ctx) -> StaffAccess:
-        return self
-
-    def who(self, request) -> str:
-        """Who acts: the token's label, or the person the console names; 401 without a token.
-
-        Checked before anything else runs."""
-        tokens = (self.configured or self._stored()) + self.console
-        token = authenticate(bearer_token(request.headers.get("Authorization")), tokens)
-        if token is None:
-            raise HttpError(
-                401,
-                "unauthorized",
-                "a valid staff token is required: Authorization: Bearer <token>",
-                headers={"WWW-Authenticate": 'Bearer realm="registry"'},
-            )
-        return actor(token, request.headers.get(ACTOR_HEADER))
-
-    def _stored(self) -> list[StaffToken]:
-        with registry(self.database) as store:
-            return store.staff_tokens()
 
     def _generate_once(self) -> None:
         secret = generate_token()
@@ -128,7 +91,7 @@ class StaffAccess(DependencyProvider):
             with registry(self.database) as store:
                 if store.staff_tokens():
                     return
-                token = StaffToken.from_secret(GENERATED_TOKEN_LABEL, secret)
+                token = StaffToken.from_secret(shared_staff.GENERATED_LABEL, secret)
                 store.add_staff_token(token)
                 # The other staff APIs (reports) learn its digest, never the token itself.
                 store.emit([("staff.token_issued",
@@ -179,7 +142,7 @@ def staff_route(method: str, path: str, status: int = 200):
 
 
 @subscribed
-class RegistryService:
+class RegistryService(HealthRoute):
     name = "registry"
 
     config = Config()
@@ -187,11 +150,6 @@ class RegistryService:
     outbox = Outbox()
     inbox = Inbox(handlers)
     staff = StaffAccess()
-
-    @http("GET", "/health")
-    def health(self, request):
-        status, report = health.check(self.db, self.config["AMQP_URI"])
-        return json_response(report, status)
 
     # --- applications ---
 

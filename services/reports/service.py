@@ -14,7 +14,6 @@ from werkzeug.wrappers import Response
 
 from services.reports import db as reports_db
 from services.reports import reporting
-from services.reports.access import StaffTokens
 from services.reports.domain import (
     LANGUAGES,
     DomainError,
@@ -30,36 +29,18 @@ from services.reports.domain import (
 from services.reports.offload import in_thread
 from services.reports.public import PublicDirectory
 from services.reports.scheduler import DigestScheduler, settings_of
-from shared import health, subject_access
+from shared import subject_access
 from shared.db import ServiceDatabase, database_for
+from shared.health import HealthRoute
 from shared.http import HttpError, error_response, http, json_response, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
+from shared.staff_access import StaffAccess
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PUBLIC_CACHE = f"public, max-age={reporting.PUBLIC_MAX_AGE_SECONDS}"
 MAX_ON_DEMAND = timedelta(days=3660)
 
 log = logging.getLogger(__name__)
-
-
-class StaffAccess(DependencyProvider):
-    """STAFF_API_TOKENS; without it, the token the registry generated (``staff.token_issued``)."""
-
-    def setup(self) -> None:
-        settings = settings_of(self.container.config)
-        self.setting = settings.staff_api_tokens
-        self.console = getattr(settings, "console_token", None)
-        self.database = database_for(self.container.config["DB_URL"])
-        if not self.setting:
-            log.warning("reports: STAFF_API_TOKENS is not set; staff routes accept the token "
-                        "the registry generates and announces")
-
-    def get_dependency(self, worker_ctx) -> StaffTokens:
-        if self.setting:
-            return StaffTokens(self.setting, console=self.console)
-        with self.database.transaction() as session:
-            return StaffTokens(None, reports_db.issued_staff_token_digests(session),
-                               console=self.console)
 
 
 class DirectoryPages(DependencyProvider):
@@ -90,7 +71,7 @@ def route(method: str, path: str, *, staff: bool = False):
         def entrypoint(self, request, **kwargs):
             try:
                 if staff:
-                    self.staff.require(request.headers.get("Authorization"))
+                    self.staff.require(request)
                 return handler(self, request, **kwargs)
             except HttpError as exc:
                 return error_response(exc.status, exc.error, exc.detail, exc.headers)
@@ -103,7 +84,7 @@ def route(method: str, path: str, *, staff: bool = False):
 
 
 @subscribed
-class ReportsService:
+class ReportsService(HealthRoute):
     name = "reports"
 
     config = Config()
@@ -111,13 +92,8 @@ class ReportsService:
     outbox = Outbox()
     inbox = Inbox(reporting.handlers, **reporting.INBOX_OPTIONS)
     digests = DigestScheduler()
-    staff = StaffAccess()
+    staff = StaffAccess(reports_db.issued_staff_token_digests)
     directory = DirectoryPages()
-
-    @http("GET", "/health")
-    def health(self, request):
-        status, report = health.check(self.db, self.config["AMQP_URI"])
-        return json_response(report, status)
 
     # --- public ---------------------------------------------------------------------------
 

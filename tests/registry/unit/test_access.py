@@ -1,8 +1,13 @@
 import pytest
 
-from services.registry.access import parse_tokens
-from services.registry.domain import InvalidRequest
-from shared.staff_tokens import authenticate, bearer_token, generate_token, token_digest
+from shared.staff_tokens import (
+    InvalidTokenSetting,
+    authenticate,
+    bearer_token,
+    generate_token,
+    parse_tokens,
+    token_digest,
+)
 
 
 def test_labelled_and_bare_tokens():
@@ -18,7 +23,7 @@ def test_no_setting_no_tokens():
 
 
 def test_an_empty_labelled_token_is_a_configuration_error():
-    with pytest.raises(InvalidRequest, match="alice"):
+    with pytest.raises(InvalidTokenSetting, match="alice"):
         parse_tokens("alice:")
 
 

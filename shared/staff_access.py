@@ -1,0 +1,76 @@
+"""The staff-token check of every service's staff routes, as one nameko dependency.
+
+Tokens are STAFF_API_TOKENS; with none configured, the ones a service keeps in its own table
+(``issued``): the token the registry generated, or the digests it announced in
+``staff.token_issued``. The console's token is accepted where the console calls (``console``).
+A request without a valid token is a 401 before anything else runs.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy.orm import Session
+
+from shared.db import database_for
+from shared.http import HttpError
+from shared.staff_tokens import (
+    ACTOR_HEADER,
+    StaffToken,
+    actor,
+    authenticate,
+    bearer_token,
+    console_secret,
+    console_tokens,
+    parse_tokens,
+)
+
+GENERATED_LABEL = "generated"
+
+# What a service keeps of the tokens issued while none is configured: tokens, or bare digests
+# (learnt from ``staff.token_issued``), which stand for the registry's generated token.
+IssuedTokens = Callable[[Session], Iterable[StaffToken | str]]
+
+
+class StaffAccess(DependencyProvider):
+    def __init__(self, issued: IssuedTokens | None = None, *, console: bool = True):
+        self.issued = issued
+        self.accepts_console = console
+
+    def setup(self) -> None:
+        config = self.container.config
+        settings = config.get("SETTINGS")
+        if settings is not None:
+            setting, console = settings.staff_api_tokens, settings.console_token
+        else:
+            setting = config.get("STAFF_API_TOKENS")
+            console = console_secret(config.get("CONSOLE_STAFF_TOKEN"), setting)
+        self.configured = parse_tokens(setting)
+        self.console = console_tokens(console, self.configured) if self.accepts_console else []
+        self.database = database_for(config["DB_URL"]) if self.issued is not None else None
+        self.realm = self.container.service_name
+
+    def get_dependency(self, worker_ctx) -> StaffAccess:
+        return self
+
+    def tokens(self) -> list[StaffToken]:
+        return (self.configured or self.issued_tokens()) + self.console
+
+    def issued_tokens(self) -> list[StaffToken]:
+        if self.database is None:
+            return []
+        with self.database.transaction() as session:
+            return [item if isinstance(item, StaffToken) else StaffToken(GENERATED_LABEL, item)
+                    for item in self.issued(session)]
+
+    def who(self, request) -> str:
+        """Who acts: the token's label, or the person the console names; 401 without a token."""
+        token = authenticate(bearer_token(request.headers.get("Authorization")), self.tokens())
+        if token is None:
+            raise HttpError(401, "unauthorized",
+                            "a valid staff token is required: Authorization: Bearer <token>",
+                            {"WWW-Authenticate": f'Bearer realm="{self.realm}"'})
+        return actor(token, request.headers.get(ACTOR_HEADER))
+
+    def require(self, request) -> None:
+        self.who(request)
