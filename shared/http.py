@@ -1,15 +1,23 @@
-"""The HTTP entrypoint of every service: errors become JSON in one place, never a stack trace.
+"""The HTTP kit of every service: one route decorator, errors answered in one place.
 
-Routes raise ``HttpError`` (or a domain error that carries ``http_status``); anything else is
-an internal error, logged with its traceback and answered with a plain 500.
+``@route(method, path, staff=True)`` is a route of the house: a staff route authenticates first
+(the service's ``staff`` dependency, shared.staff_access), the handler returns a Response or a
+payload for JSON, and what it raises is answered here: ``HttpError``, marshmallow's
+``ValidationError`` (422, a message per field), a domain error that carries ``http_status``, or
+one of the service's own ``Routes(errors=...)`` table. Anything else is an internal error, logged
+with its traceback and answered with a plain 500.
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 import socket
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from marshmallow import ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
@@ -109,12 +117,9 @@ class JsonHttpEntrypoint(HttpRequestHandler):
     server = JsonWebServer()
 
     def response_from_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, HttpError):
-            return error_response(exc.status, exc.error, exc.detail, exc.headers)
-        status = getattr(exc, "http_status", None)
-        if isinstance(status, int):
-            return error_response(status, getattr(exc, "error_code", type(exc).__name__),
-                                  str(exc))
+        refused = route.refusal(exc)
+        if refused is not None:
+            return refused
         if isinstance(exc, HTTPException):
             return error_response(exc.code or 500, _error_name(exc), exc.description)
         log.error("unhandled error in %s", self.method_name, exc_info=exc)
@@ -122,3 +127,73 @@ class JsonHttpEntrypoint(HttpRequestHandler):
 
 
 http = JsonHttpEntrypoint.decorator
+
+
+# Exception class -> (status, error code) as a client sees it; the first matching class wins.
+ErrorTable = Sequence[tuple[type[Exception], int, str]]
+
+
+class Routes:
+    """The route decorator of a service, with that service's table of expected errors.
+
+    Expected errors become responses inside the worker, not exceptions: nameko would log a
+    raised one as a failed worker, traceback and all, for what is only a 401 or a 409.
+    """
+
+    def __init__(self, errors: ErrorTable = (), *, detail: Callable[[Exception], Any] = str,
+                 after: Callable[[Any], None] | None = None,
+                 entrypoint: type[HttpRequestHandler] = JsonHttpEntrypoint):
+        """``detail``: what a table error says; ``after(service)``: run after a route that
+        answered without error (the registry wakes its outbox there)."""
+        self.errors = tuple(errors)
+        self.detail = detail
+        self.after = after
+        self.entrypoint = entrypoint
+
+    def __call__(self, method: str, path: str, *, staff: bool = False, status: int = 200):
+        def decorate(handler: Callable[..., Any]):
+            # A staff handler that names ``who`` is told who acts (the token's label, or the
+            # person the console names); the others are only guarded.
+            names_who = staff and "who" in inspect.signature(handler).parameters
+
+            @functools.wraps(handler)
+            def entrypoint(service, request, **kwargs):
+                if any(isinstance(v, int) and v > validation.INT_MAX for v in kwargs.values()):
+                    # No row has an id beyond its 32-bit column: the database is not asked.
+                    return error_response(404, "not_found", "no such item")
+                try:
+                    if staff:
+                        who = service.staff.who(request)
+                        if names_who:
+                            kwargs["who"] = who
+                    result = handler(service, request, **kwargs)
+                except Exception as exc:
+                    refused = self.refusal(exc)
+                    if refused is None:
+                        raise
+                    return refused
+                if self.after is not None:
+                    self.after(service)
+                return result if isinstance(result, Response) else json_response(result, status)
+
+            return self.entrypoint.decorator(method, path)(entrypoint)
+
+        return decorate
+
+    def refusal(self, exc: Exception) -> Response | None:
+        """The answer to an expected error, or None for one that is not."""
+        if isinstance(exc, HttpError):
+            return error_response(exc.status, exc.error, exc.detail, exc.headers)
+        if isinstance(exc, ValidationError):
+            return error_response(422, "invalid_request", exc.messages)
+        for kind, status, error in self.errors:
+            if isinstance(exc, kind):
+                return error_response(status, error, self.detail(exc))
+        status = getattr(exc, "http_status", None)
+        if isinstance(status, int):
+            return error_response(status, getattr(exc, "error_code", type(exc).__name__),
+                                  str(exc))
+        return None
+
+
+route = Routes()

@@ -40,7 +40,7 @@ from shared import subject_access
 from shared.config import Settings
 from shared.db import ServiceDatabase, database_for
 from shared.health import respond as health_response
-from shared.http import HttpError, JsonHttpEntrypoint, error_response, json_response
+from shared.http import JsonHttpEntrypoint, Routes
 from shared.reliability import Inbox, Outbox, subscribed
 from shared.staff_access import StaffAccess
 from shared.staff_api import StaffApi, StaffApiError
@@ -162,23 +162,9 @@ def page(method: str, path: str, permission: Permission | None = Permission.REVI
     return decorate
 
 
-def staff_api(method: str, path: str):
-    def decorate(handler: Callable[..., Any]):
-        @functools.wraps(handler)
-        def entrypoint(self, request, **kwargs):
-            try:
-                self.staff_tokens.require(request)
-                return json_response(handler(self, request, **kwargs))
-            except HttpError as exc:
-                return error_response(exc.status, exc.error, exc.detail, exc.headers)
-            except AccountExists as exc:
-                return error_response(409, "conflict", str(exc))
-            except DomainError as exc:
-                return error_response(422, "invalid_request", str(exc))
-
-        return http(method, path)(entrypoint)
-
-    return decorate
+# ``hrc staff``'s routes: a staff token first, then JSON.
+staff_api = Routes([(AccountExists, 409, "conflict"), (DomainError, 422, "invalid_request")],
+                   entrypoint=ConsoleHttp)
 
 
 @subscribed
@@ -190,8 +176,8 @@ class ConsoleService:
     outbox = Outbox()
     inbox = Inbox(handlers)
     desk = Desk()
-    staff_tokens = StaffAccess(lambda session: ConsoleStore(session).issued_token_digests(),
-                               console=False)
+    staff = StaffAccess(lambda session: ConsoleStore(session).issued_token_digests(),
+                        console=False)
 
     # On the console's own web server: a second server on one address would take half its
     # requests (nameko shares a server per entrypoint class).
@@ -558,7 +544,7 @@ class ConsoleService:
     # --- staff accounts -----------------------------------------------------------------
 
     @page("GET", "/staff", permission=Permission.MANAGE_STAFF)
-    def staff(self, request, view):
+    def staff_accounts(self, request, view):
         return self._staff_page(view)
 
     @page("POST", "/staff", permission=Permission.MANAGE_STAFF)
@@ -599,18 +585,18 @@ class ConsoleService:
 
     # --- the staff API of ``hrc staff`` ---------------------------------------------------
 
-    @staff_api("GET", "/api/staff")
+    @staff_api("GET", "/api/staff", staff=True)
     def list_staff(self, request):
         return {"items": self.desk.accounts.listing()}
 
-    @staff_api("POST", "/api/staff")
+    @staff_api("POST", "/api/staff", staff=True)
     def add_staff_api(self, request):
         body = desk.json_body(request, schemas.StaffBody)
         account, link = self.desk.accounts.add(body["email"], Role(body["role"]),
                                                body["language"])
         return {"email": account.email, "role": account.role.value, "link": link}
 
-    @staff_api("POST", "/api/staff/disable")
+    @staff_api("POST", "/api/staff/disable", staff=True)
     def disable_staff_api(self, request):
         body = desk.json_body(request, schemas.EmailBody)
         account = self.desk.accounts.disable(body["email"])

@@ -63,7 +63,7 @@ from shared import subject_access, validation
 from shared.db import ServiceDatabase
 from shared.erasure import Person, scrub_events
 from shared.health import HealthRoute
-from shared.http import HttpError, error_response, http, json_response, parse_json_body
+from shared.http import HttpError, error_response, http, json_response, parse_json_body, route
 from shared.reliability import Inbox, Outbox, subscribed
 from shared.staff_access import StaffAccess
 
@@ -315,12 +315,8 @@ class IntakeService(HealthRoute):
 
     # -- staff: the answers' attachments ----------------------------------------------------------
 
-    @http("GET", "/api/applications/<string:reference>/answers")
+    @route("GET", "/api/applications/<string:reference>/answers", staff=True)
     def staff_answers(self, request, reference):
-        try:
-            self.staff.require(request)
-        except HttpError as exc:
-            return error_response(exc.status, exc.error, exc.detail, exc.headers)
         with self.db.transaction() as session:
             answers = intake_db.answers(session, reference)
             files = intake_db.attachments(session, reference)
@@ -332,12 +328,8 @@ class IntakeService(HealthRoute):
             for a in answers
         ]})
 
-    @http("GET", "/api/attachments/<string:attachment_id>")
+    @route("GET", "/api/attachments/<string:attachment_id>", staff=True)
     def staff_attachment(self, request, attachment_id):
-        try:
-            self.staff.require(request)
-        except HttpError as exc:
-            return error_response(exc.status, exc.error, exc.detail, exc.headers)
         with self.db.transaction() as session:
             row = intake_db.attachment(session, attachment_id)
             found = None if row is None else (row.content, row.content_type, row.filename)
@@ -351,14 +343,10 @@ class IntakeService(HealthRoute):
             "Cache-Control": "no-store",
         })
 
-    @http("GET", "/api/people")
+    @route("GET", "/api/people", staff=True)
     def staff_person(self, request):
         """``?email=``: what intake holds about the person at that address (their export)."""
-        try:
-            self.staff.require(request)
-            email = subject_access.email_asked(request.args)
-        except HttpError as exc:
-            return error_response(exc.status, exc.error, exc.detail, exc.headers)
+        email = subject_access.email_asked(request.args)
         with self.db.transaction() as session:
             held = intake_db.held_about(session, email)
         return json_response({"service": "intake", "email": email, **held})

@@ -15,7 +15,7 @@ from shared import subject_access
 from shared.db import ServiceDatabase, database_for
 from shared.events import subscriptions
 from shared.health import HealthRoute
-from shared.http import HttpError, error_response, http, json_response
+from shared.http import HttpError, route
 from shared.inbox import Waiting
 from shared.reliability import Inbox, Loop, Outbox, subscribed
 from shared.retry import Backoff, utcnow
@@ -142,50 +142,37 @@ class NotifyService(HealthRoute):
     staff = StaffAccess(db.issued_staff_token_digests)
     unsubscribes = Unsubscribes()
 
-    @http("GET", "/api/people")
+    @route("GET", "/api/people", staff=True)
     def person(self, request):
         """``?email=``: what notify holds about the person at that address, the mails sent to
         it first (their export)."""
-        try:
-            self.staff.require(request)
-            email = subject_access.email_asked(request.args)
-        except HttpError as exc:
-            return error_response(exc.status, exc.error, exc.detail, exc.headers)
+        email = subject_access.email_asked(request.args)
         with self.db.transaction() as session:
-            return json_response({"service": "notify", "email": email,
-                                  **db.held_about(session, email)})
+            return {"service": "notify", "email": email, **db.held_about(session, email)}
 
-    @http("GET", "/unsubscribe/<token>")
+    @route("GET", "/unsubscribe/<token>")
     def unsubscribe_page(self, request, token):
         return self.unsubscribes.page(request, token, click=False)
 
-    @http("POST", "/unsubscribe/<token>")
+    @route("POST", "/unsubscribe/<token>")
     def unsubscribe(self, request, token):
         """RFC 8058's one click (no cookie, no CSRF token), or the page's button."""
         return self.unsubscribes.page(request, token, click=True)
 
-    @http("DELETE", "/api/unsubscribes")
+    @route("DELETE", "/api/unsubscribes", staff=True)
     def resubscribe(self, request):
         """``?email=``: announcements to that address again, when the person asks the
         secretariat (the unsubscribe page says to); ``GET /api/people`` shows the state."""
-        try:
-            self.staff.require(request)
-            email = subject_access.email_asked(request.args)
-        except HttpError as exc:
-            return error_response(exc.status, exc.error, exc.detail, exc.headers)
+        email = subject_access.email_asked(request.args)
         with self.db.transaction() as session:
             was = db.resubscribe(session, email)
-        return json_response({"email": email, "unsubscribed": False, "was_unsubscribed": was})
+        return {"email": email, "unsubscribed": False, "was_unsubscribed": was}
 
-    @http("GET", "/api/notifications")
+    @route("GET", "/api/notifications", staff=True)
     def notifications(self, request):
         """``?reference=``: the mails about one application, for the console's timeline."""
-        try:
-            self.staff.require(request)
-        except HttpError as exc:
-            return error_response(exc.status, exc.error, exc.detail, exc.headers)
         reference = request.args.get("reference", "").strip()[:40]
         if not reference:
-            return error_response(422, "invalid_request", {"reference": ["required"]})
+            raise HttpError(422, "invalid_request", {"reference": ["required"]})
         with self.db.transaction() as session:
-            return json_response({"items": db.mails_about(session, reference)})
+            return {"items": db.mails_about(session, reference)}

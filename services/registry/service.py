@@ -5,7 +5,6 @@ its errors; the rules live in ``domain``. Events leave through the outbox, woken
 """
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -13,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 from nameko.dependency_providers import Config
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,10 +26,10 @@ from services.registry.domain import (
     WaveConflict,
 )
 from shared import staff_access as shared_staff
-from shared import subject_access, validation
+from shared import subject_access
 from shared.db import ServiceDatabase
 from shared.health import HealthRoute
-from shared.http import HttpError, error_response, http, json_response, parse_json_body
+from shared.http import HttpError, Routes, parse_json_body
 from shared.reliability import Inbox, Outbox, subscribed
 from shared.staff_tokens import StaffToken, generate_token
 
@@ -50,6 +49,12 @@ ERRORS: tuple[tuple[type[Exception], int, str], ...] = (
     (StaleDataError, 409, "conflict"),
     (IntegrityError, 409, "conflict"),
 )
+
+
+def _detail(exc: Exception) -> str:
+    if isinstance(exc, (StaleDataError, IntegrityError)):
+        return "someone else changed this at the same moment; reload and try again"
+    return str(exc)
 
 
 def handlers(config) -> dict[str, Callable]:
@@ -109,36 +114,8 @@ class StaffAccess(shared_staff.StaffAccess):
         log.warning("registry: generated a staff token (printed on stdout, not stored in clear)")
 
 
-def staff_route(method: str, path: str, status: int = 200):
-    """A staff route: authenticated first, then run; errors mapped here, in one place.
-
-    Expected errors become responses, not exceptions: nameko would log a raised one as a
-    failed worker, with its traceback, for what is only a 401 or a 409.
-    """
-
-    def decorate(route: Callable[..., Any]):
-        @functools.wraps(route)
-        def entrypoint(self, request, **kwargs):
-            if any(isinstance(v, int) and v > validation.INT_MAX for v in kwargs.values()):
-                # No row has an id beyond its 32-bit column: the database is not asked.
-                return error_response(404, "not_found", "no such item")
-            try:
-                payload = route(self, request, self.staff.who(request), **kwargs)
-            except HttpError as exc:
-                return error_response(exc.status, exc.error, exc.detail, exc.headers)
-            except ValidationError as exc:
-                return error_response(422, "invalid_request", exc.messages)
-            except Exception as exc:
-                for kind, code, error in ERRORS:
-                    if isinstance(exc, kind):
-                        return error_response(code, error, _detail(exc))
-                raise
-            self.outbox.wake()
-            return json_response(payload, status)
-
-        return http(method, path)(entrypoint)
-
-    return decorate
+# Every staff route: authenticated first, errors answered from ERRORS, the outbox woken after.
+route = Routes(ERRORS, detail=_detail, after=lambda service: service.outbox.wake())
 
 
 @subscribed
@@ -153,31 +130,31 @@ class RegistryService(HealthRoute):
 
     # --- applications ---
 
-    @staff_route("GET", "/api/applications")
+    @route("GET", "/api/applications", staff=True)
     def list_applications(self, request, who):
         query = _query(schemas.ApplicationQuery, request)
         with registry(self.db) as store:
             return _page(store.applications(**query), schemas.ApplicationView)
 
-    @staff_route("GET", "/api/applications/<int:application_id>")
+    @route("GET", "/api/applications/<int:application_id>", staff=True)
     def show_application(self, request, who, application_id):
         with registry(self.db) as store:
             return schemas.ApplicationView().dump(store.application(application_id))
 
-    @staff_route("GET", "/api/applications/<int:application_id>/audit")
+    @route("GET", "/api/applications/<int:application_id>/audit", staff=True)
     def application_audit(self, request, who, application_id):
         with registry(self.db) as store:
             store.application(application_id)
             trail = store.audit_trail("application", str(application_id))
         return {"items": schemas.AuditView(many=True).dump(trail), "total": len(trail)}
 
-    @staff_route("GET", "/api/applications/<int:application_id>/export")
+    @route("GET", "/api/applications/<int:application_id>/export", staff=True)
     def export_application(self, request, who, application_id):
         with registry(self.db) as store:
             return schemas.ApplicationExportView().dump(
                 actions.export_application(store, application_id))
 
-    @staff_route("POST", "/api/applications/<int:application_id>/accept")
+    @route("POST", "/api/applications/<int:application_id>/accept", staff=True)
     def accept(self, request, who, application_id):
         body = _body(schemas.AcceptBody, request)
         with registry(self.db) as store:
@@ -187,28 +164,28 @@ class RegistryService(HealthRoute):
             "member": schemas.MemberView().dump(member),
         }
 
-    @staff_route("POST", "/api/applications/<int:application_id>/decline")
+    @route("POST", "/api/applications/<int:application_id>/decline", staff=True)
     def decline(self, request, who, application_id):
         reason = _body(schemas.DeclineBody, request)["reason"]
         with registry(self.db) as store:
             application = actions.decline(store, who, application_id, reason, _now())
         return schemas.ApplicationView().dump(application)
 
-    @staff_route("POST", "/api/applications/<int:application_id>/request-info")
+    @route("POST", "/api/applications/<int:application_id>/request-info", staff=True)
     def request_info(self, request, who, application_id):
         message = _body(schemas.RequestInfoBody, request)["message"]
         with registry(self.db) as store:
             application = actions.request_info(store, who, application_id, message, _now())
         return schemas.ApplicationView().dump(application)
 
-    @staff_route("POST", "/api/applications/<int:application_id>/resume-review")
+    @route("POST", "/api/applications/<int:application_id>/resume-review", staff=True)
     def resume_review(self, request, who, application_id):
         _body(schemas.ReasonBody, request)
         with registry(self.db) as store:
             application = actions.resume_review(store, who, application_id, _now())
         return schemas.ApplicationView().dump(application)
 
-    @staff_route("POST", "/api/applications/<int:application_id>/withdraw")
+    @route("POST", "/api/applications/<int:application_id>/withdraw", staff=True)
     def withdraw_application(self, request, who, application_id):
         reason = _body(schemas.ReasonBody, request)["reason"]
         with registry(self.db) as store:
@@ -216,7 +193,7 @@ class RegistryService(HealthRoute):
                                                        _now())
         return schemas.ApplicationView().dump(application)
 
-    @staff_route("DELETE", "/api/applications/<int:application_id>")
+    @route("DELETE", "/api/applications/<int:application_id>", staff=True)
     def erase_application(self, request, who, application_id):
         with registry(self.db) as store:
             application = actions.erase_application(store, who, application_id, _now())
@@ -224,13 +201,13 @@ class RegistryService(HealthRoute):
 
     # --- members ---
 
-    @staff_route("GET", "/api/members")
+    @route("GET", "/api/members", staff=True)
     def list_members(self, request, who):
         query = _query(schemas.MemberQuery, request)
         with registry(self.db) as store:
             return _page(store.members(**query), schemas.MemberView)
 
-    @staff_route("POST", "/api/members/import")
+    @route("POST", "/api/members/import", staff=True)
     def import_members(self, request, who):
         """A CSV of existing members (docs/members-import.md); ``?dry_run=true`` stores nothing.
 
@@ -249,44 +226,44 @@ class RegistryService(HealthRoute):
             raise HttpError(422, "rows_refused", report)
         return report
 
-    @staff_route("GET", "/api/members/<int:member_id>")
+    @route("GET", "/api/members/<int:member_id>", staff=True)
     def show_member(self, request, who, member_id):
         with registry(self.db) as store:
             return schemas.MemberView().dump(store.member(member_id))
 
-    @staff_route("GET", "/api/members/<int:member_id>/export")
+    @route("GET", "/api/members/<int:member_id>/export", staff=True)
     def export_member(self, request, who, member_id):
         with registry(self.db) as store:
             return schemas.ExportView().dump(actions.export_member(store, member_id))
 
-    @staff_route("POST", "/api/members/<int:member_id>/withdraw")
+    @route("POST", "/api/members/<int:member_id>/withdraw", staff=True)
     def withdraw_member(self, request, who, member_id):
         reason = _body(schemas.ReasonBody, request)["reason"]
         with registry(self.db) as store:
             member = actions.withdraw_member(store, who, member_id, reason, _now())
         return schemas.MemberView().dump(member)
 
-    @staff_route("PATCH", "/api/members/<int:member_id>")
+    @route("PATCH", "/api/members/<int:member_id>", staff=True)
     def update_member(self, request, who, member_id):
         listing_consent = _body(schemas.MemberUpdateBody, request)["listing_consent"]
         with registry(self.db) as store:
             member = actions.change_listing(store, who, member_id, listing_consent, _now())
         return schemas.MemberView().dump(member)
 
-    @staff_route("PUT", "/api/members/<int:member_id>/contact")
+    @route("PUT", "/api/members/<int:member_id>/contact", staff=True)
     def replace_contact(self, request, who, member_id):
         fields = _body(schemas.ContactBody, request)
         with registry(self.db) as store:
             member = actions.replace_contact(store, who, member_id, fields, _now())
         return schemas.MemberView().dump(member)
 
-    @staff_route("DELETE", "/api/members/<int:member_id>")
+    @route("DELETE", "/api/members/<int:member_id>", staff=True)
     def erase_member(self, request, who, member_id):
         with registry(self.db) as store:
             member = actions.erase_member(store, who, member_id, _now())
         return schemas.MemberView().dump(member)
 
-    @staff_route("GET", "/api/people")
+    @route("GET", "/api/people", staff=True)
     def person(self, request, who):
         """``?email=``: what the registry holds about the person at that address (their
         export; an unknown address holds nothing: empty lists)."""
@@ -303,25 +280,25 @@ class RegistryService(HealthRoute):
 
     # --- waves ---
 
-    @staff_route("GET", "/api/waves")
+    @route("GET", "/api/waves", staff=True)
     def list_waves(self, request, who):
         with registry(self.db) as store:
             waves = store.waves()
         return {"items": schemas.WaveView(many=True).dump(waves), "total": len(waves)}
 
-    @staff_route("POST", "/api/waves", status=201)
+    @route("POST", "/api/waves", staff=True, status=201)
     def create_wave(self, request, who):
         fields = _body(schemas.WaveBody, request)
         with registry(self.db) as store:
             return schemas.WaveView().dump(actions.create_wave(store, who, fields, _now()))
 
-    @staff_route("POST", "/api/waves/<int:number>/open")
+    @route("POST", "/api/waves/<int:number>/open", staff=True)
     def open_wave(self, request, who, number):
         with registry(self.db) as store:
             wave, moved = actions.open_wave(store, who, number, _now())
         return {**schemas.WaveView().dump(wave), "moved_to_review": moved}
 
-    @staff_route("POST", "/api/waves/<int:number>/close")
+    @route("POST", "/api/waves/<int:number>/close", staff=True)
     def close_wave(self, request, who, number):
         with registry(self.db) as store:
             return schemas.WaveView().dump(actions.close_wave(store, who, number, _now()))
@@ -374,9 +351,3 @@ def _page(page: Page, view: type[Schema]) -> dict[str, Any]:
         "page": page.page,
         "per_page": page.per_page,
     }
-
-
-def _detail(exc: Exception) -> str:
-    if isinstance(exc, (StaleDataError, IntegrityError)):
-        return "someone else changed this at the same moment; reload and try again"
-    return str(exc)

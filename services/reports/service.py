@@ -2,9 +2,7 @@
 delivers scheduled digests, and HTTP serves progress to staff and to the public."""
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,7 +14,6 @@ from services.reports import db as reports_db
 from services.reports import reporting
 from services.reports.domain import (
     LANGUAGES,
-    DomainError,
     Period,
     UnknownLanguage,
     badge_svg,
@@ -32,7 +29,7 @@ from services.reports.scheduler import DigestScheduler, settings_of
 from shared import subject_access
 from shared.db import ServiceDatabase, database_for
 from shared.health import HealthRoute
-from shared.http import HttpError, error_response, http, json_response, parse_json_body
+from shared.http import HttpError, json_response, parse_json_body, route
 from shared.reliability import Inbox, Outbox, subscribed
 from shared.staff_access import StaffAccess
 
@@ -57,30 +54,6 @@ class DirectoryPages(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> PublicDirectory:
         return self.directory
-
-
-def route(method: str, path: str, *, staff: bool = False):
-    """An HTTP route whose expected errors are answered here, in one place, as JSON.
-
-    They become responses, not exceptions: nameko would log a raised one as a failed worker,
-    traceback and all, for what is only a 401 or a 422. Staff routes authenticate first.
-    """
-
-    def decorate(handler: Callable[..., Response]):
-        @functools.wraps(handler)
-        def entrypoint(self, request, **kwargs):
-            try:
-                if staff:
-                    self.staff.require(request)
-                return handler(self, request, **kwargs)
-            except HttpError as exc:
-                return error_response(exc.status, exc.error, exc.detail, exc.headers)
-            except DomainError as exc:
-                return error_response(exc.http_status, exc.error_code, exc.detail)
-
-        return http(method, path)(entrypoint)
-
-    return decorate
 
 
 @subscribed
