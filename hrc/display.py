@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.campaign import LANGUAGES
+
 Human = Callable[[Any], Iterable[str]]
 
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
-_LANGUAGES = ("en", "fr", "es")
 
 
 def show(result: Any, as_json: bool, human: Human) -> None:
@@ -115,7 +116,7 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
 
 
 def _is_names(value: Any) -> bool:
-    return isinstance(value, dict) and bool(value) and set(value) <= set(_LANGUAGES)
+    return isinstance(value, dict) and bool(value) and set(value) <= set(LANGUAGES)
 
 
 def _is_flat(value: Any) -> bool:

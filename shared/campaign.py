@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+# The campaign's working languages: every page and mail exists in each, English first.
+LANGUAGES = ("en", "fr", "es")
+
 NBSP = "\u00a0"
 
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from shared.campaign import LANGUAGES
+
 ENVELOPE_VERSION = 1
 
-LANGUAGES = ("en", "fr", "es")
 JURISDICTION_TYPES = (
     "municipality",
     "intermediary_city",

@@ -21,9 +21,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared import leases
+from shared.clock import utcnow
 from shared.db import Base, Database
 from shared.events import Event, InvalidEvent, parse_event
-from shared.retry import Backoff, utcnow
+from shared.retry import Backoff
 
 log = logging.getLogger(__name__)
 

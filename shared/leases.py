@@ -23,8 +23,8 @@ from typing import Any
 import eventlet
 from sqlalchemy import or_, select, text, update
 
+from shared.clock import utcnow
 from shared.db import Database
-from shared.retry import utcnow
 
 log = logging.getLogger(__name__)
 

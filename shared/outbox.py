@@ -14,9 +14,10 @@ from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, func, inser
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared import leases
+from shared.clock import utcnow
 from shared.db import Base, Database
 from shared.events import Event
-from shared.retry import Backoff, utcnow
+from shared.retry import Backoff
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from shared.clock import utcnow
 
 
 @dataclass(frozen=True)
@@ -18,8 +20,3 @@ class Backoff:
 
     def next_attempt(self, attempt: int, now: datetime | None = None) -> datetime:
         return (now or utcnow()) + timedelta(seconds=self.delay(attempt))
-
-
-def utcnow() -> datetime:
-    """Naive UTC: what both SQLite and PostgreSQL ``TIMESTAMP`` columns store and compare."""
-    return datetime.now(UTC).replace(tzinfo=None)

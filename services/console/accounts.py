@@ -33,10 +33,10 @@ from services.console.domain import (
     new_secret,
     open_session,
 )
+from shared.clock import utcnow
 from shared.db import Database
 from shared.events import new_event
 from shared.outbox import record
-from shared.retry import utcnow
 
 log = logging.getLogger(__name__)
 FIRST_ADMIN_EMAIL = "admin@localhost"

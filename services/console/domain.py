@@ -15,7 +15,6 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-LANGUAGES = ("en", "fr", "es")
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 1024
 # What a person choosing a password is told (message ids of the console's catalogs).

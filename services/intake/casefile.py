@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from services.intake import applicant, db
 from services.intake.applicant import CheckedFile, Standing
 from services.intake.domain import DomainError
+from shared.clock import naive_utc
 from shared.db import Database
 from shared.events import Event, new_event
 from shared.outbox import record
@@ -166,6 +167,4 @@ def attachment_data(row: Any) -> dict[str, Any]:
 def stored_time(moment: datetime | str) -> datetime:
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    return naive_utc(moment)

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from services.intake import db as intake_db
 from services.intake import guards, pages, schemas
+from shared.campaign import LANGUAGES
+from shared.clock import naive_utc
 from shared.db import Database, database_for
-from shared.events import LANGUAGES
 from shared.reliability import Outbox
 
 DEFAULT_RATE_LIMIT = "20/minute"
@@ -67,7 +68,7 @@ class Guard:
             ends = datetime.fromtimestamp((window + 1) * self.rate_limit.window_seconds, UTC)
             counted = intake_db.count_request(
                 session, guards.client_key(address), window,
-                (ends + timedelta(seconds=1)).replace(tzinfo=None),
+                naive_utc(ends + timedelta(seconds=1)),
             )
             if not self.rate_limit.allows(counted):
                 raise guards.TooManyRequests(self.rate_limit.retry_after(now))
@@ -145,7 +146,7 @@ def _over(session: Session, limit: guards.RateLimit | None, who: str,
     window = limit.window(now)
     ends = datetime.fromtimestamp((window + 1) * limit.window_seconds, UTC)
     counted = intake_db.count_request(session, guards.client_key(who), window,
-                                      (ends + timedelta(seconds=1)).replace(tzinfo=None))
+                                      naive_utc(ends + timedelta(seconds=1)))
     return None if limit.allows(counted) else limit.retry_after(now)
 
 

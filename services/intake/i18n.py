@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from unidecode import unidecode
 
-from shared.events import LANGUAGES
+from shared.campaign import LANGUAGES
 
 DEFAULT_LANGUAGE = "en"
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"

@@ -22,8 +22,7 @@ from services.intake.domain import N_
 from services.intake.schemas import CSRF_FIELD
 from services.intake.waves import Wave
 from shared.attachments import size_label
-from shared.campaign import campaign_name
-from shared.events import LANGUAGES
+from shared.campaign import LANGUAGES, campaign_name
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 

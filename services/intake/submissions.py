@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.intake import applicant, db, domain
 from services.intake.domain import DomainError
+from shared.clock import naive_utc, utcnow
 from shared.db import Database
 from shared.events import new_event
 from shared.outbox import record
@@ -58,7 +59,7 @@ def receive(
     travels only in the event, to the acknowledgement mail.
     """
     now = now or datetime.now(UTC)
-    stored_at = now.astimezone(UTC).replace(tzinfo=None)
+    stored_at = naive_utc(now)
     fingerprint = domain.fingerprint(application)
     for _ in range(_REFERENCE_DRAWS):
         try:
@@ -110,7 +111,7 @@ def _repeat_of(bound: tuple[str, str], fingerprint: str, key: str) -> Receipt:
 
 
 def forget_expired(database: Database, now: datetime | None = None) -> None:
-    stored_now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    stored_now = naive_utc(now) if now is not None else utcnow()
     with database.transaction() as session:
         db.forget_expired(session, stored_now, domain.IDEMPOTENCY_WINDOW, KEY_LIFETIME)
         db.scrub_page_links(session)

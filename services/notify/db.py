@@ -34,8 +34,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from services.notify.domain import ANNOUNCEMENTS, ERASED, Contact, Notification, Wave
 from services.notify.unsubscribe import Signer, mail_id, new_secret
 from shared import db as shared_db
+from shared.clock import utcnow
 from shared.erasure import Person, scrub_events
-from shared.retry import utcnow
 from shared.subject_access import events_about
 
 PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"

@@ -39,10 +39,10 @@ from services.notify.failures import Failure, FailureKind, RetryPolicy, classify
 from services.notify.mail import MailSettings, Renderer, compose
 from services.notify.unsubscribe import Signer, link
 from shared import leases
+from shared.clock import utcnow
 from shared.db import Database
 from shared.events import new_event
 from shared.outbox import record
-from shared.retry import utcnow
 
 log = logging.getLogger(__name__)
 

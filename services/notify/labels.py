@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from jinja2 import Environment
 
 from shared.attachments import size_label
+from shared.clock import aware_utc
 
 
 def N_(message: str) -> str:
@@ -120,7 +121,7 @@ def moment(value: object, language: str) -> str:
     parsed = _parse(value)
     if not isinstance(parsed, datetime):
         return day(value, language)
-    parsed = (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed).astimezone(UTC)
+    parsed = aware_utc(parsed)
     locale = Locale.parse(language)
     # The locale's own way to join a date and a time, and the zone named the same in every
     # language: Babel's French "TU" reads as a typo to most readers.

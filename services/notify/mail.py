@@ -36,8 +36,7 @@ from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from shared.campaign import campaign_name
-from shared.events import LANGUAGES
+from shared.campaign import LANGUAGES, campaign_name
 
 from . import labels
 from .domain import DIGEST, DomainError, Notification

@@ -12,13 +12,14 @@ from services.notify import settings as notify_settings
 from services.notify.delivery import MailDelivery
 from services.notify.mail import Renderer
 from shared import subject_access
+from shared.clock import utcnow
 from shared.db import ServiceDatabase, database_for
 from shared.events import subscriptions
 from shared.health import HealthRoute
 from shared.http import HttpError, route
 from shared.inbox import Waiting
 from shared.reliability import Inbox, Loop, Outbox, subscribed
-from shared.retry import Backoff, utcnow
+from shared.retry import Backoff
 from shared.staff_access import StaffAccess
 
 MIGRATIONS = Path(__file__).parent / "migrations"

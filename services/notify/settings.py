@@ -21,8 +21,8 @@ from services.notify.delivery import EmlTransport, SmtpServer, SmtpTransport, Tr
 from services.notify.domain import DEFAULT_LANGUAGE, Secretariat
 from services.notify.failures import RetryPolicy
 from services.notify.mail import MailSettings
+from shared.campaign import LANGUAGES
 from shared.config import Settings
-from shared.events import LANGUAGES
 from shared.leases import LEASE
 
 

@@ -24,8 +24,7 @@ from pathlib import Path
 from babel import negotiate_locale
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from shared.campaign import campaign_name
-from shared.events import LANGUAGES
+from shared.campaign import LANGUAGES, campaign_name
 
 from .domain import DEFAULT_LANGUAGE
 from .mail import TEMPLATES_DIR, TRANSLATIONS_DIR, load_translations

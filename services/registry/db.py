@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -45,10 +45,10 @@ from services.registry.domain import (
 )
 from services.registry.duplicates import Candidate
 from shared import db as shared_db
+from shared.clock import aware_utc, naive_utc, utcnow
 from shared.erasure import Person, scrub_events
 from shared.events import new_event
 from shared.outbox import record
-from shared.retry import utcnow
 from shared.staff_tokens import StaffToken
 from shared.subject_access import events_about
 
@@ -440,7 +440,7 @@ class RegistryStore:
 
     def audit(self, entry: AuditEntry) -> None:
         self.session.add(AuditRow(
-            at=_naive(entry.at),
+            at=naive_utc(entry.at),
             who=entry.who,
             action=entry.action,
             subject_type=entry.subject_type,
@@ -456,7 +456,7 @@ class RegistryStore:
             .order_by(AuditRow.id)
         )
         return [
-            AuditEntry(row.who, row.action, row.subject_type, row.subject_id, _aware(row.at),
+            AuditEntry(row.who, row.action, row.subject_type, row.subject_id, aware_utc(row.at),
                        row.before, row.after)
             for row in rows
         ]
@@ -479,7 +479,7 @@ class RegistryStore:
         named = or_(func.lower(cast(AuditRow.before, String)).contains(email, autoescape=True),
                     func.lower(cast(AuditRow.after, String)).contains(email, autoescape=True))
         audit = [AuditEntry(row.who, row.action, row.subject_type, row.subject_id,
-                            _aware(row.at), row.before, row.after)
+                            aware_utc(row.at), row.before, row.after)
                  for row in self.session.scalars(
                      select(AuditRow).where(or_(*(and_(*s) for s in subjects), named))
                      .order_by(AuditRow.id))]
@@ -544,7 +544,7 @@ class RegistryStore:
         application = Application(
             id=row.id,
             status=ApplicationStatus(row.status),
-            submitted_at=_aware(row.submitted_at or row.received_at),
+            submitted_at=aware_utc(row.submitted_at or row.received_at),
             **{name: getattr(row, name) for name in _APPLICATION_COLUMNS},
             **{name: row.form.get(name) for name in _FORM_ONLY},
         )
@@ -557,7 +557,7 @@ class RegistryStore:
         changed = [_set(row, name, getattr(application, name)) for name in _APPLICATION_COLUMNS]
         changed += [
             _set(row, "status", application.status.value),
-            _set(row, "submitted_at", _naive(application.submitted_at)),
+            _set(row, "submitted_at", naive_utc(application.submitted_at)),
             _set(row, "possible_duplicate", bool(application.possible_duplicates)),
             _set(row, "form", {name: getattr(application, name) for name in _FORM_ONLY}),
         ]
@@ -570,9 +570,9 @@ class RegistryStore:
         member = Member(
             id=row.id,
             status=MemberStatus(row.status),
-            joined_at=_aware(row.joined_at),
-            withdrawn_at=_aware(row.withdrawn_at) if row.withdrawn_at else None,
-            erased_at=_aware(row.erased_at) if row.erased_at else None,
+            joined_at=aware_utc(row.joined_at),
+            withdrawn_at=aware_utc(row.withdrawn_at) if row.withdrawn_at else None,
+            erased_at=aware_utc(row.erased_at) if row.erased_at else None,
             **{name: getattr(row, name) for name in _MEMBER_COLUMNS},
         )
         member.themes = list(member.themes or [])
@@ -585,9 +585,9 @@ class RegistryStore:
             _set(row, name, getattr(member, name))
         _set(row, "status", member.status.value)
         _set(row, "key", member.key)
-        _set(row, "joined_at", _naive(member.joined_at))
-        _set(row, "withdrawn_at", _naive(member.withdrawn_at) if member.withdrawn_at else None)
-        _set(row, "erased_at", _naive(member.erased_at) if member.erased_at else None)
+        _set(row, "joined_at", naive_utc(member.joined_at))
+        _set(row, "withdrawn_at", naive_utc(member.withdrawn_at) if member.withdrawn_at else None)
+        _set(row, "erased_at", naive_utc(member.erased_at) if member.erased_at else None)
 
     def _wave(self, row: WaveRow) -> Wave:
         if (known := self._known(row)) is not None:
@@ -596,8 +596,8 @@ class RegistryStore:
             number=row.number,
             name=dict(row.name),
             theme=dict(row.theme),
-            opens_at=_aware(row.opens_at),
-            closes_at=_aware(row.closes_at) if row.closes_at else None,
+            opens_at=aware_utc(row.opens_at),
+            closes_at=aware_utc(row.closes_at) if row.closes_at else None,
             status=WaveStatus(row.status),
         )
         self._track(wave, row)
@@ -606,8 +606,8 @@ class RegistryStore:
     def _write_wave(self, wave: Wave, row: WaveRow) -> None:
         _set(row, "name", dict(wave.name))
         _set(row, "theme", dict(wave.theme))
-        _set(row, "opens_at", _naive(wave.opens_at))
-        _set(row, "closes_at", _naive(wave.closes_at) if wave.closes_at else None)
+        _set(row, "opens_at", naive_utc(wave.opens_at))
+        _set(row, "closes_at", naive_utc(wave.closes_at) if wave.closes_at else None)
         _set(row, "status", wave.status.value)
 
 
@@ -626,11 +626,3 @@ def _set(row: Any, name: str, value: Any) -> bool:
         return False
     setattr(row, name, value)
     return True
-
-
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

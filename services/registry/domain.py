@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -18,9 +18,10 @@ from unidecode import unidecode
 
 from services.registry.duplicates import PossibleDuplicate
 from services.registry.regions import UnknownCountry, region_of
+from shared.campaign import LANGUAGES
+from shared.clock import aware_utc
 
 Event = tuple[str, dict[str, Any]]
-LANGUAGES = ("en", "fr", "es")
 ERASED = "[erased]"
 
 
@@ -420,7 +421,7 @@ class Member:
             contact_name=application.contact_name,
             contact_email=application.contact_email,
             joined_wave=wave.number,
-            joined_at=_aware(joined_at),
+            joined_at=aware_utc(joined_at),
             waves=[wave.number],
             website=application.website,
             listing_consent=bool(application.listing_consent),
@@ -564,8 +565,8 @@ class Wave:
             number=number,
             name=_multilingual(name, "name"),
             theme=_multilingual(theme, "theme"),
-            opens_at=_aware(opens_at),
-            closes_at=_aware(closes_at) if closes_at else None,
+            opens_at=aware_utc(opens_at),
+            closes_at=aware_utc(closes_at) if closes_at else None,
         )
 
     @property
@@ -667,12 +668,8 @@ def _required_text(text: str | None, what: str) -> str:
 
 def _parse_time(value: str | datetime) -> datetime:
     if isinstance(value, datetime):
-        return _aware(value)
+        return aware_utc(value)
     try:
-        return _aware(datetime.fromisoformat(value))
+        return aware_utc(datetime.fromisoformat(value))
     except ValueError:
         raise InvalidRequest(f"{value!r} is not an ISO 8601 time") from None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

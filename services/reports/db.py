@@ -10,7 +10,7 @@ import json.scanner
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -52,6 +52,7 @@ from services.reports.domain.progress import (
 from services.reports.domain.readmodel import PENDING as PENDING_STATUSES
 from services.reports.domain.readmodel import STATUSES
 from shared import db as shared_db
+from shared.clock import aware_utc, naive_utc
 from shared.inbox import DONE, PENDING, InboxRow
 from shared.subject_access import events_about
 
@@ -155,14 +156,6 @@ metadata = [Base.metadata, shared_db.Base.metadata]
 READ_MODEL = (ApplicationRow, MemberRow, DecisionRow, WaveRow)
 
 _STORE = "reports.read_model_store"
-
-
-def to_db(moment: datetime | None) -> datetime | None:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment is not None else None
-
-
-def from_db(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None else None
 
 
 class SqlStore:
@@ -416,7 +409,7 @@ def _columns(view) -> dict:
     for f in fields(view):
         value = getattr(view, f.name)
         if isinstance(value, datetime):
-            value = to_db(value)
+            value = naive_utc(value)
         elif isinstance(value, tuple):
             value = list(value)
         values[f.name] = value
@@ -430,7 +423,7 @@ def _view(view_class, row):
 def _view_from(view_class, values: dict):
     for name, value in values.items():
         if isinstance(value, datetime):
-            values[name] = from_db(value)
+            values[name] = aware_utc(value)
         elif isinstance(value, list):
             values[name] = tuple(value)
     return view_class(**values)
@@ -451,7 +444,7 @@ def insert_model(session: Session, model, chunk: int = 10_000) -> None:
 
 
 def active_members(session: Session, at: datetime) -> int:
-    moment = to_db(at)
+    moment = naive_utc(at)
     return session.scalar(
         select(func.count()).select_from(MemberRow).where(
             MemberRow.joined_at < moment,
@@ -529,7 +522,7 @@ def inbox_backlog(session: Session) -> int:
 
 
 def last_delivered_end(session: Session, digest: str) -> datetime | None:
-    return from_db(session.scalar(
+    return aware_utc(session.scalar(
         select(func.max(DigestDelivery.period_end)).where(DigestDelivery.digest == digest)
     ))
 
@@ -540,8 +533,8 @@ def claim_period(session: Session, digest: str, period: Period, event_id: str,
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     result = session.execute(
         insert(DigestDelivery)
-        .values(digest=digest, period_start=to_db(period.start), period_end=to_db(period.end),
-                event_id=event_id, delivered_at=to_db(now))
+        .values(digest=digest, period_start=naive_utc(period.start),
+                period_end=naive_utc(period.end), event_id=event_id, delivered_at=naive_utc(now))
         .on_conflict_do_nothing(index_elements=["digest", "period_start"])
     )
     return result.rowcount == 1
@@ -557,9 +550,9 @@ def deliveries(session: Session, digest: str | None = None, limit: int = 100,
     if not_sent is not None:
         query = query.where(DigestDelivery.event_id != not_sent)
     return [
-        {"digest": d.digest, "period": {"start": from_db(d.period_start).isoformat(),
-                                        "end": from_db(d.period_end).isoformat()},
-         "event_id": d.event_id, "delivered_at": from_db(d.delivered_at).isoformat()}
+        {"digest": d.digest, "period": {"start": aware_utc(d.period_start).isoformat(),
+                                        "end": aware_utc(d.period_end).isoformat()},
+         "event_id": d.event_id, "delivered_at": aware_utc(d.delivered_at).isoformat()}
         for d in session.scalars(query)
     ]
 
@@ -585,14 +578,14 @@ def held_about(session: Session, email: str) -> dict[str, Any]:
 
 def _row_data(row: Any) -> dict[str, Any]:
     values = {c.name: getattr(row, c.key) for c in row.__table__.columns}
-    return {k: from_db(v).isoformat() if isinstance(v, datetime) else v
+    return {k: aware_utc(v).isoformat() if isinstance(v, datetime) else v
             for k, v in values.items()}
 
 
 def remember_staff_token(session: Session, label: str, digest: str, issued_at: datetime) -> None:
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     session.execute(insert(IssuedStaffToken)
-                    .values(digest=digest, label=label, issued_at=to_db(issued_at))
+                    .values(digest=digest, label=label, issued_at=naive_utc(issued_at))
                     .on_conflict_do_nothing(index_elements=["digest"]))
 
 
@@ -621,7 +614,7 @@ def _scanned(table: str, postgresql: bool) -> str:
 def _instant(moment: datetime) -> str:
     """An instant as both databases compare it with the stored naive UTC (SQLite compares
     text, and stores every instant with its microseconds)."""
-    return to_db(moment).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return naive_utc(moment).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def digest_candidates(session: Session, period: Period, at: datetime) -> dict[str, list]:

@@ -13,11 +13,10 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from shared.campaign import campaign_name
+from shared.campaign import LANGUAGES, campaign_name
 
 from .errors import UnknownLanguage
 
-LANGUAGES = ("en", "fr", "es")
 CATALOGS = Path(__file__).resolve().parent.parent / "translations"
 
 # The words behind the keys of the read model, in English; the catalogs translate them.

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 from croniter import croniter
 
+from shared.clock import parse_instant
+
 from .errors import InvalidPeriod, InvalidSchedule
-from .readmodel import parse_instant
 
 
 @dataclass(frozen=True, order=True)

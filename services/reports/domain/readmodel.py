@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from shared.clock import parse_instant
 from shared.events import Event
 
 PENDING = ("received", "waitlisted", "under_review", "info_requested")
@@ -223,16 +224,6 @@ def project(event: Event, store: ReadModelStore) -> None:
     handler = HANDLERS.get(event.type)
     if handler is not None:
         handler(event, parse_instant(event.occurred_at), store)
-
-
-def parse_instant(value: str | datetime | None) -> datetime | None:
-    """An ISO 8601 instant as an aware UTC datetime (a naive one is taken as UTC)."""
-    if value is None or value == "":
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _application(store: ReadModelStore, reference: str) -> ApplicationView:

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from services.notify import db
 from services.notify.unsubscribe import Signer
+from shared.clock import utcnow
 from shared.events import new_event
-from shared.retry import utcnow
 from tests.notify import samples
 from tests.notify.integration.conftest import make_notify
 
