@@ -6,10 +6,10 @@ broker, SQLite files and mail written to ``var/outbox/``. A real deployment over
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.staff_tokens import console_secret
 
@@ -141,3 +141,30 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
         console_token=console_secret(env.get("CONSOLE_STAFF_TOKEN"),
                                      env.get("STAFF_API_TOKENS")),
     )
+
+
+T = TypeVar("T")
+
+
+class Knobs:
+    """What one container is configured with, read one way in every service: a key of the
+    container's config (tests set knobs there), else the environment (``SETTINGS.raw``, or the
+    process's own when a container runs without ``SETTINGS``), else the default."""
+
+    def __init__(self, config: Mapping[str, Any]):
+        self.config = config
+        self.settings: Settings = config.get("SETTINGS") or load()
+
+    def text(self, name: str, default: str = "") -> str:
+        if name in self.config:
+            return str(self.config[name])
+        value = self.settings.raw.get(name)
+        return default if value is None else value
+
+    def number(self, name: str, default: float) -> float:
+        return float(self.text(name, str(default)))
+
+
+def service_settings(config: Mapping[str, Any], loader: Callable[[Knobs], T]) -> T:
+    """A service's typed settings (its ``settings.load``) from its container's config."""
+    return loader(Knobs(config))

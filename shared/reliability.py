@@ -22,6 +22,7 @@ from nameko.extensions import DependencyProvider
 from shared import inbox as inbox_store
 from shared import leases
 from shared.broker import EventPublisher
+from shared.config import Knobs
 from shared.db import Database, database_for
 from shared.events import CATALOGUE, subscriptions
 from shared.inbox import Handler, InboxProcessor
@@ -106,9 +107,7 @@ class Loop:
 
 
 def _settings_number(config: Mapping[str, Any], key: str, default: float) -> float:
-    settings = config.get("SETTINGS")
-    raw = settings.raw.get(key) if settings is not None else None
-    return float(raw if raw is not None else config.get(key, default))
+    return Knobs(config).number(key, default)
 
 
 def lease_duration(config: Mapping[str, Any]) -> timedelta:

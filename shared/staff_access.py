@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import Session
 
+from shared.config import Knobs
 from shared.db import database_for
 from shared.http import HttpError
 from shared.staff_tokens import (
@@ -39,12 +40,11 @@ class StaffAccess(DependencyProvider):
 
     def setup(self) -> None:
         config = self.container.config
-        settings = config.get("SETTINGS")
-        if settings is not None:
-            setting, console = settings.staff_api_tokens, settings.console_token
-        else:
-            setting = config.get("STAFF_API_TOKENS")
-            console = console_secret(config.get("CONSOLE_STAFF_TOKEN"), setting)
+        knobs = Knobs(config)
+        setting = knobs.text("STAFF_API_TOKENS") or None
+        # ``hrc run`` may hand the console's token over in memory (Settings.console_token).
+        console = (console_secret(knobs.text("CONSOLE_STAFF_TOKEN"), setting)
+                   or knobs.settings.console_token)
         self.configured = parse_tokens(setting)
         self.console = console_tokens(console, self.configured) if self.accepts_console else []
         self.database = database_for(config["DB_URL"]) if self.issued is not None else None

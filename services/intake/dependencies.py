@@ -3,10 +3,9 @@ state in intake's database so that every replica shares it."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import eventlet
 from nameko.extensions import DependencyProvider
@@ -14,26 +13,14 @@ from sqlalchemy.orm import Session
 
 from services.intake import db as intake_db
 from services.intake import guards, pages, schemas
+from services.intake import settings as intake_settings
 from shared.campaign import LANGUAGES
 from shared.clock import naive_utc
+from shared.config import service_settings
 from shared.db import Database, database_for
 from shared.reliability import Outbox
 
-DEFAULT_RATE_LIMIT = "20/minute"
-DEFAULT_LINK_RATE_LIMIT = "5/hour"
-DEFAULT_LINK_MAILS_PER_REFERENCE = "3/day"
-DEFAULT_NUDGE_SECONDS = "0.05"
 SECRET_SETTING = "csrf_secret"
-
-
-def setting(config: Mapping[str, Any], name: str, default: str) -> str:
-    """A container config key (tests), else the environment (``SETTINGS.raw``), else default."""
-    if name in config:
-        return str(config[name])
-    settings = config.get("SETTINGS")
-    if settings is not None and settings.raw.get(name) is not None:
-        return settings.raw[name]
-    return default
 
 
 class Guard:
@@ -98,13 +85,9 @@ class Guard:
 class FormGuard(DependencyProvider):
     def setup(self) -> None:
         config = self.container.config
-        self.guard = Guard(
-            database_for(config["DB_URL"]),
-            guards.RateLimit.parse(setting(config, "INTAKE_RATE_LIMIT", DEFAULT_RATE_LIMIT)),
-            guards.allowed_origins(setting(config, "INTAKE_CORS_ORIGINS", "")),
-            setting(config, "INTAKE_SECRET", "") or None,
-            guards.trusted_proxies(setting(config, "INTAKE_TRUSTED_PROXIES", "")),
-        )
+        knobs = service_settings(config, intake_settings.load)
+        self.guard = Guard(database_for(config["DB_URL"]), knobs.rate_limit, knobs.cors_origins,
+                           knobs.secret, knobs.trusted_proxies)
 
     def get_dependency(self, worker_ctx) -> Guard:
         return self.guard
@@ -116,11 +99,10 @@ class LinkGuard(DependencyProvider):
 
     def setup(self) -> None:
         config = self.container.config
+        knobs = service_settings(config, intake_settings.load)
         self.database = database_for(config["DB_URL"])
-        self.per_client = guards.RateLimit.parse(
-            setting(config, "INTAKE_LINK_RATE_LIMIT", DEFAULT_LINK_RATE_LIMIT))
-        self.per_reference = guards.RateLimit.parse(
-            setting(config, "INTAKE_LINK_MAILS_PER_REFERENCE", DEFAULT_LINK_MAILS_PER_REFERENCE))
+        self.per_client = knobs.link_rate_limit
+        self.per_reference = knobs.link_mails_per_reference
 
     def get_dependency(self, worker_ctx) -> LinkGuard:
         return self
@@ -154,10 +136,7 @@ class PublicAddress(DependencyProvider):
     """INTAKE_URL: where the applicant's page links point (the address the public reaches)."""
 
     def setup(self) -> None:
-        config = self.container.config
-        settings = config.get("SETTINGS")
-        port = settings.ports["intake"] if settings is not None else 8000
-        self.url = setting(config, "INTAKE_URL", f"http://localhost:{port}").rstrip("/")
+        self.url = service_settings(self.container.config, intake_settings.load).url
 
     def get_dependency(self, worker_ctx) -> str:
         return self.url
@@ -177,14 +156,11 @@ class PrivacyNotice(DependencyProvider):
     SECRETARIAT_EMAIL (else MAIL_FROM)."""
 
     def setup(self) -> None:
-        config = self.container.config
-        settings = config.get("SETTINGS")
-        port = settings.ports["intake"] if settings is not None else 8000
-        own = setting(config, "INTAKE_URL", f"http://localhost:{port}").rstrip("/") + "/privacy"
-        elsewhere = setting(config, "PRIVACY_URL", "").rstrip("/")
+        knobs = service_settings(self.container.config, intake_settings.load)
+        own = knobs.url + "/privacy"
+        elsewhere = knobs.privacy_url
         self.notice = Notice(elsewhere if elsewhere and elsewhere != own else None,
-                             setting(config, "SECRETARIAT_EMAIL", "")
-                             or setting(config, "MAIL_FROM", "campaign@localhost"))
+                             knobs.secretariat_email)
 
     def get_dependency(self, worker_ctx) -> Notice:
         return self.notice
@@ -199,8 +175,8 @@ class RelayNudge(DependencyProvider):
     """
 
     def setup(self) -> None:
-        self.delay = float(setting(self.container.config, "INTAKE_RELAY_NUDGE_SECONDS",
-                                   DEFAULT_NUDGE_SECONDS))
+        self.delay = service_settings(self.container.config,
+                                      intake_settings.load).relay_nudge_seconds
         self._pending = None
 
     def get_dependency(self, worker_ctx) -> RelayNudge:

@@ -13,6 +13,7 @@ from services.notify.delivery import MailDelivery
 from services.notify.mail import Renderer
 from shared import subject_access
 from shared.clock import utcnow
+from shared.config import service_settings
 from shared.db import ServiceDatabase, database_for
 from shared.events import subscriptions
 from shared.health import HealthRoute
@@ -32,7 +33,7 @@ def handlers(config):
     inbox without using up its retries; a handler that fails otherwise is rolled back, retried,
     and parked when it keeps failing. Nothing is sent from here.
     """
-    secretariat = notify_settings.load(config["SETTINGS"]).secretariat
+    secretariat = service_settings(config, notify_settings.load).secretariat
 
     def notify(event, session):
         try:
@@ -57,7 +58,7 @@ class Mailer(DependencyProvider):
 
     def setup(self) -> None:
         config = self.container.config
-        knobs = notify_settings.load(config["SETTINGS"])
+        knobs = service_settings(config, notify_settings.load)
         self.delivery = MailDelivery(
             database_for(config["DB_URL"]), knobs.transport(), Renderer(), knobs.mail,
             knobs.secretariat, knobs.policy, batch_size=knobs.batch_size,
@@ -101,7 +102,7 @@ class Unsubscribes(DependencyProvider):
     }
 
     def setup(self) -> None:
-        knobs = notify_settings.load(self.container.config["SETTINGS"])
+        knobs = service_settings(self.container.config, notify_settings.load)
         self.database = database_for(self.container.config["DB_URL"])
         self.mail, self.secret = knobs.mail, knobs.secret
         self.pages = unsubscribe.Pages()

@@ -22,7 +22,7 @@ from services.notify.domain import DEFAULT_LANGUAGE, Secretariat
 from services.notify.failures import RetryPolicy
 from services.notify.mail import MailSettings
 from shared.campaign import LANGUAGES
-from shared.config import Settings
+from shared.config import Knobs
 from shared.leases import LEASE
 
 
@@ -47,43 +47,43 @@ class NotifySettings:
         return SmtpTransport(self.smtp)
 
 
-def load(settings: Settings) -> NotifySettings:
-    raw = settings.raw
-    language = raw.get("STAFF_LANGUAGE", DEFAULT_LANGUAGE)
+def load(knobs: Knobs) -> NotifySettings:
+    settings = knobs.settings
+    language = knobs.text("STAFF_LANGUAGE", DEFAULT_LANGUAGE)
     staff = settings.staff_emails or ("staff@localhost",)
     mail = MailSettings(
         mail_from=settings.mail_from,
-        from_name=raw.get("MAIL_FROM_NAME", MailSettings.from_name),
-        reply_to=raw.get("MAIL_REPLY_TO") or staff[0],
-        intake_url=(raw.get("INTAKE_URL") or raw.get("INTAKE_PUBLIC_URL")
+        from_name=knobs.text("MAIL_FROM_NAME", MailSettings.from_name),
+        reply_to=knobs.text("MAIL_REPLY_TO") or staff[0],
+        intake_url=(knobs.text("INTAKE_URL") or knobs.text("INTAKE_PUBLIC_URL")
                     or f"http://localhost:{settings.ports['intake']}"),
-        registry_url=(raw.get("REGISTRY_PUBLIC_URL")
+        registry_url=(knobs.text("REGISTRY_PUBLIC_URL")
                       or f"http://localhost:{settings.ports['registry']}"),
         console_url=settings.console_url,
-        notify_url=(raw.get("NOTIFY_PUBLIC_URL")
+        notify_url=(knobs.text("NOTIFY_PUBLIC_URL")
                     or f"http://localhost:{settings.ports['notify']}").rstrip("/"),
         privacy_urls={language: settings.privacy_url_in(language) for language in LANGUAGES},
     )
     policy = RetryPolicy(
-        base=timedelta(seconds=float(raw.get("NOTIFY_RETRY_BASE_SECONDS", 30))),
-        cap=timedelta(seconds=float(raw.get("NOTIFY_RETRY_MAX_SECONDS", 3600))),
-        max_attempts=int(raw.get("NOTIFY_MAX_ATTEMPTS", 12)),
+        base=timedelta(seconds=knobs.number("NOTIFY_RETRY_BASE_SECONDS", 30)),
+        cap=timedelta(seconds=knobs.number("NOTIFY_RETRY_MAX_SECONDS", 3600)),
+        max_attempts=int(knobs.number("NOTIFY_MAX_ATTEMPTS", 12)),
     )
     smtp = None
     if settings.smtp_host:
         smtp = SmtpServer(settings.smtp_host, settings.smtp_port, settings.smtp_user,
                           settings.smtp_password, settings.smtp_starttls,
-                          float(raw.get("SMTP_TIMEOUT", 30)))
+                          knobs.number("SMTP_TIMEOUT", 30))
     return NotifySettings(
         mail=mail,
         secretariat=Secretariat(staff, language if language in LANGUAGES else DEFAULT_LANGUAGE),
         policy=policy,
         smtp=smtp,
         outbox_dir=settings.outbox_dir,
-        poll_seconds=float(raw.get("NOTIFY_POLL_SECONDS", 0.5)),
-        batch_size=int(raw.get("NOTIFY_BATCH_SIZE", 100)),
-        lease=timedelta(seconds=float(raw.get("LEASE_SECONDS", LEASE.total_seconds()))),
-        senders=max(1, int(raw.get("NOTIFY_SENDERS", 4))),
-        sent_batch=max(1, int(raw.get("NOTIFY_SENT_BATCH", 1))),
-        secret=raw.get("NOTIFY_SECRET") or None,
+        poll_seconds=knobs.number("NOTIFY_POLL_SECONDS", 0.5),
+        batch_size=int(knobs.number("NOTIFY_BATCH_SIZE", 100)),
+        lease=timedelta(seconds=knobs.number("LEASE_SECONDS", LEASE.total_seconds())),
+        senders=max(1, int(knobs.number("NOTIFY_SENDERS", 4))),
+        sent_batch=max(1, int(knobs.number("NOTIFY_SENT_BATCH", 1))),
+        secret=knobs.text("NOTIFY_SECRET") or None,
     )

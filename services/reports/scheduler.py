@@ -6,40 +6,19 @@ constraint (see reporting.DigestDesk), so any number of them deliver each period
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 import eventlet
 from nameko.extensions import DependencyProvider
 
-from services.reports.domain import DigestSchedule
+from services.reports import settings as reports_settings
 from services.reports.offload import in_thread
-from services.reports.reporting import DigestDesk, DigestSettings
-from shared.config import Settings, load
+from services.reports.reporting import DigestDesk
+from shared.config import service_settings
 from shared.db import database_for
 from shared.reliability import Loop, Outbox
 from shared.retry import Backoff
 
 log = logging.getLogger(__name__)
-
-DEFAULT_POLL_SECONDS = 30.0
-DEFAULT_SETTLE_SECONDS = 60.0
-
-
-def digest_settings(settings: Settings) -> DigestSettings:
-    return DigestSettings(
-        schedule=DigestSchedule(settings.digest_schedule),
-        language=settings.raw.get("DIGEST_LANGUAGE", "en") or "en",
-        recipients=settings.staff_emails,
-        settle=timedelta(seconds=_settle_seconds(settings)),
-    )
-
-
-def _settle_seconds(settings: Settings) -> float:
-    return float(settings.raw.get("DIGEST_SETTLE_SECONDS", DEFAULT_SETTLE_SECONDS))
-
-
-def settings_of(config) -> Settings:
-    return config.get("SETTINGS") or load()
 
 
 class DigestScheduler(DependencyProvider):
@@ -47,10 +26,10 @@ class DigestScheduler(DependencyProvider):
 
     def setup(self) -> None:
         self._stopped = False
-        settings = settings_of(self.container.config)
+        settings = service_settings(self.container.config, reports_settings.load)
         self.desk = DigestDesk(
             database_for(self.container.config["DB_URL"]),
-            digest_settings(settings),
+            settings.digest,
             # Charts and big digests are CPU work: in an OS thread, the hub keeps serving.
             offload=in_thread,
             wake_outbox=self._wake_outbox,
@@ -58,7 +37,7 @@ class DigestScheduler(DependencyProvider):
         self.loop = Loop(
             "reports digest scheduler",
             self._step,
-            float(settings.raw.get("DIGEST_POLL_SECONDS", DEFAULT_POLL_SECONDS)),
+            settings.digest_poll_seconds,
             Backoff(1.0, 300.0),
         )
 

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from services.reports import db as reports_db
 from services.reports import reporting
+from services.reports import settings as reports_settings
 from services.reports.domain import (
     LANGUAGES,
     Period,
@@ -25,8 +26,9 @@ from services.reports.domain import (
 )
 from services.reports.offload import in_thread
 from services.reports.public import PublicDirectory
-from services.reports.scheduler import DigestScheduler, settings_of
+from services.reports.scheduler import DigestScheduler
 from shared import subject_access
+from shared.config import service_settings
 from shared.db import ServiceDatabase, database_for
 from shared.health import HealthRoute
 from shared.http import HttpError, json_response, parse_json_body, route
@@ -45,10 +47,7 @@ class DirectoryPages(DependencyProvider):
     ``frame-ancestors`` sources, default ``*``: any)."""
 
     def setup(self) -> None:
-        settings = settings_of(self.container.config)
-        ancestors = settings.raw.get("PUBLIC_FRAME_ANCESTORS", "*").strip() or "*"
-        if any(c in ancestors for c in ";,\r\n"):
-            raise ValueError("PUBLIC_FRAME_ANCESTORS: CSP sources separated by spaces")
+        ancestors = service_settings(self.container.config, reports_settings.load).frame_ancestors
         self.directory = PublicDirectory(database_for(self.container.config["DB_URL"]),
                                          in_thread, ancestors)
 
