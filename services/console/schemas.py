@@ -9,8 +9,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
-from services.console.domain import LANGUAGES, Role
+from services.console.domain import Role
 from services.console.i18n import N_, REGIONS, STATUSES, THEMES
+from shared.campaign import LANGUAGES
 
 REQUIRED = N_("This field is required.")
 _required = {"required": REQUIRED, "null": REQUIRED}
