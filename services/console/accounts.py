@@ -14,7 +14,6 @@ from eventlet import tpool
 
 from services.console.db import ConsoleStore
 from services.console.domain import (
-    LANGUAGES,
     Account,
     DomainError,
     FailedSignIn,
@@ -33,6 +32,7 @@ from services.console.domain import (
     new_secret,
     open_session,
 )
+from shared.campaign import LANGUAGES
 from shared.clock import utcnow
 from shared.db import Database
 from shared.events import new_event
