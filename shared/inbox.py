@@ -32,6 +32,33 @@ PENDING, DONE, PARKED = "pending", "done", "parked"
 
 Handler = Callable[[Event, Session], None]
 
+
+class Handlers:
+    """A service's event handlers, one per event type, declared where they are written:
+
+        handlers = Handlers()
+
+        @handlers.handles("application.received")
+        def receive_application(event, session): ...
+
+    so that the path of an event reads from one module (the service's ``handlers.py``).
+    ``Inbox(handlers)`` takes it as it is."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, Handler] = {}
+
+    def handles(self, event_type: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            if event_type in self._by_type:
+                raise ValueError(f"{event_type} already has a handler")
+            self._by_type[event_type] = handler
+            return handler
+
+        return register
+
+    def __call__(self, config: object = None) -> dict[str, Handler]:
+        return dict(self._by_type)
+
 # ``last_error`` of an event that waits for another (see ``Waiting``) starts with this.
 WAITING = "waiting: "
 

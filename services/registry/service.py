@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from services.registry.domain import (
     InvalidRequest,
     WaveConflict,
 )
+from services.registry.handlers import handlers
 from shared import staff_access as shared_staff
 from shared import subject_access
 from shared.db import ServiceDatabase
@@ -55,29 +55,6 @@ def _detail(exc: Exception) -> str:
     if isinstance(exc, (StaleDataError, IntegrityError)):
         return "someone else changed this at the same moment; reload and try again"
     return str(exc)
-
-
-def handlers(config) -> dict[str, Callable]:
-    def on_application_received(event, session) -> None:
-        store = RegistryStore.of(session)
-        actions.receive_application(store, event.data)
-        store.sync()
-
-    def on_info_provided(event, session) -> None:
-        store = RegistryStore.of(session)
-        actions.applicant_answered(store, event.data, _now())
-        store.sync()
-
-    def on_withdrawal_requested(event, session) -> None:
-        store = RegistryStore.of(session)
-        actions.applicant_withdrew(store, event.data, _now())
-        store.sync()
-
-    return {
-        "application.received": on_application_received,
-        "application.info_provided": on_info_provided,
-        "application.withdrawal_requested": on_withdrawal_requested,
-    }
 
 
 class StaffAccess(shared_staff.StaffAccess):

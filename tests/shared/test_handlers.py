@@ -1,0 +1,22 @@
+"""A service's handler registry (shared.inbox.Handlers): one handler per event type."""
+import pytest
+
+from shared.inbox import Handlers
+
+
+def test_handlers_are_found_by_the_type_they_handle():
+    handlers = Handlers()
+
+    @handlers.handles("application.received")
+    def receive(event, session):
+        return None
+
+    assert handlers({}) == {"application.received": receive}
+
+
+def test_a_second_handler_for_one_type_is_refused():
+    handlers = Handlers()
+    handlers.handles("wave.opened")(lambda event, session: None)
+    with pytest.raises(ValueError, match="wave.opened"):
+        handlers.handles("wave.opened")(lambda event, session: None)
+
