@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from services.notify import db, domain, unsubscribe
 from services.notify import settings as notify_settings
+from services.notify.db import issued_staff_token_digests
 from services.notify.delivery import MailDelivery
 from services.notify.mail import Renderer
 from shared import subject_access
@@ -141,7 +142,7 @@ class NotifyService(HealthRoute):
     outbox = Outbox()
     inbox = Inbox(handlers)
     mailer = Mailer()
-    staff = StaffAccess(db.issued_staff_token_digests)
+    staff = StaffAccess(issued_staff_token_digests)
     unsubscribes = Unsubscribes()
 
     @route("GET", "/api/people", staff=True)
