@@ -1,7 +1,7 @@
 """Reports' tables: the read model fed by events, and the digest delivery log.
 
 Instants are stored as naive UTC (what SQLite and PostgreSQL ``TIMESTAMP`` columns compare
-alike, see shared.retry.utcnow); the domain sees aware UTC datetimes only.
+alike, see shared.clock); the domain sees aware UTC datetimes only.
 """
 from __future__ import annotations
 
