@@ -40,7 +40,7 @@ from shared import subject_access
 from shared.config import Settings
 from shared.db import ServiceDatabase, database_for
 from shared.health import respond as health_response
-from shared.http import JsonHttpEntrypoint, Routes
+from shared.http import HttpError, JsonHttpEntrypoint, Routes
 from shared.reliability import Inbox, Outbox, subscribed
 from shared.staff_access import StaffAccess
 from shared.staff_api import StaffApi, StaffApiError
