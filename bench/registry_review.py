@@ -21,6 +21,7 @@ from services.registry import actions  # noqa: E402
 from services.registry.db import registry  # noqa: E402
 from services.registry.service import MIGRATIONS  # noqa: E402
 from shared import db as shared_db  # noqa: E402
+from shared.events import ApplicationReceived  # noqa: E402
 from tests.registry.unit.fakes import received_data  # noqa: E402
 
 COUNTRIES = ("FR", "BR", "KR", "ES", "MX", "ZA", "TR", "CA", "KZ")
@@ -66,7 +67,7 @@ def main() -> None:
             data = application(index)
             started = time.perf_counter()
             with registry(database) as store:
-                actions.receive_application(store, data)
+                actions.receive_application(store, ApplicationReceived.from_data(data))
             receive_times.append(time.perf_counter() - started)
 
         with registry(database) as store:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from shared import leases
 from shared.clock import utcnow
 from shared.db import Base, Database
-from shared.events import Event, InvalidEvent, parse_event
+from shared.events import Event, InvalidEvent, TypedEvent, parse_event
 from shared.retry import Backoff
 
 log = logging.getLogger(__name__)
@@ -47,11 +47,19 @@ class Handlers:
     def __init__(self) -> None:
         self._by_type: dict[str, Handler] = {}
 
-    def handles(self, event_type: str) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
-            if event_type in self._by_type:
-                raise ValueError(f"{event_type} already has a handler")
-            self._by_type[event_type] = handler
+    def handles(self, event_type: str | type[TypedEvent]) -> Callable[[Any], Any]:
+        """For an event type's name the handler takes the Event; for a typed event (a
+        ``shared.events.TypedEvent``) it takes that, built here from the validated Event."""
+        name = event_type if isinstance(event_type, str) else event_type.type
+
+        def register(handler: Any) -> Any:
+            if name in self._by_type:
+                raise ValueError(f"{name} already has a handler")
+            if isinstance(event_type, str):
+                self._by_type[name] = handler
+            else:
+                self._by_type[name] = lambda event, session: handler(event_type.of(event),
+                                                                     session)
             return handler
 
         return register

@@ -27,17 +27,23 @@ from services.registry.domain import (
 from services.registry.duplicates import possible_duplicates
 from services.registry.member_csv import MemberRow, RefusedRow
 from shared.erasure import Person
+from shared.events import (
+    ApplicationInfoProvided,
+    ApplicationReceived,
+    ApplicationWithdrawalRequested,
+)
 
 
-def receive_application(store: RegistryStore, data: Mapping[str, Any]) -> Application | None:
+def receive_application(store: RegistryStore,
+                        received: ApplicationReceived) -> Application | None:
     """application.received: store it, flag possible duplicates, review or waitlist it.
 
     The inbox already drops a redelivered event; the reference check (and its unique index)
     also makes a re-sent application with a new event_id a no-op.
     """
-    if store.application_by_reference(data["reference"]) is not None:
+    if store.application_by_reference(received.reference) is not None:
         return None
-    application = Application.receive(data)
+    application = Application.receive(received.as_data())
     duplicates = possible_duplicates(
         application.government_name,
         application.country,
@@ -57,26 +63,28 @@ class ApplicationNotYetKnown(DomainError):
     """An event about an application this registry has not received yet: retried."""
 
 
-def applicant_answered(store: RegistryStore, data: Mapping[str, Any], now: datetime) -> None:
+def applicant_answered(store: RegistryStore, answer: ApplicationInfoProvided,
+                       now: datetime) -> None:
     """application.info_provided: the answer joins the application's audit trail and, if the
     information was still awaited, the application goes back under review."""
-    application = _by_reference(store, data["reference"])
+    application = _by_reference(store, answer.reference)
     before = application.state()
     if application.status is ApplicationStatus.INFO_REQUESTED:
         store.emit(application.resume_review())
     store.audit(AuditEntry(APPLICANT, "info_provided", "application", str(application.id), now,
-                           before, {**application.state(), "answer": data["message"],
-                                    "attachments": list(data.get("attachments") or [])}))
+                           before, {**application.state(), "answer": answer.message,
+                                    "attachments": list(answer.attachments)}))
 
 
-def applicant_withdrew(store: RegistryStore, data: Mapping[str, Any], now: datetime) -> None:
+def applicant_withdrew(store: RegistryStore, request: ApplicationWithdrawalRequested,
+                       now: datetime) -> None:
     """application.withdrawal_requested: withdrawn by the usual rule; an application already
     closed (withdrawn, decided) stays as it is, so a replay changes nothing."""
-    application = _by_reference(store, data["reference"])
+    application = _by_reference(store, request.reference)
     if not application.is_open:
         return
     before = application.state()
-    store.emit(application.withdraw(data.get("reason")))
+    store.emit(application.withdraw(request.reason))
     _audit(store, APPLICANT, "withdraw", application, before, now)
 
 

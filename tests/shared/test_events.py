@@ -86,3 +86,16 @@ def test_an_erasure_scrubs_what_names_the_person_and_keeps_what_the_event_did():
     assert person.named_in(data) and person.named_in({"member_id": 5})
     assert person.named_in({"recipient": "a@example.org"})
     assert not person.named_in({"member_id": 50, "reference": "HRC-2026-BBBBB"})
+
+
+def test_a_typed_event_is_validated_at_the_edge_and_frozen():
+    import dataclasses
+
+    from shared.events import ApplicationInfoProvided
+
+    with pytest.raises(InvalidEvent):
+        ApplicationInfoProvided.from_data({"reference": "HRC-2026-ABCDE"})  # no message
+    answer = ApplicationInfoProvided.from_data({"reference": "HRC-2026-ABCDE", "message": "Oui"})
+    assert answer.attachments == () and answer.as_data()["attachments"] == []
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        answer.message = "Non"

@@ -20,3 +20,18 @@ def test_a_second_handler_for_one_type_is_refused():
     with pytest.raises(ValueError, match="wave.opened"):
         handlers.handles("wave.opened")(lambda event, session: None)
 
+
+
+def test_a_typed_handler_takes_its_event_built_from_the_envelope():
+    from shared.events import ApplicationWithdrawalRequested, new_event
+
+    handlers = Handlers()
+    taken = []
+
+    @handlers.handles(ApplicationWithdrawalRequested)
+    def withdrew(request, session):
+        taken.append(request)
+
+    event = new_event("application.withdrawal_requested", {"reference": "HRC-2026-ABCDE"})
+    handlers()["application.withdrawal_requested"](event, None)
+    assert taken == [ApplicationWithdrawalRequested(reference="HRC-2026-ABCDE", reason=None)]

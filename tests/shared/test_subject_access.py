@@ -16,6 +16,7 @@ from services.registry.db import registry
 from services.reports import db as reports_db
 from shared import db as shared_db
 from shared import subject_access
+from shared.events import ApplicationReceived
 from shared.http import HttpError
 from shared.inbox import DONE, InboxRow
 from shared.staff_api import StaffApiError
@@ -75,9 +76,10 @@ def test_the_address_is_compared_as_addresses_are_stored():
 def test_the_registry_holds_the_applications_member_audit_and_events(databases):
     database = databases("registry")
     with registry(database) as store:
-        application = actions.receive_application(
-            store, received_data(contact_email=AMANDA, contact_name="Amanda Test"))
-        other = actions.receive_application(store, received_data(contact_email="x@example.org"))
+        application = actions.receive_application(store, ApplicationReceived.from_data(
+            received_data(contact_email=AMANDA, contact_name="Amanda Test")))
+        other = actions.receive_application(
+            store, ApplicationReceived.from_data(received_data(contact_email="x@example.org")))
     open_wave_4(database)
     with registry(database) as store:
         _, member = actions.accept(store, "alice", application.id, 4, NOW)

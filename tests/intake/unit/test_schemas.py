@@ -5,7 +5,7 @@ from werkzeug.datastructures import MultiDict
 
 from services.intake import domain, i18n
 from services.intake.schemas import ApplicationForm, errors_by_field, form_payload
-from shared.events import ApplicationReceived, new_event
+from shared.events import ApplicationReceivedSchema, new_event
 
 VALID = {
     "government_name": "  Ville de   Grigny ",
@@ -51,7 +51,7 @@ def test_the_output_is_the_data_of_application_received():
     data = {**load(VALID), "reference": "HRC-2026-7KQ4M",
             "submitted_at": "2026-05-01T12:00:00+00:00",
             "page_url": "http://localhost:8000/applications/HRC-2026-7KQ4M/k3y"}
-    assert ApplicationReceived().load(data) == data
+    assert ApplicationReceivedSchema().load(data) == data
     assert new_event("application.received", data).data == data
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from services.registry import actions
 from services.registry.db import registry
+from shared.events import ApplicationInfoProvided, ApplicationWithdrawalRequested
 from tests.registry.integration.test_store import NOW, open_wave_4, outbox, receive
 
 ANSWER = {
@@ -14,6 +15,10 @@ ANSWER = {
     "attachments": [{"id": "a1", "filename": "deliberation.pdf",
                      "content_type": "application/pdf", "size": 1200, "sha256": "a" * 64}],
 }
+
+
+def answer(application) -> ApplicationInfoProvided:
+    return ApplicationInfoProvided.from_data({"reference": application.reference, **ANSWER})
 
 
 def _asked(database):
@@ -27,7 +32,7 @@ def _asked(database):
 def test_an_answer_is_in_the_audit_trail_and_puts_the_application_back_under_review(database):
     application = _asked(database)
     with registry(database) as store:
-        actions.applicant_answered(store, {"reference": application.reference, **ANSWER}, NOW)
+        actions.applicant_answered(store, answer(application), NOW)
         store.sync()
     with registry(database) as store:
         assert store.application(application.id).status.value == "under_review"
@@ -46,7 +51,7 @@ def test_an_answer_after_staff_resumed_is_recorded_and_moves_nothing(database):
         actions.resume_review(store, "alice", application.id, NOW)
     events = len(outbox(database))
     with registry(database) as store:
-        actions.applicant_answered(store, {"reference": application.reference, **ANSWER}, NOW)
+        actions.applicant_answered(store, answer(application), NOW)
     assert len(outbox(database)) == events
     with registry(database) as store:
         assert store.audit_trail("application", str(application.id))[-1].action == "info_provided"
@@ -55,7 +60,8 @@ def test_an_answer_after_staff_resumed_is_recorded_and_moves_nothing(database):
 def test_a_withdrawal_request_withdraws_once(database):
     open_wave_4(database)
     application = receive(database)
-    request = {"reference": application.reference, "reason": "Changement de mandature"}
+    request = ApplicationWithdrawalRequested.from_data(
+        {"reference": application.reference, "reason": "Changement de mandature"})
     for _ in range(2):
         with registry(database) as store:
             actions.applicant_withdrew(store, request, NOW)
@@ -70,4 +76,5 @@ def test_a_withdrawal_request_withdraws_once(database):
 
 def test_an_event_about_an_unknown_application_is_retried(database):
     with registry(database) as store, pytest.raises(actions.ApplicationNotYetKnown):
-        actions.applicant_withdrew(store, {"reference": "HRC-2026-ZZZZZ", "reason": None}, NOW)
+        actions.applicant_withdrew(store, ApplicationWithdrawalRequested.from_data(
+            {"reference": "HRC-2026-ZZZZZ", "reason": None}), NOW)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from services.registry import actions
 from services.registry.db import NotFound, registry
 from services.registry.domain import IllegalTransition, WaveConflict
-from shared.events import parse_event
+from shared.events import ApplicationReceived, parse_event
 from shared.outbox import OutboxRow
 from tests.registry.unit.fakes import received_data
 
@@ -32,7 +32,8 @@ def outbox(database) -> list[tuple[str, dict]]:
 
 def receive(database, **overrides):
     with registry(database) as store:
-        return actions.receive_application(store, received_data(**overrides))
+        return actions.receive_application(store,
+                                           ApplicationReceived.from_data(received_data(**overrides)))
 
 
 def open_wave_4(database):
@@ -57,7 +58,7 @@ def test_the_same_application_twice_makes_one(database):
     data = received_data()
     for _ in range(2):
         with registry(database) as store:
-            actions.receive_application(store, data)
+            actions.receive_application(store, ApplicationReceived.from_data(data))
     with registry(database) as store:
         page = store.applications()
     assert page.total == 1
@@ -237,4 +238,4 @@ def test_an_application_arriving_while_a_wave_opens_is_not_left_on_the_waitlist(
 
 def receive_in_own_transaction(database, data):
     with registry(database) as store:
-        return actions.receive_application(store, data)
+        return actions.receive_application(store, ApplicationReceived.from_data(data))
