@@ -621,10 +621,10 @@ class Wave:
         """
         if self.status is WaveStatus.OPEN:
             return Announcement("wave.opened", {**self.opened_event_data(), "repeated": True},
-                                _aware(opened_at or self.opens_at))
+                                aware_utc(opened_at or self.opens_at))
         if self.status is WaveStatus.CLOSED:
             return Announcement("wave.closed", {"number": self.number},
-                                _aware(closed_at or self.closes_at or self.opens_at))
+                                aware_utc(closed_at or self.closes_at or self.opens_at))
         return None
 
     def opened_event_data(self) -> dict[str, Any]:

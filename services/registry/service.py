@@ -280,7 +280,7 @@ class RegistryService(HealthRoute):
         with registry(self.db) as store:
             return schemas.WaveView().dump(actions.close_wave(store, who, number, _now()))
 
-    @staff_route("POST", "/api/waves/announce")
+    @route("POST", "/api/waves/announce", staff=True)
     def announce_waves(self, request, who):
         """Publish the waves' present state again (``actions.announce_waves``): for a service
         that missed it. Safe to repeat: every consumer takes a repeat as a no-op."""
