@@ -97,6 +97,8 @@ MAILS = {
     "password_reset": N_("password link"),
     "digest": N_("digest"),
 }
+# reports' names for its digests (services/reports/domain/digest.py): the scheduled one.
+DIGESTS = {"campaign": N_("scheduled digest")}
 MAIL_STATUSES = {
     "pending": N_("waiting to be sent"),
     "sent": N_("sent"),

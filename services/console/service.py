@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -32,6 +32,7 @@ from services.console.domain import (
     Permission,
     Role,
     SignInRefused,
+    digest_period,
     require,
     safe_next,
 )
@@ -508,13 +509,12 @@ class ConsoleService:
     @page("POST", "/digests", permission=Permission.DIGESTS)
     def send_digest(self, request, view):
         values, errors = schemas.load_form(schemas.DigestForm, request.form.to_dict())
-        if not errors and values["end"] <= values["start"]:
+        if not errors and values["end"] < values["start"]:
             errors = {"end": [schemas.N_("The end comes after the start.")]}
         if errors:
             return self._digests_page(view, 422, errors=errors, values=request.form.to_dict())
-        body = {"start": datetime.combine(values["start"], time()).isoformat() + "+00:00",
-                "end": datetime.combine(values["end"], time()).isoformat() + "+00:00",
-                "language": values["language"]}
+        start, end = digest_period(values["start"], values["end"], datetime.now(UTC))
+        body = {"start": start.isoformat(), "end": end.isoformat(), "language": values["language"]}
         try:
             self.desk.reports(view).post("/reports/digests", body)
         except StaffApiError as exc:
@@ -533,7 +533,7 @@ class ConsoleService:
     def _digests_page(self, view: View, status: int = 200, **context: Any) -> Response:
         context.setdefault("errors", {})
         context.setdefault("problem", None)
-        today = datetime.now().date()
+        today = datetime.now(UTC).date()
         context.setdefault("values", {"start": (today - timedelta(days=7)).isoformat(),
                                       "end": today.isoformat(), "language": view.language})
         log_items = self.desk.reports(view).get("/reports/digests")["items"]

@@ -67,6 +67,7 @@ def environment(language: str) -> Environment:
         size_label=lambda size: size_label(size, language),
         mail_label=lambda m: gettext(i18n.MAILS.get(m, m)),
         mail_status=lambda m: gettext(i18n.MAIL_STATUSES.get(m, m)),
+        digest_label=lambda d: gettext(i18n.DIGESTS[d]) if d in i18n.DIGESTS else d,
         country_name=lambda c: i18n.country_name(c, language),
         may=may,
         Permission=Permission,

@@ -68,3 +68,9 @@ def test_every_step_of_an_application_is_named_and_so_is_the_applicant():
     fr = i18n.translations("fr").gettext
     assert fr(i18n.ACTORS[actions.APPLICANT]) == "la candidate ou le candidat"
     assert fr(i18n.action("info_provided")) == "a envoyé les informations demandées"
+
+
+def test_the_scheduled_digest_is_named_as_reports_names_it():
+    from services.reports.domain.digest import DIGEST
+
+    assert i18n.translations("es").gettext(i18n.DIGESTS[DIGEST]) == "resumen programado"

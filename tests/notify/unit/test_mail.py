@@ -314,3 +314,13 @@ def test_an_announcement_to_an_international_domain_keeps_its_link_readable():
     raw = compose(idn, RENDERER, SETTINGS, NOW, UNSUBSCRIBE).as_bytes()
     assert f"\r\nList-Unsubscribe: <{UNSUBSCRIBE}>\r\n".encode() in raw
     assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
+
+
+def test_the_answer_s_attachments_link_to_the_console_where_staff_are_signed_in():
+    # They linked intake's staff API: a person clicking got a 401 in JSON.
+    [answer] = [n for n in samples.every_notification("es") if n.template == domain.INFO_PROVIDED]
+    text, html = parts(parsed(answer)[0])
+    console = f"{SETTINGS.console_url}/applications/{answer.context['application_id']}/attachments/"
+    assert f'href="{console}' in html and console in text
+    assert "/api/attachments" not in html + text
+    assert "se descargan en la consola" in html
