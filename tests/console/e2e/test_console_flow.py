@@ -155,6 +155,11 @@ def forms_refuse_bad_input_and_forged_posts(browser, system: System) -> None:
     assert page.input_value("#name_en") == "Wave six"
     assert page.locator("#opens_at-error").is_visible()
     assert 6 not in [w["number"] for w in system.api("GET", "/api/waves")["items"]]
+    # An application like a member's says so at the top, before the buttons that decide.
+    again = system.apply(government_name="Commune de Grigny")
+    page.goto(f"{system.console}/applications/{again['id']}")
+    assert "Possible duplicates: 1. Compare them before deciding." in page.inner_text(".warning")
+    assert "Resembles: Ville de Grigny (member" in page.inner_text("#dup-heading + .side")
     # Erasure asks for the government's name typed out; a wrong one erases nothing.
     [member] = system.api("GET", "/api/members")["items"]
     page.goto(f"{system.console}/members/{member['id']}")

@@ -74,3 +74,8 @@ def test_the_scheduled_digest_is_named_as_reports_names_it():
     from services.reports.domain.digest import DIGEST
 
     assert i18n.translations("es").gettext(i18n.DIGESTS[DIGEST]) == "resumen programado"
+
+
+def test_french_puts_its_space_before_the_colon_of_a_duplicate():
+    fr = i18n.translations("fr").gettext
+    assert fr("Resembles: %(government)s") % {"government": "Grigny"} == "Ressemble à : Grigny"
