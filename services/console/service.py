@@ -470,6 +470,8 @@ class ConsoleService:
             "theme": {lang: values[f"theme_{lang}"] for lang in ("en", "fr", "es")},
             "opens_at": values["opens_at"].isoformat(),
             "closes_at": values["closes_at"].isoformat() if values.get("closes_at") else None,
+            "description": {lang: values.get(f"description_{lang}") or None
+                            for lang in ("en", "fr", "es")},
         }
         try:
             self.desk.registry(view).post("/api/waves", body)

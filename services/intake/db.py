@@ -184,6 +184,8 @@ class WaveRow(Base):
     theme: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     closes_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # From wave.opened: {en?, fr?, es?}, the languages the campaign wrote it in; else None.
+    description: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     # From wave.closed (when the registry closed it): the wave takes no more applications.
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
@@ -493,16 +495,19 @@ def issued_staff_token_digests(session: Session) -> list[str]:
 # -- the campaign's waves -------------------------------------------------------------------------
 
 def wave_opened(session: Session, number: int, name: dict, theme: dict,
-                closes_at: datetime | None, opened_at: datetime) -> None:
+                closes_at: datetime | None, opened_at: datetime,
+                description: dict | None = None) -> None:
     """Keep a wave's opening; the facts of a later opening win over an earlier one's, and an
     opening delivered twice, or after the wave's closing, leaves the closing as it was."""
     table = WaveRow.__table__
     insert = _insert(session)(table).values(
-        number=number, name=name, theme=theme, closes_at=closes_at, opened_at=opened_at)
+        number=number, name=name, theme=theme, closes_at=closes_at, opened_at=opened_at,
+        description=description or None)
     session.execute(insert.on_conflict_do_update(
         index_elements=[table.c.number],
         set_={"name": insert.excluded.name, "theme": insert.excluded.theme,
-              "closes_at": insert.excluded.closes_at, "opened_at": insert.excluded.opened_at},
+              "closes_at": insert.excluded.closes_at, "opened_at": insert.excluded.opened_at,
+              "description": insert.excluded.description},
         where=table.c.opened_at.is_(None) | (table.c.opened_at <= insert.excluded.opened_at),
     ))
 
@@ -519,5 +524,6 @@ def wave_closed(session: Session, number: int, closed_at: datetime) -> None:
 
 
 def known_waves(session: Session) -> list[waves.Wave]:
-    return [waves.Wave(row.number, row.name, row.theme, row.closes_at, row.closed_at is not None)
+    return [waves.Wave(row.number, row.name, row.theme, row.closes_at, row.closed_at is not None,
+                       row.description)
             for row in session.scalars(select(WaveRow).order_by(WaveRow.number))]

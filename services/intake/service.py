@@ -133,7 +133,7 @@ def handlers(config):
         intake_db.wave_opened(
             session, data["number"], data["name"], data["theme"],
             casefile.stored_time(data["closes_at"]) if data.get("closes_at") else None,
-            casefile.stored_time(event.occurred_at))
+            casefile.stored_time(event.occurred_at), data.get("description"))
 
     def remember_wave_closed(event, session):
         intake_db.wave_closed(session, event.data["number"],
