@@ -324,3 +324,14 @@ def test_the_answer_s_attachments_link_to_the_console_where_staff_are_signed_in(
     assert f'href="{console}' in html and console in text
     assert "/api/attachments" not in html + text
     assert "se descargan en la consola" in html
+
+
+def test_the_announcement_gives_the_wave_s_description_as_paragraphs_when_there_is_one():
+    [wave] = [n for n in samples.every_notification("fr") if n.template == domain.WAVE_OPENED]
+    described = Notification(wave.event_id, wave.template, wave.to, {
+        **wave.context, "wave_description": ["La vague du <soin>.", "Elle rassemble les villes."]})
+    text, html = parts(parsed(described)[0])
+    assert "Thème\r\n\r\nLa vague du <soin>.\r\n\r\nElle rassemble les villes.\r\n\r\n" in text
+    assert "<p>La vague du &lt;soin&gt;.</p>\r\n<p>Elle rassemble les villes.</p>" in html
+    plain, _ = parts(parsed(wave)[0])
+    assert "Elle rassemble" not in plain
