@@ -79,3 +79,10 @@ def test_the_scheduled_digest_is_named_as_reports_names_it():
 def test_french_puts_its_space_before_the_colon_of_a_duplicate():
     fr = i18n.translations("fr").gettext
     assert fr("Resembles: %(government)s") % {"government": "Grigny"} == "Ressemble à : Grigny"
+
+
+@pytest.mark.parametrize(("language", "word"), [("fr", "Peu importe"), ("es", "Cualquiera")])
+def test_a_filter_s_blank_choice_agrees_with_every_field(language, word):
+    # "Tous" sat under Région and Vague (feminine): the blank choice of every filter needs a word
+    # without gender.
+    assert i18n.translations(language).gettext("Any") == word
