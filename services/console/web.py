@@ -48,6 +48,7 @@ def environment(language: str) -> Environment:
     gettext = i18n.translations(language).gettext
     env.filters["pair"] = lambda value, label: (value, label(value))
     env.filters["theme"] = lambda t: gettext(i18n.THEMES.get(t, t))
+    env.filters["import_problem"] = lambda text: i18n.import_problem(text, gettext)
     env.filters["number"] = lambda n: format_decimal(n, locale=language) if n is not None else "—"
     env.globals.update(
         application_statuses=[s for s in i18n.STATUSES if s not in ("active", "erased", "planned",

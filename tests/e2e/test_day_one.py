@@ -304,6 +304,7 @@ def test_an_admin_uploads_the_members_file_in_the_console(system, browser, tmp_p
     assert "2 rows were refused, so nothing was imported." in page.inner_text("[role=alert]")
     refused = page.inner_text("table")
     assert "Atlantis" in refused and "Country (country)" in refused
+    assert "“XX” is not a country code" in refused  # the registry's words, said by the console
     assert "Lisboa" in refused and "Wave (wave)" in refused
 
     page.click("form[action='/members/import'] button[type=submit]")  # no file chosen

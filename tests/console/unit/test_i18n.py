@@ -86,3 +86,27 @@ def test_a_filter_s_blank_choice_agrees_with_every_field(language, word):
     # "Tous" sat under Région and Vague (feminine): the blank choice of every filter needs a word
     # without gender.
     assert i18n.translations(language).gettext("Any") == word
+
+
+def test_every_problem_the_registry_s_import_names_is_said_in_the_reader_s_language():
+    # The upload page's report spoke French around the registry's English ("there is no wave 9").
+    import inspect
+
+    from services.registry import member_csv
+
+    source = inspect.getsource(member_csv)
+    said = re.findall(r'raise ValueError\(f?"([^"]+)"\)', source)
+    said += re.findall(r'errors\["[a-z_]+"\] = \["([^"]+)"\]', source)
+    said.append(re.search(r'f"(the same government as line [^"]+)"', source).group(1))
+    assert len(said) >= 15
+    fr = i18n.translations("fr").gettext
+    samples = {"{value!r}": "'XX'", "{value}": "9",
+               "{', '.join(JURISDICTION_TYPES)}": "region, other",
+               "{', '.join(LANGUAGES)}": "en, fr, es", "{first_line_of[row.key]}": "4"}
+    for text in said:
+        for placeholder, value in samples.items():
+            text = text.replace(placeholder, value)
+        assert i18n.import_problem(text, fr) != text, text
+    french = "« XX » n’est pas un code de pays"
+    assert i18n.import_problem("'XX' is not a country code", fr) == french
+    assert i18n.import_problem("something new", fr) == "something new"
