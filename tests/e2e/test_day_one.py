@@ -291,6 +291,14 @@ def test_an_admin_uploads_the_members_file_in_the_console(system, browser, tmp_p
     assert "0 rows accepted" in page.inner_text("main")
     assert "8 rows unchanged (already members)" in page.inner_text("main")
     assert page.locator("h3", has_text="Unchanged: already members").count() == 1
+    # An imported member's file says where it came from, not "application received" at noon.
+    page.goto(f"{console}/applications?q=Bogot%C3%A1&status=accepted")
+    page.click("main a:has-text('Bogotá')")
+    assert "a member before the platform, brought in from the members file" in page.inner_text(
+        "ol.timeline")
+    assert "application received" not in page.inner_text("ol.timeline")
+    assert "What the members file says" in page.inner_text("#facts-heading")
+    page.goto(f"{console}/members/import")
 
     bad = tmp_path / "bad.csv"
     bad.write_text("government_name,country,jurisdiction_type,wave,joined_on,website,"
