@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
@@ -36,13 +35,13 @@ from services.console.domain import (
     require,
     safe_next,
 )
-from services.console.web import SESSION_COOKIE, HtmlWebServer, View, sign_in_location
+from services.console.web import SESSION_COOKIE, View, sign_in_location, unknown_route_page
 from shared import subject_access
 from shared.config import Settings
-from shared.db import ServiceDatabase, database_for
-from shared.health import respond as health_response
-from shared.http import HttpError, JsonHttpEntrypoint, Routes
-from shared.reliability import Inbox, Outbox, subscribed
+from shared.db import database_for
+from shared.http import HttpError, Routes, http
+from shared.reliability import Inbox, subscribed
+from shared.service import Service
 from shared.staff_access import StaffAccess
 from shared.staff_api import StaffApi, StaffApiError
 
@@ -53,13 +52,6 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 log = logging.getLogger(__name__)
 
 
-class ConsoleHttp(JsonHttpEntrypoint):
-    """Every console route, on a web server whose unknown paths get an HTML 404 page."""
-
-    server = HtmlWebServer()
-
-
-http = ConsoleHttp.decorator
 
 
 def handlers(config) -> dict[str, Callable]:
@@ -164,27 +156,18 @@ def page(method: str, path: str, permission: Permission | None = Permission.REVI
 
 
 # ``hrc staff``'s routes: a staff token first, then JSON.
-staff_api = Routes([(AccountExists, 409, "conflict"), (DomainError, 422, "invalid_request")],
-                   entrypoint=ConsoleHttp)
+staff_api = Routes([(AccountExists, 409, "conflict"), (DomainError, 422, "invalid_request")])
 
 
 @subscribed
-class ConsoleService:
+class ConsoleService(Service):
     name = "console"
-
-    config = Config()
-    db = ServiceDatabase()
-    outbox = Outbox()
     inbox = Inbox(handlers)
     desk = Desk()
     staff = StaffAccess(lambda session: ConsoleStore(session).issued_token_digests(),
                         console=False)
-
-    # On the console's own web server: a second server on one address would take half its
-    # requests (nameko shares a server per entrypoint class).
-    @http("GET", "/health")
-    def health(self, request):
-        return health_response(self, request)
+    # Unknown paths get the console's HTML error page, not JSON (shared.http asks for it).
+    unknown_route_page = staticmethod(unknown_route_page)
 
     # --- signing in ---------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from urllib.parse import quote, urlencode
 
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from nameko.web.server import WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
@@ -24,7 +23,6 @@ from services.console.accounts import SignedIn
 from services.console.domain import Permission, may, new_secret
 from shared.attachments import size_label
 from shared.campaign import campaign_name
-from shared.http import JsonWebServer
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SESSION_COOKIE = "hrc_console"
@@ -165,24 +163,8 @@ def sign_in_location(request: Request) -> str:
     return "/login?next=" + quote(target, safe="")
 
 
-class _HtmlErrorsApp(WsgiApp):
-    """nameko's WSGI app, with unknown paths answered by the console's 404 page."""
-
-    def __call__(self, environ, start_response):
-        request = Request(environ, shallow=True)
-        try:
-            provider, values = self.url_map.bind_to_environ(environ).match()
-        except HTTPException as exc:
-            language = i18n.language_of(request.args.get("lang"), request.accept_languages)
-            view = View(request, language, None, False)
-            code = exc.code or 404
-            return view.render("error.html", code, code=code)(environ, start_response)
-        request.path_values = values
-        return provider.handle_request(request)(environ, start_response)
-
-
-class HtmlWebServer(JsonWebServer):
-    """The services' web server (TCP_NODELAY and all), with the console's HTML error pages."""
-
-    def get_wsgi_app(self) -> WsgiApp:
-        return _HtmlErrorsApp(self)
+def unknown_route_page(request: Request, exc: HTTPException) -> Response:
+    """An unknown path or method, answered by the console's error page (shared.http asks)."""
+    language = i18n.language_of(request.args.get("lang"), request.accept_languages)
+    code = exc.code or 404
+    return View(request, language, None, False).render("error.html", code, code=code)

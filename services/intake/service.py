@@ -33,7 +33,6 @@ from typing import Any
 from urllib.parse import quote
 
 from marshmallow import ValidationError
-from nameko.dependency_providers import Config
 from nameko.timer import timer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
@@ -60,11 +59,10 @@ from services.intake.dependencies import (
 from services.intake.domain import N_, FieldProblem
 from services.intake.schemas import CSRF_FIELD, errors_by_field, form_payload, form_schema
 from shared import subject_access, validation
-from shared.db import ServiceDatabase
 from shared.erasure import Person, scrub_events
-from shared.health import HealthRoute
 from shared.http import HttpError, error_response, http, json_response, parse_json_body, route
-from shared.reliability import Inbox, Outbox, subscribed
+from shared.reliability import Inbox, subscribed
+from shared.service import Service
 from shared.staff_access import StaffAccess
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -151,12 +149,8 @@ def handlers(config):
 
 
 @subscribed
-class IntakeService(HealthRoute):
+class IntakeService(Service):
     name = "intake"
-
-    config = Config()
-    db = ServiceDatabase()
-    outbox = Outbox()
     inbox = Inbox(handlers)
     guard = FormGuard()
     link_guard = LinkGuard()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
@@ -15,13 +14,13 @@ from services.notify.mail import Renderer
 from shared import subject_access
 from shared.clock import utcnow
 from shared.config import service_settings
-from shared.db import ServiceDatabase, database_for
+from shared.db import database_for
 from shared.events import subscriptions
-from shared.health import HealthRoute
 from shared.http import HttpError, route
 from shared.inbox import Waiting
 from shared.reliability import Inbox, Loop, Outbox, subscribed
 from shared.retry import Backoff
+from shared.service import Service
 from shared.staff_access import StaffAccess
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -134,12 +133,8 @@ class Unsubscribes(DependencyProvider):
 
 
 @subscribed
-class NotifyService(HealthRoute):
+class NotifyService(Service):
     name = "notify"
-
-    config = Config()
-    db = ServiceDatabase()
-    outbox = Outbox()
     inbox = Inbox(handlers, prepare=read_ahead)
     mailer = Mailer()
     staff = StaffAccess(issued_staff_token_digests)
