@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from services.console import desk, schemas
 from services.console.accounts import Accounts
-from services.console.db import AccountExists, ConsoleStore
+from services.console.db import AccountExists, announced_tokens
 from services.console.domain import (
     DomainError,
     Forbidden,
@@ -55,12 +55,8 @@ log = logging.getLogger(__name__)
 
 
 def handlers(config) -> dict[str, Callable]:
-    def remember_staff_token(event, session) -> None:
-        # The registry generated the deployment's staff token: ``hrc staff`` may use it here.
-        ConsoleStore(session).remember_staff_token(event.data["label"], event.data["digest"],
-                                                   datetime.now().replace(microsecond=0))
-
-    return {"staff.token_issued": remember_staff_token}
+    # The registry generated the deployment's staff token: ``hrc staff`` may use it here.
+    return {"staff.token_issued": announced_tokens.remember}
 
 
 class Desk(DependencyProvider):
@@ -164,8 +160,7 @@ class ConsoleService(Service):
     name = "console"
     inbox = Inbox(handlers)
     desk = Desk()
-    staff = StaffAccess(lambda session: ConsoleStore(session).issued_token_digests(),
-                        console=False)
+    staff = StaffAccess(announced_tokens.digests, console=False)
     # Unknown paths get the console's HTML error page, not JSON (shared.http asks for it).
     unknown_route_page = staticmethod(unknown_route_page)
 

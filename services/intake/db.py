@@ -36,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from services.intake import waves
 from shared import db as shared_db
 from shared.outbox import OutboxRow
+from shared.staff_access import AnnouncedTokens, IssuedTokenColumns
 from shared.subject_access import events_about
 
 ERASED = {"erased": True}
@@ -162,14 +163,12 @@ class WithdrawalRow(Base):
     event_id: Mapped[str] = mapped_column(String(36))
 
 
-class StaffTokenRow(Base):
-    """A staff token the registry generated (none was configured), known by its digest only."""
-
+class StaffTokenRow(Base, IssuedTokenColumns):
     __tablename__ = "staff_tokens"
 
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    label: Mapped[str] = mapped_column(String(100))
-    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+# The tokens the registry announced (staff.token_issued): remembered, and read by StaffAccess.
+announced_tokens = AnnouncedTokens(StaffTokenRow)
 
 
 class WaveRow(Base):
@@ -483,13 +482,6 @@ def claim_withdrawal(session: Session, reference: str, reason: str | None,
 
 # -- staff tokens the registry announced ----------------------------------------------------------
 
-def remember_staff_token(session: Session, label: str, digest: str, issued_at: datetime) -> None:
-    session.execute(_insert(session)(StaffTokenRow).values(
-        digest=digest, label=label, issued_at=issued_at).on_conflict_do_nothing())
-
-
-def issued_staff_token_digests(session: Session) -> list[str]:
-    return list(session.scalars(select(StaffTokenRow.digest)))
 
 
 # -- the campaign's waves -------------------------------------------------------------------------

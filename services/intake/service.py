@@ -122,10 +122,6 @@ def handlers(config):
         intake_db.forget_references(session, [event.data["reference"]])
         scrub_events(session, Person.of([event.data["reference"]]))
 
-    def remember_staff_token(event, session):
-        intake_db.remember_staff_token(session, event.data["label"], event.data["digest"],
-                                       casefile.stored_time(event.occurred_at))
-
     def remember_wave_opened(event, session):
         data = event.data
         intake_db.wave_opened(
@@ -141,7 +137,7 @@ def handlers(config):
     table.update({
         "member.erased": forget_erased_member,
         "application.erased": forget_erased_application,
-        "staff.token_issued": remember_staff_token,
+        "staff.token_issued": intake_db.announced_tokens.remember,
         "wave.opened": remember_wave_opened,
         "wave.closed": remember_wave_closed,
     })
@@ -156,7 +152,7 @@ class IntakeService(Service):
     link_guard = LinkGuard()
     address = PublicAddress()
     privacy = PrivacyNotice()
-    staff = StaffAccess(intake_db.issued_staff_token_digests)
+    staff = StaffAccess(intake_db.announced_tokens.digests)
     publish_soon = RelayNudge()
     heap = LongLivedHeap()
 

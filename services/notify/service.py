@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from services.notify import db, domain, unsubscribe
 from services.notify import settings as notify_settings
-from services.notify.db import issued_staff_token_digests, read_ahead
+from services.notify.db import announced_tokens, read_ahead
 from services.notify.delivery import MailDelivery
 from services.notify.mail import Renderer
 from shared import subject_access
@@ -42,12 +42,8 @@ def handlers(config):
             raise Waiting(str(exc)) from exc
         db.queue(session, mails)
 
-    def remember_staff_token(event, session):
-        # The registry generated the deployment's staff token: notify's staff routes take it.
-        db.remember_staff_token(session, event.data["label"], event.data["digest"])
-
     return {**{event_type.name: notify for event_type in subscriptions("notify")},
-            "staff.token_issued": remember_staff_token}
+            "staff.token_issued": db.announced_tokens.remember}
 
 
 class Mailer(DependencyProvider):
@@ -137,7 +133,7 @@ class NotifyService(Service):
     name = "notify"
     inbox = Inbox(handlers, prepare=read_ahead)
     mailer = Mailer()
-    staff = StaffAccess(issued_staff_token_digests)
+    staff = StaffAccess(announced_tokens.digests)
     unsubscribes = Unsubscribes()
 
     @route("GET", "/api/people", staff=True)

@@ -59,7 +59,7 @@ class ReportsService(Service):
     name = "reports"
     inbox = Inbox(reporting.handlers, **reporting.INBOX_OPTIONS)
     digests = DigestScheduler()
-    staff = StaffAccess(reports_db.issued_staff_token_digests)
+    staff = StaffAccess(reports_db.announced_tokens.digests)
     directory = DirectoryPages()
 
     # --- public ---------------------------------------------------------------------------
