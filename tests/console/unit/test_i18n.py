@@ -79,6 +79,9 @@ def test_the_scheduled_digest_is_named_as_reports_names_it():
 def test_french_puts_its_space_before_the_colon_of_a_duplicate():
     fr = i18n.translations("fr").gettext
     assert fr("Resembles: %(government)s") % {"government": "Grigny"} == "Ressemble à : Grigny"
+    # the timeline's "mail “welcome” to …: sent" and "admin accepted: Accepted"
+    assert fr("%(what)s: %(outcome)s") % {"what": "a", "outcome": "b"} == "a : b"
+    assert fr("the applicant answered:").endswith(" :")
 
 
 @pytest.mark.parametrize(("language", "word"), [("fr", "Peu importe"), ("es", "Cualquiera")])
