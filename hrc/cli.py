@@ -1,4 +1,4 @@
-"""``hrc``: run the services, prepare a deployment, and look after parked events."""
+"""``hrc``: run the services, prepare a deployment, and the staff commands."""
 import warnings
 
 # eventlet announces its own deprecation on import: staff running a command need not read it.
@@ -16,11 +16,11 @@ import sys
 from collections.abc import Callable
 
 from hrc import display
-from shared import config, db, inbox
+from shared import config
 from shared.events import SERVICES
 
 # Modules that add their own subcommands with ``register(subparsers)``.
-COMMAND_MODULES: list[str] = ["hrc.staff", "hrc.digests", "hrc.accounts"]
+COMMAND_MODULES: list[str] = ["hrc.staff", "hrc.digests", "hrc.accounts", "hrc.events"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,18 +36,6 @@ def main(argv: list[str] | None = None) -> int:
     setup.add_argument("services", nargs="*", metavar="SERVICE")
     setup.add_argument("--json", action="store_true", help="say what was done as JSON")
     setup.set_defaults(action=_setup)
-
-    events = commands.add_parser("events", help="parked events").add_subparsers(
-        dest="events_command", required=True)
-    failed = events.add_parser("failed", help="list parked events")
-    failed.add_argument("--service", choices=SERVICES, action="append")
-    failed.add_argument("--json", action="store_true", help="the parked events as JSON")
-    failed.set_defaults(action=_events_failed)
-    replay = events.add_parser("replay", help="run parked events again")
-    replay.add_argument("--service", choices=SERVICES, action="append")
-    replay.add_argument("--json", action="store_true", help="say how many as JSON")
-    replay.add_argument("event_ids", nargs="*", help="only these events (default: all parked)")
-    replay.set_defaults(action=_events_replay)
 
     for module_name in COMMAND_MODULES:
         __import__(module_name, fromlist=["register"]).register(commands)
@@ -88,32 +76,6 @@ def _setup(args) -> int:
     setup(config.load(), services)
     display.show({"migrated": services, "topology": "declared"}, args.json,
                  lambda _: ["databases migrated, broker topology declared"])
-    return 0
-
-
-def _events_failed(args) -> int:
-    settings = config.load()
-    parked = []
-    for service in args.service or SERVICES:
-        with db.database_for(settings.db_urls[service]).transaction() as session:
-            for row in inbox.parked(session):
-                last_line = (row.last_error or "").strip().splitlines()[-1:] or [""]
-                parked.append({"service": service, "event_id": row.event_id, "type": row.type,
-                               "attempts": row.attempts, "last_error": last_line[0]})
-    display.show({"items": parked, "total": len(parked)}, args.json, display.listing(
-        (("service", "service"), ("event_id", "event"), ("type", "type"),
-         ("attempts", "attempts"), ("last_error", "last error")), "parked events"))
-    return 0
-
-
-def _events_replay(args) -> int:
-    settings = config.load()
-    total = 0
-    for service in args.service or SERVICES:
-        with db.database_for(settings.db_urls[service]).transaction() as session:
-            total += inbox.replay(session, args.event_ids or None)
-    display.show({"replayed": total}, args.json,
-                 lambda body: [f"{body['replayed']} event(s) put back in line"])
     return 0
 
 

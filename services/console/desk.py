@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -37,6 +38,26 @@ def dashboard(registry: StaffApi, reports: StaffApi) -> dict[str, Any]:
                         "percent": min(100, round(100 * members / t, 1))} for t in MILESTONES],
         "progress": _optional(lambda: reports.get("/reports/progress.json")["progress"]),
     }
+
+
+def needs_someone(services: Mapping[str, StaffApi | Callable[[], dict[str, Any]]],
+                  notify: StaffApi) -> dict[str, Any]:
+    """What waits for a person: each service's parked events (its ``/api/events/parked``; the
+    console's own from its inbox) and the mails notify could not deliver. A service that
+    does not answer is said so, never shown as having nothing."""
+    parked, unanswered = [], []
+    for service, source in services.items():
+        try:
+            listing = source() if callable(source) else source.get("/api/events/parked")
+        except (StaffApiError, requests.RequestException) as exc:
+            log.warning("console: %s did not list its parked events: %s", service, exc)
+            unanswered.append(service)
+            continue
+        parked += [{"service": service, **item} for item in listing["items"]]
+    mails = _optional(lambda: notify.get("/api/notifications/failed"))
+    return {"parked": parked, "unanswered": unanswered,
+            "failed_mails": mails["items"] if mails is not None else None,
+            "count": len(parked) + len(mails["items"] if mails else [])}
 
 
 def applications(registry: StaffApi, filters: dict[str, Any]) -> dict[str, Any]:

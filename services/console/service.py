@@ -12,18 +12,19 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from services.console import desk, schemas
 from services.console.accounts import Accounts
-from services.console.db import AccountExists, announced_tokens
+from services.console.db import AccountExists, ConsoleStore
 from services.console.domain import (
     DomainError,
     Forbidden,
@@ -31,17 +32,17 @@ from services.console.domain import (
     Permission,
     Role,
     SignInRefused,
-    digest_period,
     require,
     safe_next,
 )
-from services.console.web import SESSION_COOKIE, View, sign_in_location, unknown_route_page
-from shared import subject_access
+from services.console.web import SESSION_COOKIE, HtmlWebServer, View, sign_in_location
+from shared import parked_events, subject_access
 from shared.config import Settings
-from shared.db import database_for
-from shared.http import HttpError, Routes, http
-from shared.reliability import Inbox, subscribed
-from shared.service import Service
+from shared.db import ServiceDatabase, database_for
+from shared.health import respond as health_response
+from shared.http import HttpError, JsonHttpEntrypoint, Routes
+from shared.inbox import NotParked, UnknownParkedEvent
+from shared.reliability import Inbox, Outbox, subscribed
 from shared.staff_access import StaffAccess
 from shared.staff_api import StaffApi, StaffApiError
 
@@ -52,11 +53,22 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 log = logging.getLogger(__name__)
 
 
+class ConsoleHttp(JsonHttpEntrypoint):
+    """Every console route, on a web server whose unknown paths get an HTML 404 page."""
+
+    server = HtmlWebServer()
+
+
+http = ConsoleHttp.decorator
 
 
 def handlers(config) -> dict[str, Callable]:
-    # The registry generated the deployment's staff token: ``hrc staff`` may use it here.
-    return {"staff.token_issued": announced_tokens.remember}
+    def remember_staff_token(event, session) -> None:
+        # The registry generated the deployment's staff token: ``hrc staff`` may use it here.
+        ConsoleStore(session).remember_staff_token(event.data["label"], event.data["digest"],
+                                                   datetime.now().replace(microsecond=0))
+
+    return {"staff.token_issued": remember_staff_token}
 
 
 class Desk(DependencyProvider):
@@ -152,17 +164,27 @@ def page(method: str, path: str, permission: Permission | None = Permission.REVI
 
 
 # ``hrc staff``'s routes: a staff token first, then JSON.
-staff_api = Routes([(AccountExists, 409, "conflict"), (DomainError, 422, "invalid_request")])
+staff_api = Routes([(AccountExists, 409, "conflict"), (DomainError, 422, "invalid_request")],
+                   entrypoint=ConsoleHttp)
 
 
 @subscribed
-class ConsoleService(Service):
+class ConsoleService:
     name = "console"
+
+    config = Config()
+    db = ServiceDatabase()
+    outbox = Outbox()
     inbox = Inbox(handlers)
     desk = Desk()
-    staff = StaffAccess(announced_tokens.digests, console=False)
-    # Unknown paths get the console's HTML error page, not JSON (shared.http asks for it).
-    unknown_route_page = staticmethod(unknown_route_page)
+    staff = StaffAccess(lambda session: ConsoleStore(session).issued_token_digests(),
+                        console=False)
+
+    # On the console's own web server: a second server on one address would take half its
+    # requests (nameko shares a server per entrypoint class).
+    @http("GET", "/health")
+    def health(self, request):
+        return health_response(self, request)
 
     # --- signing in ---------------------------------------------------------------------
 
@@ -246,8 +268,49 @@ class ConsoleService(Service):
 
     @page("GET", "/")
     def dashboard(self, request, view):
+        needs = desk.needs_someone(self._parked_sources(view), self.desk.notify(view))
         return view.render("dashboard.html", **desk.dashboard(self.desk.registry(view),
-                                                              self.desk.reports(view)))
+                                                              self.desk.reports(view)),
+                           needs=needs, done=request.args.get("done"))
+
+    @page("POST", "/events/<string:service>/<int:parked_id>/replay",
+          permission=Permission.REPLAY)
+    def replay_event(self, request, view, service, parked_id):
+        """A parked event back in line, through its service's own staff route."""
+        source = self._parked_sources(view).get(service)
+        if source is None:
+            raise NotFoundPage()
+        try:
+            if callable(source):
+                parked_events.replayed(self, parked_id)
+            else:
+                source.post(f"/api/events/parked/{parked_id}/replay")
+        except (UnknownParkedEvent, NotParked, StaffApiError) as exc:
+            return self._already(view, exc)
+        return view.redirect("/?done=replayed#needs-someone")
+
+    @page("POST", "/mails/<int:mail_id>/retry", permission=Permission.REPLAY)
+    def retry_mail(self, request, view, mail_id):
+        try:
+            self.desk.notify(view).post(f"/api/notifications/{mail_id}/retry")
+        except StaffApiError as exc:
+            return self._already(view, exc)
+        return view.redirect("/?done=retried#needs-someone")
+
+    def _already(self, view: View, exc: Exception) -> Response:
+        """Someone replayed it meanwhile (409): the dashboard shows how things are now."""
+        if isinstance(exc, UnknownParkedEvent) or getattr(exc, "status", None) == 404:
+            raise NotFoundPage()
+        if isinstance(exc, StaffApiError) and exc.status != 409:
+            raise exc
+        return view.redirect("/?done=already#needs-someone")
+
+    def _parked_sources(self, view: View) -> dict[str, Any]:
+        """Where each service's parked events are read: its staff API; the console's own
+        inbox is its own database."""
+        return {"intake": self.desk.intake(view), "registry": self.desk.registry(view),
+                "notify": self.desk.notify(view), "reports": self.desk.reports(view),
+                "console": lambda: parked_events.listed(self)}
 
     @page("GET", "/applications")
     def applications(self, request, view):
@@ -448,8 +511,6 @@ class ConsoleService(Service):
             "theme": {lang: values[f"theme_{lang}"] for lang in ("en", "fr", "es")},
             "opens_at": values["opens_at"].isoformat(),
             "closes_at": values["closes_at"].isoformat() if values.get("closes_at") else None,
-            "description": {lang: values.get(f"description_{lang}") or None
-                            for lang in ("en", "fr", "es")},
         }
         try:
             self.desk.registry(view).post("/api/waves", body)
@@ -489,12 +550,13 @@ class ConsoleService(Service):
     @page("POST", "/digests", permission=Permission.DIGESTS)
     def send_digest(self, request, view):
         values, errors = schemas.load_form(schemas.DigestForm, request.form.to_dict())
-        if not errors and values["end"] < values["start"]:
+        if not errors and values["end"] <= values["start"]:
             errors = {"end": [schemas.N_("The end comes after the start.")]}
         if errors:
             return self._digests_page(view, 422, errors=errors, values=request.form.to_dict())
-        start, end = digest_period(values["start"], values["end"], datetime.now(UTC))
-        body = {"start": start.isoformat(), "end": end.isoformat(), "language": values["language"]}
+        body = {"start": datetime.combine(values["start"], time()).isoformat() + "+00:00",
+                "end": datetime.combine(values["end"], time()).isoformat() + "+00:00",
+                "language": values["language"]}
         try:
             self.desk.reports(view).post("/reports/digests", body)
         except StaffApiError as exc:
@@ -513,7 +575,7 @@ class ConsoleService(Service):
     def _digests_page(self, view: View, status: int = 200, **context: Any) -> Response:
         context.setdefault("errors", {})
         context.setdefault("problem", None)
-        today = datetime.now(UTC).date()
+        today = datetime.now().date()
         context.setdefault("values", {"start": (today - timedelta(days=7)).isoformat(),
                                       "end": today.isoformat(), "language": view.language})
         log_items = self.desk.reports(view).get("/reports/digests")["items"]
@@ -564,6 +626,14 @@ class ConsoleService(Service):
                            done=view.request.args.get("done"), **context)
 
     # --- the staff API of ``hrc staff`` ---------------------------------------------------
+
+    @staff_api("GET", parked_events.LIST_PATH, staff=True)
+    def list_parked_events(self, request):
+        return parked_events.listed(self)
+
+    @staff_api("POST", parked_events.REPLAY_PATH, staff=True)
+    def replay_parked_event(self, request, parked_id):
+        return parked_events.replayed(self, parked_id)
 
     @staff_api("GET", "/api/staff", staff=True)
     def list_staff(self, request):

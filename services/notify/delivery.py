@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 import eventlet
-from sqlalchemy import bindparam, update
+from sqlalchemy import update
 
 from services.notify import db
 from services.notify.db import FAILED, PENDING, SENT, NotificationRow
@@ -182,7 +182,7 @@ class MailDelivery:
                 self.transport.close()
                 return report
             line = _Line(lease)
-            sent = _SentBatch(self, lease)
+            sent = _SentBatch(self)
             try:
                 # The first mail alone: when the server is away, one row learns it, not one
                 # per sender.
@@ -267,10 +267,8 @@ class MailDelivery:
         """Mark mails sent, with their ``notification.sent`` events, in one transaction."""
         now = utcnow()
         with self.database.transaction() as session:
-            # A Core UPDATE by id: the ORM's bulk update by primary key cost as much again as
-            # the commit, on every mail (NOTIFY_SENT_BATCH is 1).
-            session.execute(_MARK_SENT, [
-                {"row_id": row.id, "status": SENT, "sent_at": now, "claimed_until": None,
+            session.execute(update(NotificationRow), [
+                {"id": row.id, "status": SENT, "sent_at": now, "claimed_until": None,
                  "message": message, "attempts": row.attempts + 1, "last_error": None}
                 for row, message in sent])
             record(session, *(_outcome("notification.sent", row, None) for row, _ in sent))
@@ -333,9 +331,8 @@ class _SentBatch:
     composing it. A crash before the commit sends at most this many again, each the same
     message with the same Message-ID, which mail clients fold."""
 
-    def __init__(self, delivery: MailDelivery, lease: leases.Lease):
+    def __init__(self, delivery: MailDelivery):
         self.delivery = delivery
-        self.lease = lease
         self.rows: list[tuple[NotificationRow, str]] = []
 
     def add(self, row: NotificationRow, message: str) -> None:
@@ -347,12 +344,6 @@ class _SentBatch:
         rows, self.rows = self.rows, []
         if rows:
             self.delivery._sent(rows)
-            # Marked sent, claimed_until cleared: no release write for them when the batch ends.
-            self.lease.finished([row for row, _ in rows])
-
-
-_MARK_SENT = (update(NotificationRow.__table__)
-              .where(NotificationRow.__table__.c.id == bindparam("row_id")))
 
 
 def _outcome(type_: str, row: NotificationRow, error: str | None):

@@ -3,24 +3,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from services.notify import db, domain, unsubscribe
 from services.notify import settings as notify_settings
-from services.notify.db import announced_tokens, read_ahead
+from services.notify.db import issued_staff_token_digests
 from services.notify.delivery import MailDelivery
 from services.notify.mail import Renderer
 from shared import subject_access
 from shared.clock import utcnow
 from shared.config import service_settings
-from shared.db import database_for
+from shared.db import ServiceDatabase, database_for
 from shared.events import subscriptions
+from shared.health import HealthRoute
 from shared.http import HttpError, route
 from shared.inbox import Waiting
+from shared.parked_events import ParkedEventRoutes
 from shared.reliability import Inbox, Loop, Outbox, subscribed
 from shared.retry import Backoff
-from shared.service import Service
 from shared.staff_access import StaffAccess
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -42,8 +44,12 @@ def handlers(config):
             raise Waiting(str(exc)) from exc
         db.queue(session, mails)
 
+    def remember_staff_token(event, session):
+        # The registry generated the deployment's staff token: notify's staff routes take it.
+        db.remember_staff_token(session, event.data["label"], event.data["digest"])
+
     return {**{event_type.name: notify for event_type in subscriptions("notify")},
-            "staff.token_issued": db.announced_tokens.remember}
+            "staff.token_issued": remember_staff_token}
 
 
 class Mailer(DependencyProvider):
@@ -74,6 +80,10 @@ class Mailer(DependencyProvider):
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self.loop.run)
+
+    def get_dependency(self, worker_ctx) -> Mailer:
+        # A route that puts a mail back in line (a failed one sent again) wakes the loop.
+        return self
 
     def wake(self) -> None:
         self.loop.wake()
@@ -129,11 +139,15 @@ class Unsubscribes(DependencyProvider):
 
 
 @subscribed
-class NotifyService(Service):
+class NotifyService(HealthRoute, ParkedEventRoutes):
     name = "notify"
-    inbox = Inbox(handlers, prepare=read_ahead)
+
+    config = Config()
+    db = ServiceDatabase()
+    outbox = Outbox()
+    inbox = Inbox(handlers)
     mailer = Mailer()
-    staff = StaffAccess(announced_tokens.digests)
+    staff = StaffAccess(issued_staff_token_digests)
     unsubscribes = Unsubscribes()
 
     @route("GET", "/api/people", staff=True)
@@ -170,3 +184,18 @@ class NotifyService(Service):
             raise HttpError(422, "invalid_request", {"reference": ["required"]})
         with self.db.transaction() as session:
             return {"items": db.mails_about(session, reference)}
+
+    @route("GET", "/api/notifications/failed", staff=True)
+    def failed_mails(self, request):
+        """Mails refused for good, for the console's "Needs someone"."""
+        with self.db.transaction() as session:
+            return db.failed_mails(session)
+
+    @route("POST", "/api/notifications/<int:mail_id>/retry", staff=True)
+    def retry_mail(self, request, mail_id):
+        """One failed mail sent again, once its cause is fixed (404 unknown; 409 not failed, or
+        its address erased)."""
+        with self.db.transaction() as session:
+            answer = db.retry_failed(session, mail_id, utcnow())
+        self.mailer.wake()
+        return answer

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from marshmallow import Schema
+from nameko.dependency_providers import Config
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -26,9 +27,11 @@ from services.registry.domain import (
 from services.registry.handlers import handlers
 from shared import staff_access as shared_staff
 from shared import subject_access
+from shared.db import ServiceDatabase
+from shared.health import HealthRoute
 from shared.http import HttpError, Routes, parse_json_body
-from shared.reliability import Inbox, subscribed
-from shared.service import Service
+from shared.parked_events import ParkedEventRoutes
+from shared.reliability import Inbox, Outbox, subscribed
 from shared.staff_tokens import StaffToken, generate_token
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -94,8 +97,12 @@ route = Routes(ERRORS, detail=_detail, after=lambda service: service.outbox.wake
 
 
 @subscribed
-class RegistryService(Service):
+class RegistryService(HealthRoute, ParkedEventRoutes):
     name = "registry"
+
+    config = Config()
+    db = ServiceDatabase()
+    outbox = Outbox()
     inbox = Inbox(handlers)
     staff = StaffAccess()
 

@@ -232,40 +232,6 @@ def test_an_export_written_to_a_file_is_the_json_document(api, capsys, tmp_path)
     assert json.loads(target.read_text(encoding="utf-8")) == api.answer
 
 
-def test_parked_events_as_a_table_and_as_json(monkeypatch, capsys, tmp_path):
-    from shared import config, db, inbox
-
-    monkeypatch.setenv("HRC_VAR_DIR", str(tmp_path))
-    for name in list(config.load().db_urls):
-        monkeypatch.setenv(f"{name.upper()}_DB_URL", f"sqlite:///{tmp_path}/{name}.db")
-
-    class Row:
-        event_id, type, attempts = "e-1", "member.joined", 5
-        last_error = "Traceback ...\nKeyError: 'wave'\n"
-
-    monkeypatch.setattr(db, "database_for", lambda url: _NoDatabase())
-    monkeypatch.setattr(inbox, "parked", lambda session: [Row()])
-    code, out, _ = run(capsys, ["events", "failed", "--service", "notify"])
-    assert code == 0 and out.splitlines()[1].split() == [
-        "notify", "e-1", "member.joined", "5", "KeyError:", "'wave'"]
-    code, out, _ = run(capsys, ["events", "failed", "--service", "notify", "--json"])
-    assert json.loads(out)["items"] == [{"service": "notify", "event_id": "e-1",
-                                         "type": "member.joined", "attempts": 5,
-                                         "last_error": "KeyError: 'wave'"}]
-    monkeypatch.setattr(inbox, "replay", lambda session, ids: 1)
-    assert run(capsys, ["events", "replay", "--service", "notify"])[1].strip() == \
-        "1 event(s) put back in line"
-    assert json.loads(run(capsys, ["events", "replay", "--service", "notify", "--json"])[1]) \
-        == {"replayed": 1}
-
-
-class _NoDatabase:
-    def transaction(self):
-        import contextlib
-
-        return contextlib.nullcontext(None)
-
-
 def test_resubscribe_asks_notify_for_the_address_and_says_when_nothing_changed(
         api, capsys, monkeypatch):
     api.calls = []

@@ -14,7 +14,7 @@ from shared import inbox
 from shared.broker import EventPublisher
 from shared.events import new_event
 from tests.notify import samples
-from tests.notify.e2e.conftest import STAFF
+from tests.notify.e2e.conftest import STAFF, STAFF_TOKEN
 from tests.support.infra import wait_for
 
 pytestmark = pytest.mark.real
@@ -64,7 +64,10 @@ def test_smtp_down_then_up_while_the_service_runs(settings, notify, smtp_server)
 
 
 def test_an_event_that_waits_too_long_is_parked_listed_and_replayed(settings, notify,
-                                                                    smtp_server, capsys):
+                                                                    smtp_server, capsys,
+                                                                    monkeypatch):
+    # hrc asks notify's own staff route (at NOTIFY_PORT), never its database.
+    monkeypatch.setenv("HRC_STAFF_TOKEN", STAFF_TOKEN)
     # Its application never arrives within INBOX_WAIT_LIMIT_SECONDS: someone has to look.
     decline = new_event("application.declined", {"application_id": 1, "reason": "Incomplete",
                                                  "reference": "HRC-2026-7KQ2M"}).as_message()
