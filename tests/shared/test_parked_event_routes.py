@@ -19,11 +19,15 @@ TOKEN = "parked-routes-token"
 STAFF = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture(params=["intake", "registry", "notify", "reports", "console"])
+# Each service on SQLite; one on PostgreSQL too (the repository is tested on both).
+@pytest.fixture(params=["intake", "registry", "notify", "reports", "console",
+                        "registry-postgresql"])
 def service(request, tmp_path, free_port):
-    name = request.param
+    name, _, kind = request.param.partition("-")
+    url = (request.getfixturevalue("postgres")(name).url if kind
+           else f"sqlite:///{tmp_path}/{name}.db")
     env = {"HRC_VAR_DIR": str(tmp_path / "var"), "AMQP_URI": "memory://",
-           f"{name.upper()}_DB_URL": f"sqlite:///{tmp_path}/{name}.db",
+           f"{name.upper()}_DB_URL": url,
            f"{name.upper()}_PORT": str(free_port()), "STAFF_API_TOKENS": f"ops:{TOKEN}",
            "CONSOLE_STAFF_TOKEN": "console-token-for-this-test", "INBOX_POLL_SECONDS": "30"}
     settings = config.load(env)
