@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from services.notify import db, domain, unsubscribe
 from services.notify import settings as notify_settings
-from services.notify.db import issued_staff_token_digests
+from services.notify.db import issued_staff_token_digests, read_ahead
 from services.notify.delivery import MailDelivery
 from services.notify.mail import Renderer
 from shared import subject_access
@@ -145,7 +145,7 @@ class NotifyService(HealthRoute, ParkedEventRoutes):
     config = Config()
     db = ServiceDatabase()
     outbox = Outbox()
-    inbox = Inbox(handlers)
+    inbox = Inbox(handlers, prepare=read_ahead)
     mailer = Mailer()
     staff = StaffAccess(issued_staff_token_digests)
     unsubscribes = Unsubscribes()

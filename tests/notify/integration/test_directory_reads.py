@@ -1,0 +1,50 @@
+"""How often notify's inbox reads an applicant, on SQLite and PostgreSQL: a group of application
+steps reads its applicants once (db.read_ahead) and every step's handler works on the rows held
+for the transaction, so each step costs its own writes and no SELECT; the outcome is the same."""
+from __future__ import annotations
+
+from sqlalchemy import event, select
+
+from services.notify import db
+from shared import inbox
+from shared.events import new_event
+from tests.notify import samples
+
+REFERENCES = [f"HRC-2026-R{n:04d}" for n in range(5)]
+
+
+def test_a_group_of_steps_reads_its_applicants_once_and_mails_each(notify):
+    notify.processor.prepare = db.read_ahead  # as NotifyService's Inbox has it
+    notify.receive(*[samples.received(reference=r, contact_email=f"p{n}@grigny.example")
+                     for n, r in enumerate(REFERENCES)])
+    statements: list[str] = []
+    event.listen(notify.database.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: statements.append(statement))
+    for number, reference in enumerate(REFERENCES):
+        inbox.store(notify.database, new_event("application.waitlisted", {
+            "application_id": number + 1, "reference": reference,
+            "possible_duplicates": []}).as_message())
+    assert notify.processor.process_due() == len(REFERENCES)
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")
+             and "FROM applicants" in s]
+    assert len(reads) == 1, reads
+    with notify.database.transaction() as session:
+        statuses = set(session.scalars(select(db.ApplicantRow.status)))
+    assert statuses == {"waitlisted"}
+    mails = notify.rows(db.NotificationRow.template == "waitlisted")
+    assert sorted(m.recipient for m in mails) == [f"p{n}@grigny.example"
+                                                 for n in range(len(REFERENCES))]
+
+
+def test_a_step_alone_reads_its_applicant_once(notify):
+    notify.receive(samples.received(reference=REFERENCES[0]))
+    statements: list[str] = []
+    event.listen(notify.database.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: statements.append(statement))
+    notify.receive(new_event("application.under_review", {
+        "application_id": 1, "reference": REFERENCES[0], "possible_duplicates": [],
+        "wave": 3}))
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")
+             and "FROM applicants" in s]
+    assert len(reads) == 1, reads
+    assert notify.rows(db.NotificationRow.template == "acknowledgement")
