@@ -182,7 +182,7 @@ class MailDelivery:
                 self.transport.close()
                 return report
             line = _Line(lease)
-            sent = _SentBatch(self)
+            sent = _SentBatch(self, lease)
             try:
                 # The first mail alone: when the server is away, one row learns it, not one
                 # per sender.
@@ -331,8 +331,9 @@ class _SentBatch:
     composing it. A crash before the commit sends at most this many again, each the same
     message with the same Message-ID, which mail clients fold."""
 
-    def __init__(self, delivery: MailDelivery):
+    def __init__(self, delivery: MailDelivery, lease: leases.Lease):
         self.delivery = delivery
+        self.lease = lease
         self.rows: list[tuple[NotificationRow, str]] = []
 
     def add(self, row: NotificationRow, message: str) -> None:
@@ -344,6 +345,8 @@ class _SentBatch:
         rows, self.rows = self.rows, []
         if rows:
             self.delivery._sent(rows)
+            # Marked sent, claimed_until cleared: no release write for them when the batch ends.
+            self.lease.finished([row for row, _ in rows])
 
 
 def _outcome(type_: str, row: NotificationRow, error: str | None):
