@@ -62,6 +62,7 @@ class Timeline:
     notify_received: float | None = None
     notify_processed: float | None = None
     mail_sent: float | None = None
+    mail_state: str = ""  # the acknowledgement's row in notify's log: status, attempts, error
 
 
 def timelines(urls: dict[str, str], due: dict[str, float],
@@ -96,11 +97,14 @@ def timelines(urls: dict[str, str], due: dict[str, float],
             urls["notify"], "SELECT event_id, received_at, processed_at FROM inbox"):
         if (line := answers.get(event_id)) is not None:
             line.notify_received, line.notify_processed = _epoch(received), _epoch(processed)
-    for event_id, recipient, sent in _rows(
-            urls["notify"], "SELECT event_id, recipient, sent_at FROM notifications"):
+    for event_id, recipient, sent, status, attempts, error, claimed in _rows(
+            urls["notify"], "SELECT event_id, recipient, sent_at, status, attempts, last_error, "
+                            "claimed_until FROM notifications"):
         line = answers.get(event_id)
         if line is not None and recipient == line.email:
             line.mail_sent = _epoch(sent)
+            line.mail_state = (f"{status}, {attempts} attempts, claimed until {claimed}, "
+                               f"{(error or '')[:200]}")
     return list(lines.values())
 
 
@@ -116,4 +120,12 @@ def report(lines: list[Timeline]) -> list[str]:
         mean = sum(spans) / len(spans)
         out.append(f"    {name:32} p50 {p50 * 1000:8.0f} ms  p95 {p95 * 1000:8.0f} ms  "
                    f"mean {mean * 1000:8.0f} ms  (n {len(spans)})")
+    for t in lines:
+        if t.sink is None:  # not (yet) at the sink: how far it got
+            reached = [name for name in ("intake_commit", "intake_sent", "registry_received",
+                                         "registry_processed", "registry_sent",
+                                         "notify_received", "notify_processed", "mail_sent")
+                       if getattr(t, name) is not None]
+            out.append(f"    not at the sink: {t.email} {t.reference}, reached "
+                       f"{reached[-1] if reached else 'nothing'}; mail: {t.mail_state or 'none'}")
     return out
