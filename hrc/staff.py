@@ -97,12 +97,16 @@ def _waves(commands: argparse._SubParsersAction, common: argparse.ArgumentParser
             create.add_argument(f"--{what}-{language}", required=True)
     create.add_argument("--opens-at", required=True, help="ISO 8601, e.g. 2026-03-01")
     create.add_argument("--closes-at", help="ISO 8601")
+    for language in ("en", "fr", "es"):
+        create.add_argument(f"--description-{language}",
+                            help="what the public form says about the wave (optional)")
     create.set_defaults(action=_command(lambda api, a: api.post("/api/waves", {
         "number": a.number,
         "name": {lang: getattr(a, f"name_{lang}") for lang in ("en", "fr", "es")},
         "theme": {lang: getattr(a, f"theme_{lang}") for lang in ("en", "fr", "es")},
         "opens_at": a.opens_at,
         "closes_at": a.closes_at,
+        "description": {lang: getattr(a, f"description_{lang}") for lang in ("en", "fr", "es")},
     }), _wave))
     for verb, help_text in (("open", "open a wave: its waitlist goes under review"),
                             ("close", "close the open wave")):

@@ -17,6 +17,8 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine, create_engine, event, exc, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 
@@ -153,3 +155,8 @@ class ServiceDatabase(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> Database:
         return self.database
+
+
+def insert_for(session: Session):
+    """The dialect's ``insert`` (both have ``on_conflict_do_nothing``): keyed effects."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

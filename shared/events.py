@@ -61,6 +61,14 @@ class Multilingual(_Strict):
     es = fields.String(required=True)
 
 
+class SomeLanguages(_Strict):
+    """A text given in none, some or all of the campaign's languages."""
+
+    en = fields.String(validate=validate.Length(min=1, max=2000))
+    fr = fields.String(validate=validate.Length(min=1, max=2000))
+    es = fields.String(validate=validate.Length(min=1, max=2000))
+
+
 class ApplicationReceivedSchema(_Strict):
     reference = fields.String(required=True, validate=validate.Length(min=5, max=40))
     language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
@@ -224,6 +232,8 @@ class WaveOpened(_Strict):
     theme = fields.Nested(Multilingual, required=True)
     opens_at = fields.String(required=True)
     closes_at = fields.String(load_default=None, allow_none=True)
+    # What the campaign says about the wave, in the languages it was written in (optional).
+    description = fields.Nested(SomeLanguages, load_default=None, allow_none=True)
     # Told again by ``hrc waves announce`` (the open wave, for a service that missed it): the
     # same wave, no news; notify announces no wave to members on it.
     repeated = fields.Boolean(load_default=False)

@@ -81,14 +81,19 @@ def parse_json_body(request, max_bytes: int = 64 * 1024) -> Any:
     return body
 
 
-class _JsonErrorsApp(WsgiApp):
-    """nameko's WSGI app, with unknown routes and methods answered in JSON too."""
+class _ErrorsApp(WsgiApp):
+    """nameko's WSGI app, with unknown routes and methods answered in JSON too, or by the
+    service's own page when its class has one (``unknown_route_page(request, exc)``: the
+    console's HTML 404)."""
 
     def __call__(self, environ, start_response):
         request = Request(environ, shallow=True)
         try:
             provider, values = self.url_map.bind_to_environ(environ).match()
         except HTTPException as exc:
+            page = getattr(self.server.container.service_cls, "unknown_route_page", None)
+            if page is not None:
+                return page(request, exc)(environ, start_response)
             headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
             response = error_response(exc.code or 404, _error_name(exc), exc.description,
                                       headers)
@@ -98,8 +103,11 @@ class _JsonErrorsApp(WsgiApp):
 
 
 class JsonWebServer(WebServer):
+    """One web server per service (a second one on the same address would take half its
+    requests): every route of a service uses it."""
+
     def get_wsgi_app(self) -> WsgiApp:
-        return _JsonErrorsApp(self)
+        return _ErrorsApp(self)
 
     def get_wsgi_server(self, sock, wsgi_app, *args, **kwargs):
         # eventlet writes a response's headers and body in separate sends: with Nagle's

@@ -43,9 +43,9 @@ def record(session: Session, *events: Event) -> None:
     if not events:
         return
     now = utcnow()
-    # A Core insert, not ORM objects: this runs on every submission, and the ORM's unit of
-    # work costs more than the rest of recording an event.
-    session.execute(insert(OutboxRow), [
+    # A Core insert of the table, not ORM objects nor an ORM bulk insert: this runs on every
+    # submission and every mail sent, and the ORM's bookkeeping cost more than the insert.
+    session.execute(insert(OutboxRow.__table__), [
         {"event_id": event.event_id, "type": event.type, "payload": event.as_message(),
          "created_at": now, "next_attempt_at": now, "attempts": 0}
         for event in events

@@ -8,12 +8,16 @@ A request without a valid token is a 401 before anything else runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy.orm import Session
+from sqlalchemy import DateTime, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from shared.clock import naive_utc, parse_instant
 from shared.config import Knobs
-from shared.db import database_for
+from shared.db import database_for, insert_for
+from shared.events import Event
 from shared.http import HttpError
 from shared.staff_tokens import (
     ACTOR_HEADER,
@@ -30,11 +34,11 @@ GENERATED_LABEL = "generated"
 
 # What a service keeps of the tokens issued while none is configured: tokens, or bare digests
 # (learnt from ``staff.token_issued``), which stand for the registry's generated token.
-IssuedTokens = Callable[[Session], Iterable[StaffToken | str]]
+IssuedSource = Callable[[Session], Iterable[StaffToken | str]]
 
 
 class StaffAccess(DependencyProvider):
-    def __init__(self, issued: IssuedTokens | None = None, *, console: bool = True):
+    def __init__(self, issued: IssuedSource | None = None, *, console: bool = True):
         self.issued = issued
         self.accepts_console = console
 
@@ -74,3 +78,30 @@ class StaffAccess(DependencyProvider):
 
     def require(self, request) -> None:
         self.who(request)
+
+
+class IssuedTokenColumns:
+    """The columns of a service's ``staff_tokens`` table (a declarative mixin: each service's
+    row class adds its own Base and ``__tablename__``): a token the registry generated while
+    none was configured, known by its digest only."""
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    label: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AnnouncedTokens:
+    """What a service keeps of ``staff.token_issued``: its handler (``remember``) and what
+    ``StaffAccess`` reads (``digests``)."""
+
+    def __init__(self, row: type[IssuedTokenColumns]):
+        self.row = row
+
+    def remember(self, event: Event, session: Session) -> None:
+        session.execute(insert_for(session)(self.row).values(
+            digest=event.data["digest"], label=event.data["label"],
+            issued_at=naive_utc(parse_instant(event.occurred_at)),
+        ).on_conflict_do_nothing(index_elements=["digest"]))
+
+    def digests(self, session: Session) -> list[str]:
+        return list(session.scalars(select(self.row.digest)))

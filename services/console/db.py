@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import Boolean, DateTime, Integer, String, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -20,6 +18,7 @@ from services.console.domain import (
     StaffSession,
 )
 from shared import db as shared_db
+from shared.staff_access import AnnouncedTokens, IssuedTokenColumns
 
 
 class Base(DeclarativeBase):
@@ -68,12 +67,12 @@ class FailureRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
-class IssuedTokenRow(Base):
+class IssuedTokenRow(Base, IssuedTokenColumns):
     __tablename__ = "staff_tokens"
 
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    label: Mapped[str] = mapped_column(String(100))
-    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+# The tokens the registry announced (staff.token_issued): remembered, and read by StaffAccess.
+announced_tokens = AnnouncedTokens(IssuedTokenRow)
 
 
 metadata = [Base.metadata, shared_db.Base.metadata]
@@ -187,17 +186,6 @@ class ConsoleStore:
 
     def forget_failures_before(self, moment: datetime) -> None:
         self.session.execute(delete(FailureRow).where(FailureRow.at < moment))
-
-    # --- staff tokens the registry generated (staff.token_issued) ---
-
-    def remember_staff_token(self, label: str, token_digest: str, now: datetime) -> None:
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
-        self.session.execute(insert(IssuedTokenRow)
-                             .values(digest=token_digest, label=label, issued_at=now)
-                             .on_conflict_do_nothing(index_elements=["digest"]))
-
-    def issued_token_digests(self) -> list[str]:
-        return list(self.session.scalars(select(IssuedTokenRow.digest)))
 
     def housekeeping(self, now: datetime, keep: timedelta) -> None:
         """Forget sessions and failures older than ``keep``: they can no longer matter."""

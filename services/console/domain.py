@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
@@ -264,3 +264,12 @@ def safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+def digest_period(first_day: date, last_day: date, now: datetime) -> tuple[datetime, datetime]:
+    """The period a digest asked for in the console covers, in UTC: both days whole, "To" included
+    (it ended at that day's midnight, so "to today" left out what happened today, and the digest
+    counted one member fewer than the badge), and never past ``now``."""
+    start = datetime.combine(first_day, time(), tzinfo=UTC)
+    end = datetime.combine(last_day + timedelta(days=1), time(), tzinfo=UTC)
+    return start, min(end, now) if now > start else end

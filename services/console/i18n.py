@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import io
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 from babel import Locale
@@ -121,6 +123,42 @@ EVENTS = {
     "staff.password_reset_requested": N_("password reset requested"),
     "digest.ready": N_("digest ready"),
 }
+# reports' names for its digests (services/reports/domain/digest.py): the scheduled one.
+DIGESTS = {"campaign": N_("scheduled digest")}
+# The registry's CSV import says what to correct in English (services/registry/member_csv.py);
+# the console says it in the reader's language. A message not listed here is shown as it came.
+IMPORT_PROBLEMS = tuple((re.compile(pattern), message) for pattern, message in (
+    (r"required, 2 to 200 characters", N_("required, 2 to 200 characters")),
+    (r"an ISO 3166-1 alpha-2 code, e\.g\. FR", N_("a two-letter ISO 3166-1 code, e.g. FR")),
+    (r"'(?P<value>.*)' is not a country code", N_("“%(value)s” is not a country code")),
+    (r"one of (?P<choices>[a-z_, ]+)", N_("one of %(choices)s")),
+    (r"the wave's number, e\.g\. 1", N_("the wave's number, e.g. 1")),
+    (r"there is no wave (?P<value>.*)", N_("there is no wave %(value)s")),
+    (r"wave (?P<value>.*) has not opened yet", N_("wave %(value)s has not opened yet")),
+    (r"a date YYYY-MM-DD, e\.g\. 2022-10-12", N_("a date YYYY-MM-DD, e.g. 2022-10-12")),
+    (r"a date in the future", N_("a date in the future: the day it joined is today or before")),
+    (r"an address starting with http:// or https://",
+     N_("an address starting with http:// or https://")),
+    (r"true or false", N_("true or false")),
+    (r"at most 200 characters", N_("at most 200 characters")),
+    (r"an e-mail address like name@example\.org", N_("an e-mail address like name@example.org")),
+    (r"required when a contact e-mail is given", N_("required when a contact e-mail is given")),
+    (r"more cells than columns \(a comma inside a name needs quotes\)",
+     N_("more cells than columns (a comma inside a name needs quotes)")),
+    (r"the same government as line (?P<value>\d+) \(name and country\)",
+     N_("the same government as line %(value)s (name and country)")),
+))
+
+
+def import_problem(text: str, gettext: Callable[[str], str]) -> str:
+    """One problem of a refused row, in the reader's language."""
+    for pattern, message in IMPORT_PROBLEMS:
+        found = pattern.fullmatch(text)
+        if found:
+            return gettext(message) % found.groupdict()
+    return text
+
+
 MAIL_STATUSES = {
     "pending": N_("waiting to be sent"),
     "sent": N_("sent"),

@@ -82,6 +82,10 @@ class WaveForm(_Form):
     theme_es = _text(500)
     opens_at = fields.Date(required=True, error_messages={**_required, "invalid": DATE})
     closes_at = fields.Date(load_default=None, error_messages={"invalid": DATE})
+    # What the public form says about the wave, in the languages the campaign wrote it in.
+    description_en = _text(2000, required=False)
+    description_fr = _text(2000, required=False)
+    description_es = _text(2000, required=False)
 
 
 class EraseForm(_Form):

@@ -12,19 +12,18 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
-from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from services.console import desk, schemas
 from services.console.accounts import Accounts
-from services.console.db import AccountExists, ConsoleStore
+from services.console.db import AccountExists, announced_tokens
 from services.console.domain import (
     DomainError,
     Forbidden,
@@ -32,17 +31,18 @@ from services.console.domain import (
     Permission,
     Role,
     SignInRefused,
+    digest_period,
     require,
     safe_next,
 )
-from services.console.web import SESSION_COOKIE, HtmlWebServer, View, sign_in_location
+from services.console.web import SESSION_COOKIE, View, sign_in_location, unknown_route_page
 from shared import parked_events, subject_access
 from shared.config import Settings
-from shared.db import ServiceDatabase, database_for
-from shared.health import respond as health_response
-from shared.http import HttpError, JsonHttpEntrypoint, Routes
+from shared.db import database_for
+from shared.http import HttpError, Routes, http
 from shared.inbox import NotParked, UnknownParkedEvent
-from shared.reliability import Inbox, Outbox, subscribed
+from shared.reliability import Inbox, subscribed
+from shared.service import Service
 from shared.staff_access import StaffAccess
 from shared.staff_api import StaffApi, StaffApiError
 
@@ -53,22 +53,11 @@ MAX_IMPORT_BYTES = 5 * 1024 * 1024
 log = logging.getLogger(__name__)
 
 
-class ConsoleHttp(JsonHttpEntrypoint):
-    """Every console route, on a web server whose unknown paths get an HTML 404 page."""
-
-    server = HtmlWebServer()
-
-
-http = ConsoleHttp.decorator
 
 
 def handlers(config) -> dict[str, Callable]:
-    def remember_staff_token(event, session) -> None:
-        # The registry generated the deployment's staff token: ``hrc staff`` may use it here.
-        ConsoleStore(session).remember_staff_token(event.data["label"], event.data["digest"],
-                                                   datetime.now().replace(microsecond=0))
-
-    return {"staff.token_issued": remember_staff_token}
+    # The registry generated the deployment's staff token: ``hrc staff`` may use it here.
+    return {"staff.token_issued": announced_tokens.remember}
 
 
 class Desk(DependencyProvider):
@@ -164,27 +153,17 @@ def page(method: str, path: str, permission: Permission | None = Permission.REVI
 
 
 # ``hrc staff``'s routes: a staff token first, then JSON.
-staff_api = Routes([(AccountExists, 409, "conflict"), (DomainError, 422, "invalid_request")],
-                   entrypoint=ConsoleHttp)
+staff_api = Routes([(AccountExists, 409, "conflict"), (DomainError, 422, "invalid_request")])
 
 
 @subscribed
-class ConsoleService:
+class ConsoleService(Service):
     name = "console"
-
-    config = Config()
-    db = ServiceDatabase()
-    outbox = Outbox()
     inbox = Inbox(handlers)
     desk = Desk()
-    staff = StaffAccess(lambda session: ConsoleStore(session).issued_token_digests(),
-                        console=False)
-
-    # On the console's own web server: a second server on one address would take half its
-    # requests (nameko shares a server per entrypoint class).
-    @http("GET", "/health")
-    def health(self, request):
-        return health_response(self, request)
+    staff = StaffAccess(announced_tokens.digests, console=False)
+    # Unknown paths get the console's HTML error page, not JSON (shared.http asks for it).
+    unknown_route_page = staticmethod(unknown_route_page)
 
     # --- signing in ---------------------------------------------------------------------
 
@@ -511,6 +490,8 @@ class ConsoleService:
             "theme": {lang: values[f"theme_{lang}"] for lang in ("en", "fr", "es")},
             "opens_at": values["opens_at"].isoformat(),
             "closes_at": values["closes_at"].isoformat() if values.get("closes_at") else None,
+            "description": {lang: values.get(f"description_{lang}") or None
+                            for lang in ("en", "fr", "es")},
         }
         try:
             self.desk.registry(view).post("/api/waves", body)
@@ -550,13 +531,12 @@ class ConsoleService:
     @page("POST", "/digests", permission=Permission.DIGESTS)
     def send_digest(self, request, view):
         values, errors = schemas.load_form(schemas.DigestForm, request.form.to_dict())
-        if not errors and values["end"] <= values["start"]:
+        if not errors and values["end"] < values["start"]:
             errors = {"end": [schemas.N_("The end comes after the start.")]}
         if errors:
             return self._digests_page(view, 422, errors=errors, values=request.form.to_dict())
-        body = {"start": datetime.combine(values["start"], time()).isoformat() + "+00:00",
-                "end": datetime.combine(values["end"], time()).isoformat() + "+00:00",
-                "language": values["language"]}
+        start, end = digest_period(values["start"], values["end"], datetime.now(UTC))
+        body = {"start": start.isoformat(), "end": end.isoformat(), "language": values["language"]}
         try:
             self.desk.reports(view).post("/reports/digests", body)
         except StaffApiError as exc:
@@ -575,7 +555,7 @@ class ConsoleService:
     def _digests_page(self, view: View, status: int = 200, **context: Any) -> Response:
         context.setdefault("errors", {})
         context.setdefault("problem", None)
-        today = datetime.now().date()
+        today = datetime.now(UTC).date()
         context.setdefault("values", {"start": (today - timedelta(days=7)).isoformat(),
                                       "end": today.isoformat(), "language": view.language})
         log_items = self.desk.reports(view).get("/reports/digests")["items"]

@@ -15,7 +15,6 @@ from urllib.parse import quote, urlencode
 
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from nameko.web.server import WsgiApp
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
@@ -24,7 +23,6 @@ from services.console.accounts import SignedIn
 from services.console.domain import Permission, may, new_secret
 from shared.attachments import size_label
 from shared.campaign import campaign_name
-from shared.http import JsonWebServer
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 SESSION_COOKIE = "hrc_console"
@@ -48,6 +46,7 @@ def environment(language: str) -> Environment:
     gettext = i18n.translations(language).gettext
     env.filters["pair"] = lambda value, label: (value, label(value))
     env.filters["theme"] = lambda t: gettext(i18n.THEMES.get(t, t))
+    env.filters["import_problem"] = lambda text: i18n.import_problem(text, gettext)
     env.filters["number"] = lambda n: format_decimal(n, locale=language) if n is not None else "—"
     env.globals.update(
         application_statuses=[s for s in i18n.STATUSES if s not in ("active", "erased", "planned",
@@ -68,6 +67,7 @@ def environment(language: str) -> Environment:
         mail_label=lambda m: gettext(i18n.MAILS.get(m, m)),
         mail_status=lambda m: gettext(i18n.MAIL_STATUSES.get(m, m)),
         event_label=lambda e: gettext(i18n.EVENTS[e]) if e in i18n.EVENTS else (e or "?"),
+        digest_label=lambda d: gettext(i18n.DIGESTS[d]) if d in i18n.DIGESTS else d,
         country_name=lambda c: i18n.country_name(c, language),
         may=may,
         Permission=Permission,
@@ -164,24 +164,8 @@ def sign_in_location(request: Request) -> str:
     return "/login?next=" + quote(target, safe="")
 
 
-class _HtmlErrorsApp(WsgiApp):
-    """nameko's WSGI app, with unknown paths answered by the console's 404 page."""
-
-    def __call__(self, environ, start_response):
-        request = Request(environ, shallow=True)
-        try:
-            provider, values = self.url_map.bind_to_environ(environ).match()
-        except HTTPException as exc:
-            language = i18n.language_of(request.args.get("lang"), request.accept_languages)
-            view = View(request, language, None, False)
-            code = exc.code or 404
-            return view.render("error.html", code, code=code)(environ, start_response)
-        request.path_values = values
-        return provider.handle_request(request)(environ, start_response)
-
-
-class HtmlWebServer(JsonWebServer):
-    """The services' web server (TCP_NODELAY and all), with the console's HTML error pages."""
-
-    def get_wsgi_app(self) -> WsgiApp:
-        return _HtmlErrorsApp(self)
+def unknown_route_page(request: Request, exc: HTTPException) -> Response:
+    """An unknown path or method, answered by the console's error page (shared.http asks)."""
+    language = i18n.language_of(request.args.get("lang"), request.accept_languages)
+    code = exc.code or 404
+    return View(request, language, None, False).render("error.html", code, code=code)

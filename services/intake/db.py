@@ -25,6 +25,7 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
+    insert,
     select,
     update,
 )
@@ -35,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from services.intake import waves
 from shared import db as shared_db
 from shared.outbox import OutboxRow
+from shared.staff_access import AnnouncedTokens, IssuedTokenColumns
 from shared.subject_access import events_about
 
 ERASED = {"erased": True}
@@ -161,14 +163,12 @@ class WithdrawalRow(Base):
     event_id: Mapped[str] = mapped_column(String(36))
 
 
-class StaffTokenRow(Base):
-    """A staff token the registry generated (none was configured), known by its digest only."""
-
+class StaffTokenRow(Base, IssuedTokenColumns):
     __tablename__ = "staff_tokens"
 
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    label: Mapped[str] = mapped_column(String(100))
-    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+# The tokens the registry announced (staff.token_issued): remembered, and read by StaffAccess.
+announced_tokens = AnnouncedTokens(StaffTokenRow)
 
 
 class WaveRow(Base):
@@ -183,6 +183,8 @@ class WaveRow(Base):
     theme: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     closes_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # From wave.opened: {en?, fr?, es?}, the languages the campaign wrote it in; else None.
+    description: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     # From wave.closed (when the registry closed it): the wave takes no more applications.
     closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
@@ -414,7 +416,9 @@ def setting(session: Session, name: str, proposed: str) -> str:
 # -- the applicant's page -------------------------------------------------------------------------
 
 def add_page_key(session: Session, reference: str, digest: str, issued_at: datetime) -> None:
-    session.add(PageKey(digest=digest, reference=reference, issued_at=issued_at))
+    # A Core insert: on every submission, an ORM object's flush cost a sixth of the request.
+    session.execute(insert(PageKey.__table__).values(digest=digest, reference=reference,
+                                                     issued_at=issued_at))
 
 
 def page_key_digests(session: Session, reference: str) -> list[str]:
@@ -478,28 +482,24 @@ def claim_withdrawal(session: Session, reference: str, reason: str | None,
 
 # -- staff tokens the registry announced ----------------------------------------------------------
 
-def remember_staff_token(session: Session, label: str, digest: str, issued_at: datetime) -> None:
-    session.execute(_insert(session)(StaffTokenRow).values(
-        digest=digest, label=label, issued_at=issued_at).on_conflict_do_nothing())
-
-
-def issued_staff_token_digests(session: Session) -> list[str]:
-    return list(session.scalars(select(StaffTokenRow.digest)))
 
 
 # -- the campaign's waves -------------------------------------------------------------------------
 
 def wave_opened(session: Session, number: int, name: dict, theme: dict,
-                closes_at: datetime | None, opened_at: datetime) -> None:
+                closes_at: datetime | None, opened_at: datetime,
+                description: dict | None = None) -> None:
     """Keep a wave's opening; the facts of a later opening win over an earlier one's, and an
     opening delivered twice, or after the wave's closing, leaves the closing as it was."""
     table = WaveRow.__table__
     insert = _insert(session)(table).values(
-        number=number, name=name, theme=theme, closes_at=closes_at, opened_at=opened_at)
+        number=number, name=name, theme=theme, closes_at=closes_at, opened_at=opened_at,
+        description=description or None)
     session.execute(insert.on_conflict_do_update(
         index_elements=[table.c.number],
         set_={"name": insert.excluded.name, "theme": insert.excluded.theme,
-              "closes_at": insert.excluded.closes_at, "opened_at": insert.excluded.opened_at},
+              "closes_at": insert.excluded.closes_at, "opened_at": insert.excluded.opened_at,
+              "description": insert.excluded.description},
         where=table.c.opened_at.is_(None) | (table.c.opened_at <= insert.excluded.opened_at),
     ))
 
@@ -516,5 +516,6 @@ def wave_closed(session: Session, number: int, closed_at: datetime) -> None:
 
 
 def known_waves(session: Session) -> list[waves.Wave]:
-    return [waves.Wave(row.number, row.name, row.theme, row.closes_at, row.closed_at is not None)
+    return [waves.Wave(row.number, row.name, row.theme, row.closes_at, row.closed_at is not None,
+                       row.description)
             for row in session.scalars(select(WaveRow).order_by(WaveRow.number))]

@@ -125,7 +125,8 @@ def _wave_box(wave: Wave | None, language: str, today: date) -> dict[str, Any] |
         "number": wave.number,
         "name": wave.named(language),
         "theme": wave.theme_in(language),
-        "description": wave.description,
+        "description": wave.description_in(language),
+        "campaign_text": wave.campaign_text,
         # A closing date already past would contradict the open wave: the registry decides.
         "closes_on": format_date(closes, format="long", locale=language)
                      if closes and closes >= today else None,

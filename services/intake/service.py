@@ -33,7 +33,6 @@ from typing import Any
 from urllib.parse import quote
 
 from marshmallow import ValidationError
-from nameko.dependency_providers import Config
 from nameko.timer import timer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
@@ -60,12 +59,11 @@ from services.intake.dependencies import (
 from services.intake.domain import N_, FieldProblem
 from services.intake.schemas import CSRF_FIELD, errors_by_field, form_payload, form_schema
 from shared import subject_access, validation
-from shared.db import ServiceDatabase
 from shared.erasure import Person, scrub_events
-from shared.health import HealthRoute
 from shared.http import HttpError, error_response, http, json_response, parse_json_body, route
 from shared.parked_events import ParkedEventRoutes
-from shared.reliability import Inbox, Outbox, subscribed
+from shared.reliability import Inbox, subscribed
+from shared.service import Service
 from shared.staff_access import StaffAccess
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -125,16 +123,12 @@ def handlers(config):
         intake_db.forget_references(session, [event.data["reference"]])
         scrub_events(session, Person.of([event.data["reference"]]))
 
-    def remember_staff_token(event, session):
-        intake_db.remember_staff_token(session, event.data["label"], event.data["digest"],
-                                       casefile.stored_time(event.occurred_at))
-
     def remember_wave_opened(event, session):
         data = event.data
         intake_db.wave_opened(
             session, data["number"], data["name"], data["theme"],
             casefile.stored_time(data["closes_at"]) if data.get("closes_at") else None,
-            casefile.stored_time(event.occurred_at))
+            casefile.stored_time(event.occurred_at), data.get("description"))
 
     def remember_wave_closed(event, session):
         intake_db.wave_closed(session, event.data["number"],
@@ -144,7 +138,7 @@ def handlers(config):
     table.update({
         "member.erased": forget_erased_member,
         "application.erased": forget_erased_application,
-        "staff.token_issued": remember_staff_token,
+        "staff.token_issued": intake_db.announced_tokens.remember,
         "wave.opened": remember_wave_opened,
         "wave.closed": remember_wave_closed,
     })
@@ -152,18 +146,14 @@ def handlers(config):
 
 
 @subscribed
-class IntakeService(HealthRoute, ParkedEventRoutes):
+class IntakeService(Service, ParkedEventRoutes):
     name = "intake"
-
-    config = Config()
-    db = ServiceDatabase()
-    outbox = Outbox()
     inbox = Inbox(handlers)
     guard = FormGuard()
     link_guard = LinkGuard()
     address = PublicAddress()
     privacy = PrivacyNotice()
-    staff = StaffAccess(intake_db.issued_staff_token_digests)
+    staff = StaffAccess(intake_db.announced_tokens.digests)
     publish_soon = RelayNudge()
     heap = LongLivedHeap()
 

@@ -9,6 +9,7 @@ closed), so a closing is final.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,8 @@ class Wave:
     theme: Mapping[str, str] | None = None
     closes_at: datetime | None = None
     closed: bool = False
+    # The registry's description, in the languages the campaign wrote it in (wave.opened).
+    texts: Mapping[str, str] | None = None
 
     @property
     def is_open(self) -> bool:
@@ -45,10 +48,20 @@ class Wave:
     def theme_in(self, language: str) -> str:
         return (self.theme or {}).get(language) or (self.theme or {}).get("en") or ""
 
+    def description_in(self, language: str) -> list[str]:
+        """The registry's description in the page's language, as paragraphs; none when it
+        gave none in that language (a page shows no text in another language)."""
+        text = (self.texts or {}).get(language) or ""
+        return [" ".join(part.split()) for part in _PARAGRAPHS.split(text) if part.strip()]
+
     @property
-    def description(self) -> str | None:
-        """The campaign's text about this wave (a message id), when there is one."""
+    def campaign_text(self) -> str | None:
+        """The campaign's own text about this wave (a message id), when there is one: shown
+        where the registry gave no description in the page's language."""
         return DESCRIPTIONS.get(self.number)
+
+
+_PARAGRAPHS = re.compile(r"\n\s*\n")
 
 
 def current_wave(waves: Iterable[Wave]) -> Wave | None:

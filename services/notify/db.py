@@ -37,6 +37,7 @@ from shared import db as shared_db
 from shared.clock import utcnow
 from shared.erasure import Person, scrub_events
 from shared.events import Event
+from shared.staff_access import AnnouncedTokens, IssuedTokenColumns
 from shared.subject_access import events_about
 
 PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
@@ -133,15 +134,14 @@ class SettingRow(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-class StaffTokenRow(Base):
-    """A staff token the registry generated (none was configured), known by its digest only:
-    ``hrc members export`` reads the mails sent with it."""
+class StaffTokenRow(Base, IssuedTokenColumns):
+    """``hrc members export`` reads the mails sent with the token the registry generated."""
 
     __tablename__ = "staff_tokens"
 
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    label: Mapped[str] = mapped_column(String(100))
-    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+# The tokens the registry announced (staff.token_issued): remembered, and read by StaffAccess.
+announced_tokens = AnnouncedTokens(StaffTokenRow)
 
 
 metadata = [Base.metadata, shared_db.Base.metadata]
@@ -302,14 +302,6 @@ def _mail(row: NotificationRow) -> dict[str, Any]:
             "sent_at": row.sent_at.isoformat() if row.sent_at else None}
 
 
-def remember_staff_token(session: Session, label: str, digest: str) -> None:
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(StaffTokenRow).values(digest=digest, label=label, issued_at=utcnow())
-                    .on_conflict_do_nothing(index_elements=["digest"]))
-
-
-def issued_staff_token_digests(session: Session) -> list[str]:
-    return list(session.scalars(select(StaffTokenRow.digest)))
 
 
 def _last_line(text: str | None) -> str | None:

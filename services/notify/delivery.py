@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Protocol
 
 import eventlet
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 
 from services.notify import db
 from services.notify.db import FAILED, PENDING, SENT, NotificationRow
@@ -267,8 +267,10 @@ class MailDelivery:
         """Mark mails sent, with their ``notification.sent`` events, in one transaction."""
         now = utcnow()
         with self.database.transaction() as session:
-            session.execute(update(NotificationRow), [
-                {"id": row.id, "status": SENT, "sent_at": now, "claimed_until": None,
+            # A Core UPDATE by id: the ORM's bulk update by primary key cost as much again as
+            # the commit, on every mail (NOTIFY_SENT_BATCH is 1).
+            session.execute(_MARK_SENT, [
+                {"row_id": row.id, "status": SENT, "sent_at": now, "claimed_until": None,
                  "message": message, "attempts": row.attempts + 1, "last_error": None}
                 for row, message in sent])
             record(session, *(_outcome("notification.sent", row, None) for row, _ in sent))
@@ -347,6 +349,10 @@ class _SentBatch:
             self.delivery._sent(rows)
             # Marked sent, claimed_until cleared: no release write for them when the batch ends.
             self.lease.finished([row for row, _ in rows])
+
+
+_MARK_SENT = (update(NotificationRow.__table__)
+              .where(NotificationRow.__table__.c.id == bindparam("row_id")))
 
 
 def _outcome(type_: str, row: NotificationRow, error: str | None):

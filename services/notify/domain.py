@@ -16,6 +16,7 @@ reference or member was erased, so nothing personal comes back.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -105,9 +106,16 @@ class Wave:
     theme: Mapping[str, str]
     opens_at: str | None = None
     closes_at: str | None = None
+    # The registry's description, in the languages the campaign wrote it in (wave.opened).
+    description: Mapping[str, str] | None = None
 
     def name_in(self, language: str) -> str:
         return self.name.get(language) or self.name.get(DEFAULT_LANGUAGE, "")
+
+    def description_in(self, language: str) -> list[str]:
+        """The description in the reader's language, as paragraphs; none in another one."""
+        text = (self.description or {}).get(language) or ""
+        return [" ".join(part.split()) for part in re.split(r"\n\s*\n", text) if part.strip()]
 
     def theme_in(self, language: str) -> str:
         return self.theme.get(language) or self.theme.get(DEFAULT_LANGUAGE, "")
@@ -486,6 +494,7 @@ def _wave_opened(event: Event, directory: Directory, _: Secretariat) -> list[Not
         theme=dict(data["theme"]),
         opens_at=data.get("opens_at"),
         closes_at=data.get("closes_at"),
+        description=data.get("description"),
     )
     directory.add_wave(wave)
     if data.get("repeated"):
@@ -509,6 +518,7 @@ def _wave_opened(event: Event, directory: Directory, _: Secretariat) -> list[Not
                 "wave": wave.number,
                 "wave_name": wave.name_in(person.language),
                 "wave_theme": wave.theme_in(person.language),
+                "wave_description": wave.description_in(person.language),
                 "opens_at": (wave.opens_at or "")[:10],
                 "closes_at": (wave.closes_at or "")[:10],
             }

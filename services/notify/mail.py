@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import io
+import json
 import re
 import secrets
 import unicodedata
@@ -34,7 +35,7 @@ from typing import Any
 from babel.messages import mofile, pofile
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from shared.campaign import LANGUAGES, campaign_name
 
@@ -134,6 +135,60 @@ class Renderer:
             html=part("html"),
         )
 
+    def render_filled(self, template: str, language: str,
+                      context: Mapping[str, Any]) -> RenderedMail:
+        """``render``, once per template, language and context but for ``FILL_IN``'s values,
+        which are filled into a copy of that rendering: an announcement to 2,000 people is a
+        handful of renderings, not 2,000 (rendering was most of composing a mail).
+
+        The first rendering of each kind is checked against a direct one; a template that does
+        more with those values than print them (a filter, a test on their length) is then
+        rendered directly for that kind, always."""
+        slots = {key: context[key] for key in FILL_IN
+                 if isinstance(context.get(key), str) and context[key]}
+        rest = {key: value for key, value in context.items() if key not in slots}
+        kind = (template, language, tuple(sorted(slots)),
+                json.dumps(rest, sort_keys=True, default=str))
+        cached = self._filled.get(kind)
+        if cached is _DIRECT:
+            return self.render(template, language, context)
+        if cached is None:
+            marks = {key: f"{_MARK}{index}{_MARK}" for index, key in enumerate(slots)}
+            cached = self.render(template, language, {**rest, **marks})
+            filled = _fill(cached, marks, slots)
+            if filled != self.render(template, language, context):
+                self._filled[kind] = _DIRECT
+                return self.render(template, language, context)
+            if len(self._filled) >= _FILLED_KINDS:
+                self._filled.clear()
+            self._filled[kind] = cached
+            return filled
+        return _fill(cached, {key: f"{_MARK}{index}{_MARK}" for index, key in enumerate(slots)},
+                     slots)
+
+    @cached_property
+    def _filled(self) -> dict[tuple, Any]:
+        return {}
+
+
+# What one recipient of an announcement has and the next has not; the templates only print it.
+FILL_IN = ("recipient_name", "government_name", "unsubscribe_url")
+# Letters only: escaping, gettext's %-formatting and whitespace folding leave it as it is.
+_MARK = f"FILLIN{secrets.token_hex(6)}X"
+_DIRECT = object()
+_FILLED_KINDS = 256
+
+
+def _fill(rendered: RenderedMail, marks: Mapping[str, str],
+          values: Mapping[str, str]) -> RenderedMail:
+    subject, text, html = rendered.subject, rendered.text, rendered.html
+    for key, mark in marks.items():
+        value = values[key]
+        subject = subject.replace(mark, value)
+        text = text.replace(mark, value)
+        html = html.replace(mark, str(escape(value)))
+    return RenderedMail(subject, text, html)
+
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 
@@ -176,7 +231,9 @@ def compose(
     if notification.template == DIGEST:
         # The digest's HTML is rendered (and escaped) by the reports service, which owns it.
         context["html"] = Markup(notification.context["html"])
-    rendered = renderer.render(notification.template, notification.language, context)
+    # An announcement goes to many people at once: rendered once and filled in for each.
+    render = renderer.render_filled if notification.announcement else renderer.render
+    rendered = render(notification.template, notification.language, context)
     if notification.template == DIGEST:
         rendered = _with_footer_links(rendered, renderer, notification.language,
                                       context["links"])

@@ -3,26 +3,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from services.notify import db, domain, unsubscribe
 from services.notify import settings as notify_settings
-from services.notify.db import issued_staff_token_digests, read_ahead
+from services.notify.db import announced_tokens, read_ahead
 from services.notify.delivery import MailDelivery
 from services.notify.mail import Renderer
 from shared import subject_access
 from shared.clock import utcnow
 from shared.config import service_settings
-from shared.db import ServiceDatabase, database_for
+from shared.db import database_for
 from shared.events import subscriptions
-from shared.health import HealthRoute
 from shared.http import HttpError, route
 from shared.inbox import Waiting
 from shared.parked_events import ParkedEventRoutes
 from shared.reliability import Inbox, Loop, Outbox, subscribed
 from shared.retry import Backoff
+from shared.service import Service
 from shared.staff_access import StaffAccess
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -44,12 +43,8 @@ def handlers(config):
             raise Waiting(str(exc)) from exc
         db.queue(session, mails)
 
-    def remember_staff_token(event, session):
-        # The registry generated the deployment's staff token: notify's staff routes take it.
-        db.remember_staff_token(session, event.data["label"], event.data["digest"])
-
     return {**{event_type.name: notify for event_type in subscriptions("notify")},
-            "staff.token_issued": remember_staff_token}
+            "staff.token_issued": db.announced_tokens.remember}
 
 
 class Mailer(DependencyProvider):
@@ -139,15 +134,11 @@ class Unsubscribes(DependencyProvider):
 
 
 @subscribed
-class NotifyService(HealthRoute, ParkedEventRoutes):
+class NotifyService(Service, ParkedEventRoutes):
     name = "notify"
-
-    config = Config()
-    db = ServiceDatabase()
-    outbox = Outbox()
     inbox = Inbox(handlers, prepare=read_ahead)
     mailer = Mailer()
-    staff = StaffAccess(issued_staff_token_digests)
+    staff = StaffAccess(announced_tokens.digests)
     unsubscribes = Unsubscribes()
 
     @route("GET", "/api/people", staff=True)

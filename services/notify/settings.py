@@ -54,7 +54,10 @@ def load(knobs: Knobs) -> NotifySettings:
     mail = MailSettings(
         mail_from=settings.mail_from,
         from_name=knobs.text("MAIL_FROM_NAME", MailSettings.from_name),
-        reply_to=knobs.text("MAIL_REPLY_TO") or staff[0],
+        # The address mails tell people to write to is the one the privacy notice gives
+        # (SECRETARIAT_EMAIL), unless replies go elsewhere: two addresses for one secretariat
+        # left applicants wondering which to use.
+        reply_to=(knobs.text("MAIL_REPLY_TO") or knobs.text("SECRETARIAT_EMAIL") or staff[0]),
         intake_url=(knobs.text("INTAKE_URL") or knobs.text("INTAKE_PUBLIC_URL")
                     or f"http://localhost:{settings.ports['intake']}"),
         registry_url=(knobs.text("REGISTRY_PUBLIC_URL")

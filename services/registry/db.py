@@ -108,6 +108,8 @@ class WaveRow(Base):
     opens_at: Mapped[datetime] = mapped_column(DateTime)
     closes_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(16))
+    # {en?, fr?, es?}: the languages the campaign wrote it in; None for none.
+    description: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class MemberRow(Base):
@@ -599,6 +601,7 @@ class RegistryStore:
             opens_at=aware_utc(row.opens_at),
             closes_at=aware_utc(row.closes_at) if row.closes_at else None,
             status=WaveStatus(row.status),
+            description=dict(row.description or {}),
         )
         self._track(wave, row)
         return wave
@@ -609,6 +612,7 @@ class RegistryStore:
         _set(row, "opens_at", naive_utc(wave.opens_at))
         _set(row, "closes_at", naive_utc(wave.closes_at) if wave.closes_at else None)
         _set(row, "status", wave.status.value)
+        _set(row, "description", dict(wave.description) or None)
 
 
 @contextmanager

@@ -544,6 +544,9 @@ class Wave:
     opens_at: datetime
     closes_at: datetime | None = None
     status: WaveStatus = WaveStatus.PLANNED
+    # What the campaign says about the wave, in the languages it was written in (none, some or
+    # all): the public form shows it under the wave's name.
+    description: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -554,6 +557,7 @@ class Wave:
         opens_at: datetime,
         closes_at: datetime | None,
         existing: Iterable[Wave] = (),
+        description: Mapping[str, str | None] | None = None,
     ) -> Wave:
         if number < 1:
             raise InvalidRequest("a wave number is a positive integer")
@@ -567,6 +571,7 @@ class Wave:
             theme=_multilingual(theme, "theme"),
             opens_at=aware_utc(opens_at),
             closes_at=aware_utc(closes_at) if closes_at else None,
+            description=_some_languages(description or {}, "description"),
         )
 
     @property
@@ -634,6 +639,7 @@ class Wave:
             "theme": dict(self.theme),
             "opens_at": self.opens_at.isoformat(),
             "closes_at": self.closes_at.isoformat() if self.closes_at else None,
+            "description": dict(self.description) or None,
         }
 
 
@@ -655,6 +661,19 @@ def _multilingual(texts: Mapping[str, str], what: str) -> dict[str, str]:
     if missing:
         raise InvalidRequest(f"the wave's {what} is missing in {', '.join(missing)}")
     return {lang: texts[lang].strip() for lang in LANGUAGES}
+
+
+WAVE_DESCRIPTION_MAX = 2000
+
+
+def _some_languages(texts: Mapping[str, str | None], what: str) -> dict[str, str]:
+    """A text in the languages it was given in; a blank one is not given."""
+    given = {lang: (texts.get(lang) or "").strip() for lang in LANGUAGES}
+    too_long = [lang for lang, text in given.items() if len(text) > WAVE_DESCRIPTION_MAX]
+    if too_long:
+        raise InvalidRequest(f"the wave's {what} in {', '.join(too_long)} is longer than "
+                             f"{WAVE_DESCRIPTION_MAX} characters")
+    return {lang: text for lang, text in given.items() if text}
 
 
 def _required_text(text: str | None, what: str) -> str:

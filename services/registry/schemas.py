@@ -11,7 +11,12 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from services.registry.domain import LANGUAGES, ApplicationStatus, MemberStatus
+from services.registry.domain import (
+    LANGUAGES,
+    WAVE_DESCRIPTION_MAX,
+    ApplicationStatus,
+    MemberStatus,
+)
 from services.registry.regions import REGIONS
 from shared.validation import Integer, Text
 
@@ -91,6 +96,14 @@ class _Multilingual(_Strict):
     es = Text(name=True, required=True)
 
 
+class _SomeLanguages(_Strict):
+    """A text in none, some or all of the languages (blank is not given)."""
+
+    en = Text(load_default=None, allow_none=True, max_length=WAVE_DESCRIPTION_MAX)
+    fr = Text(load_default=None, allow_none=True, max_length=WAVE_DESCRIPTION_MAX)
+    es = Text(load_default=None, allow_none=True, max_length=WAVE_DESCRIPTION_MAX)
+
+
 class WaveBody(_Strict):
     number = Integer(required=True, strict=True, minimum=1)
     name = fields.Nested(_Multilingual, required=True)
@@ -98,6 +111,7 @@ class WaveBody(_Strict):
     # A time without a zone is UTC; a date alone is its midnight UTC.
     opens_at = fields.AwareDateTime(required=True, default_timezone=UTC)
     closes_at = fields.AwareDateTime(load_default=None, allow_none=True, default_timezone=UTC)
+    description = fields.Nested(_SomeLanguages, load_default=None, allow_none=True)
 
 
 class _Enum(fields.Field):
@@ -168,6 +182,7 @@ class WaveView(Schema):
     theme = fields.Dict()
     opens_at = fields.DateTime()
     closes_at = fields.DateTime(allow_none=True)
+    description = fields.Dict()
 
 
 class AuditView(Schema):

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from marshmallow import Schema
-from nameko.dependency_providers import Config
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -27,11 +26,10 @@ from services.registry.domain import (
 from services.registry.handlers import handlers
 from shared import staff_access as shared_staff
 from shared import subject_access
-from shared.db import ServiceDatabase
-from shared.health import HealthRoute
 from shared.http import HttpError, Routes, parse_json_body
 from shared.parked_events import ParkedEventRoutes
-from shared.reliability import Inbox, Outbox, subscribed
+from shared.reliability import Inbox, subscribed
+from shared.service import Service
 from shared.staff_tokens import StaffToken, generate_token
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -97,12 +95,8 @@ route = Routes(ERRORS, detail=_detail, after=lambda service: service.outbox.wake
 
 
 @subscribed
-class RegistryService(HealthRoute, ParkedEventRoutes):
+class RegistryService(Service, ParkedEventRoutes):
     name = "registry"
-
-    config = Config()
-    db = ServiceDatabase()
-    outbox = Outbox()
     inbox = Inbox(handlers)
     staff = StaffAccess()
 

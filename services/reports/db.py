@@ -54,6 +54,7 @@ from services.reports.domain.readmodel import STATUSES
 from shared import db as shared_db
 from shared.clock import aware_utc, naive_utc
 from shared.inbox import DONE, PENDING, InboxRow
+from shared.staff_access import AnnouncedTokens, IssuedTokenColumns
 from shared.subject_access import events_about
 
 
@@ -141,14 +142,12 @@ class DigestDelivery(Base):
     delivered_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class IssuedStaffToken(Base):
-    """A staff token the registry generated (none was configured), known by its digest only."""
-
+class IssuedStaffToken(Base, IssuedTokenColumns):
     __tablename__ = "staff_tokens"
 
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    label: Mapped[str] = mapped_column(String(100))
-    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+# The tokens the registry announced (staff.token_issued): remembered, and read by StaffAccess.
+announced_tokens = AnnouncedTokens(IssuedStaffToken)
 
 
 metadata = [Base.metadata, shared_db.Base.metadata]
@@ -582,15 +581,6 @@ def _row_data(row: Any) -> dict[str, Any]:
             for k, v in values.items()}
 
 
-def remember_staff_token(session: Session, label: str, digest: str, issued_at: datetime) -> None:
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(IssuedStaffToken)
-                    .values(digest=digest, label=label, issued_at=naive_utc(issued_at))
-                    .on_conflict_do_nothing(index_elements=["digest"]))
-
-
-def issued_staff_token_digests(session: Session) -> list[str]:
-    return list(session.scalars(select(IssuedStaffToken.digest)))
 
 
 # --- the digest and the overview, counted by the database ----------------------------------

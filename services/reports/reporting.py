@@ -31,7 +31,6 @@ from services.reports.domain import (
     build_digest,
     digest_ready_data,
     members_chart,
-    parse_instant,
     project,
     render_digest,
 )
@@ -65,7 +64,7 @@ def handlers(config: Mapping[str, Any]) -> dict[str, Callable[[Event, Session], 
     table: dict[str, Callable[[Event, Session], None]] = dict.fromkeys(HANDLERS, project_event)
     table["member.erased"] = forget_person
     table["application.erased"] = forget_person
-    table["staff.token_issued"] = remember_staff_token
+    table["staff.token_issued"] = db.announced_tokens.remember
     return table
 
 
@@ -88,10 +87,6 @@ INBOX_OPTIONS: dict[str, Any] = {"group_size": 100, "read_event": stored_event,
                                  "prepare": read_ahead}
 
 
-def remember_staff_token(event: Event, session: Session) -> None:
-    """The registry generated the deployment's staff token: accept it here too."""
-    db.remember_staff_token(session, event.data["label"], event.data["digest"],
-                            parse_instant(event.occurred_at))
 
 
 def project_event(event: Event, session: Session) -> None:

@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
-from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
@@ -29,11 +28,11 @@ from services.reports.public import PublicDirectory
 from services.reports.scheduler import DigestScheduler
 from shared import subject_access
 from shared.config import service_settings
-from shared.db import ServiceDatabase, database_for
-from shared.health import HealthRoute
+from shared.db import database_for
 from shared.http import HttpError, json_response, parse_json_body, route
 from shared.parked_events import ParkedEventRoutes
-from shared.reliability import Inbox, Outbox, subscribed
+from shared.reliability import Inbox, subscribed
+from shared.service import Service
 from shared.staff_access import StaffAccess
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -57,15 +56,11 @@ class DirectoryPages(DependencyProvider):
 
 
 @subscribed
-class ReportsService(HealthRoute, ParkedEventRoutes):
+class ReportsService(Service, ParkedEventRoutes):
     name = "reports"
-
-    config = Config()
-    db = ServiceDatabase()
-    outbox = Outbox()
     inbox = Inbox(reporting.handlers, **reporting.INBOX_OPTIONS)
     digests = DigestScheduler()
-    staff = StaffAccess(reports_db.issued_staff_token_digests)
+    staff = StaffAccess(reports_db.announced_tokens.digests)
     directory = DirectoryPages()
 
     # --- public ---------------------------------------------------------------------------

@@ -140,7 +140,12 @@ def _flow(ports: dict[str, int], mails: Mails) -> int:
     assert sorted(r.strip() for recipients, _ in alerts for r in recipients) == sorted(STAFF)
     text = _body(alerts[0][1])
     assert reference in text and "Voici la délibération." in text
-    download = re.search(rf"{re.escape(intake)}/api/attachments/[0-9a-f]+", text).group(0)
+    # The mail's link opens in the console (staff are signed in there); intake's staff API
+    # serves the same file to a staff token.
+    attachment = re.search(rf"/applications/{application['id']}/attachments/([0-9a-f]+)",
+                           text).group(1)
+    assert f"{intake}/api/attachments" not in text
+    download = f"{intake}/api/attachments/{attachment}"
     assert requests.get(download, timeout=10).status_code == 401
     got = requests.get(download, headers=AUTH, timeout=10)
     assert got.status_code == 200 and got.content == PDF

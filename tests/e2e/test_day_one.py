@@ -178,11 +178,7 @@ def test_an_admin_puts_an_unsubscribed_contact_back_on_the_announcements(system)
     unsubscribed = "SELECT count(*) FROM unsubscribes"
 
     console = system.url["console"]
-    admin = requests.Session()
-    form = admin.get(f"{console}/login", timeout=10).text
-    admin.post(f"{console}/login", timeout=10, data={
-        "email": ADMIN[0], "password": ADMIN[1], "next": "/",
-        "csrf_token": CSRF.search(form).group(1)})
+    admin = _signed_in_admin(console)
     page = admin.get(f"{console}/members/{member['id']}", timeout=10).text
     assert f"Send the announcements to {EMAIL} again" in page
     action = f"{console}/members/{member['id']}/resubscribe"
@@ -195,6 +191,45 @@ def test_an_admin_puts_an_unsubscribed_contact_back_on_the_announcements(system)
     assert _sql(notify_db, unsubscribed) == 0
     again = admin.post(action, data={"csrf_token": CSRF.search(page).group(1)}, timeout=10)
     assert "had not unsubscribed" in again.text
+
+
+def _signed_in_admin(console: str) -> requests.Session:
+    admin = requests.Session()
+    form = admin.get(f"{console}/login", timeout=10).text
+    admin.post(f"{console}/login", timeout=10, data={
+        "email": ADMIN[0], "password": ADMIN[1], "next": "/",
+        "csrf_token": CSRF.search(form).group(1)})
+    return admin
+
+
+def test_a_wave_described_in_the_console_is_described_on_the_form_once_open(system, cli):
+    admin = _signed_in_admin(system.url["console"])
+    waves = f"{system.url['console']}/waves"
+    token = CSRF.search(admin.get(waves, timeout=10).text).group(1)
+    wave_5 = {"csrf_token": token, "number": "5", "opens_at": "2026-06-01",
+              **{f"{what}_{lang}": f"{what} 5 {lang}" for what in ("name", "theme")
+                 for lang in ("en", "fr", "es")},
+              "description_en": "", "description_fr":
+                  "La cinquième vague.\r\n\r\nElle parle   du soin.",
+              "description_es": "x" * 2001}
+    refused = admin.post(waves, data=wave_5, timeout=10)
+    assert refused.status_code == 422 and 'id="description_es-error"' in refused.text
+    registry = f"{system.url['registry']}/api/waves"
+    staff = {"Authorization": f"Bearer {TOKEN}"}
+    assert 5 not in [w["number"] for w in requests.get(registry, headers=staff,
+                                                       timeout=10).json()["items"]]
+    created = admin.post(waves, data={**wave_5, "description_es": ""}, timeout=10)
+    assert created.url.endswith("/waves?done=created"), created.text
+    [five] = [w for w in requests.get(registry, headers=staff, timeout=10).json()["items"]
+              if w["number"] == 5]
+    assert five["description"] == {"fr": "La cinquième vague.\r\n\r\nElle parle   du soin."}
+
+    assert cli("waves", "close", "4")[0] == 0 and cli("waves", "open", "5")[0] == 0
+    page = infra.wait_for(lambda: (lambda t: "name 5 fr" in t and t)(requests.get(
+        f"{system.url['intake']}/?lang=fr", timeout=10).text), 30, 0.3, "wave 5 on the form")
+    assert "<p>La cinquième vague.</p><p>Elle parle du soin.</p>" in page
+    english = requests.get(f"{system.url['intake']}/?lang=en", timeout=10).text
+    assert "name 5 en" in english and "cinquième" not in english
 
 
 def test_an_unknown_address_gets_an_empty_but_whole_document(system, cli):
@@ -256,6 +291,14 @@ def test_an_admin_uploads_the_members_file_in_the_console(system, browser, tmp_p
     assert "0 rows accepted" in page.inner_text("main")
     assert "8 rows unchanged (already members)" in page.inner_text("main")
     assert page.locator("h3", has_text="Unchanged: already members").count() == 1
+    # An imported member's file says where it came from, not "application received" at noon.
+    page.goto(f"{console}/applications?q=Bogot%C3%A1&status=accepted")
+    page.click("main a:has-text('Bogotá')")
+    assert "a member before the platform, brought in from the members file" in page.inner_text(
+        "ol.timeline")
+    assert "application received" not in page.inner_text("ol.timeline")
+    assert "What the members file says" in page.inner_text("#facts-heading")
+    page.goto(f"{console}/members/import")
 
     bad = tmp_path / "bad.csv"
     bad.write_text("government_name,country,jurisdiction_type,wave,joined_on,website,"
@@ -269,6 +312,7 @@ def test_an_admin_uploads_the_members_file_in_the_console(system, browser, tmp_p
     assert "2 rows were refused, so nothing was imported." in page.inner_text("[role=alert]")
     refused = page.inner_text("table")
     assert "Atlantis" in refused and "Country (country)" in refused
+    assert "“XX” is not a country code" in refused  # the registry's words, said by the console
     assert "Lisboa" in refused and "Wave (wave)" in refused
 
     page.click("form[action='/members/import'] button[type=submit]")  # no file chosen

@@ -2,11 +2,13 @@
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy.orm import DeclarativeBase
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from shared.events import new_event
 from shared.http import HttpError
-from shared.staff_access import StaffAccess
+from shared.staff_access import AnnouncedTokens, IssuedTokenColumns, StaffAccess
 from shared.staff_tokens import StaffToken, token_digest
 
 
@@ -84,3 +86,25 @@ def test_the_console_token_names_its_person_only_where_the_console_is_accepted()
     assert staff.who(request("Bearer desk", actor="ana@example.org")) == "ana@example.org"
     assert staff.who(request("Bearer s3cret", actor="ana@example.org")) == "ops"
     assert not allows(access(config, console=False), "Bearer desk")
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _AnnouncedRow(_Base, IssuedTokenColumns):
+    __tablename__ = "staff_tokens"
+
+
+def test_an_announced_token_is_remembered_once_and_read_back(database):
+    _Base.metadata.create_all(database.engine)
+    announced = AnnouncedTokens(_AnnouncedRow)
+    event = new_event("staff.token_issued", {"label": "generated",
+                                             "digest": token_digest("generated-secret")})
+    for _ in range(2):  # a replayed event changes nothing
+        with database.transaction() as session:
+            announced.remember(event, session)
+    with database.transaction() as session:
+        assert announced.digests(session) == [token_digest("generated-secret")]
+    staff = access({"DB_URL": database.url}, issued=announced.digests)
+    assert staff.who(request("Bearer generated-secret")) == "generated"

@@ -14,18 +14,15 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
 from io import StringIO
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-import pycountry
-from babel import Locale
 from markupsafe import Markup, escape
 
 from shared.events import THEMES
 
-from .i18n import environment, label, translations
+from .i18n import country_name, country_names, environment, label, translations
 from .readmodel import MemberView, WaveView
 from .render import _cell
 from .worldmap import WIDTH, document_height, map_svg
@@ -177,18 +174,6 @@ def slug(text: str) -> str:
 
 
 # --- in a language -------------------------------------------------------------------------------
-
-@cache
-def country_names(language: str) -> dict[str, str]:
-    """Every ISO 3166-1 code's name in ``language`` (CLDR through Babel; ISO's English name
-    where CLDR has none)."""
-    territories = Locale.parse(language).territories
-    return {c.alpha_2: territories.get(c.alpha_2) or c.name for c in pycountry.countries}
-
-
-def country_name(code: str, language: str) -> str:
-    return country_names(language).get(code, code)
-
 
 def wave_label(number: int | None, language: str) -> str:
     """Short ("Wave 3"), for a card or a filter; the wave's name is its ``wave_title``."""

@@ -7,6 +7,8 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
+import pycountry
+from babel import Locale
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -105,7 +107,20 @@ def environment(language: str) -> Environment:
     env.filters["number"] = lambda value, digits=0: number(value, language, digits)
     env.filters["day"] = lambda value: day(value, language)
     env.filters["moment"] = moment
+    env.filters["country"] = lambda code: country_name(code, language) if code else "–"
     return env
+
+
+@cache
+def country_names(language: str) -> dict[str, str]:
+    """Every ISO 3166-1 code's name in ``language`` (CLDR through Babel; ISO's English name
+    where CLDR has none)."""
+    territories = Locale.parse(language).territories
+    return {c.alpha_2: territories.get(c.alpha_2) or c.name for c in pycountry.countries}
+
+
+def country_name(code: str, language: str) -> str:
+    return country_names(language).get(code, code)
 
 
 def number(value: float | None, language: str, digits: int = 0) -> str:

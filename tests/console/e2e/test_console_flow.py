@@ -213,6 +213,11 @@ def forms_refuse_bad_input_and_forged_posts(browser, system: System) -> None:
     assert page.input_value("#name_en") == "Wave six"
     assert page.locator("#opens_at-error").is_visible()
     assert 6 not in [w["number"] for w in system.api("GET", "/api/waves")["items"]]
+    # An application like a member's says so at the top, before the buttons that decide.
+    again = system.apply(government_name="Commune de Grigny")
+    page.goto(f"{system.console}/applications/{again['id']}")
+    assert "Possible duplicates: 1. Compare them before deciding." in page.inner_text(".warning")
+    assert "Resembles: Ville de Grigny (member" in page.inner_text("#dup-heading + .side")
     # Erasure asks for the government's name typed out; a wrong one erases nothing.
     [member] = system.api("GET", "/api/members")["items"]
     page.goto(f"{system.console}/members/{member['id']}")
@@ -230,7 +235,8 @@ def forms_refuse_bad_input_and_forged_posts(browser, system: System) -> None:
     assert page.url.endswith("/digests?done=sent")
     # Unknown ids and paths: the 404 page.
     assert page.goto(f"{system.console}/applications/999999").status == 404
-    assert page.goto(f"{system.console}/no/such/page").status == 404
+    unknown = page.goto(f"{system.console}/no/such/page")
+    assert unknown.status == 404 and unknown.headers["content-type"].startswith("text/html")
     assert "Page not found" in page.inner_text("h1")
     # A lost session: sign in again, then back to the page asked for.
     context.clear_cookies()

@@ -145,3 +145,19 @@ def test_a_new_password_is_long_enough_typed_twice_and_not_the_address():
 ])
 def test_after_signing_in_only_a_local_page(target, expected):
     assert safe_next(target) == expected
+
+
+def test_a_digest_asked_for_covers_both_days_whole_and_stops_at_now():
+    from datetime import UTC, date
+
+    from services.console.domain import digest_period
+
+    now = datetime(2026, 12, 1, 11, 39, tzinfo=UTC)
+    # "to today": what happened this morning is in it (the badge's 121st member was not).
+    assert digest_period(date(2022, 1, 1), date(2026, 12, 1), now) == (
+        datetime(2022, 1, 1, tzinfo=UTC), now)
+    assert digest_period(date(2026, 11, 2), date(2026, 11, 8), now) == (
+        datetime(2026, 11, 2, tzinfo=UTC), datetime(2026, 11, 9, tzinfo=UTC))
+    # one day is a period too
+    assert digest_period(date(2026, 11, 30), date(2026, 11, 30), now)[1] == datetime(
+        2026, 12, 1, tzinfo=UTC)

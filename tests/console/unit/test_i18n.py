@@ -68,3 +68,48 @@ def test_every_step_of_an_application_is_named_and_so_is_the_applicant():
     fr = i18n.translations("fr").gettext
     assert fr(i18n.ACTORS[actions.APPLICANT]) == "la candidate ou le candidat"
     assert fr(i18n.action("info_provided")) == "a envoyé les informations demandées"
+
+
+def test_the_scheduled_digest_is_named_as_reports_names_it():
+    from services.reports.domain.digest import DIGEST
+
+    assert i18n.translations("es").gettext(i18n.DIGESTS[DIGEST]) == "resumen programado"
+
+
+def test_french_puts_its_space_before_the_colon_of_a_duplicate():
+    fr = i18n.translations("fr").gettext
+    assert fr("Resembles: %(government)s") % {"government": "Grigny"} == "Ressemble à : Grigny"
+    # the timeline's "mail “welcome” to …: sent" and "admin accepted: Accepted"
+    assert fr("%(what)s: %(outcome)s") % {"what": "a", "outcome": "b"} == "a : b"
+    assert fr("the applicant answered:").endswith(" :")
+
+
+@pytest.mark.parametrize(("language", "word"), [("fr", "Peu importe"), ("es", "Cualquiera")])
+def test_a_filter_s_blank_choice_agrees_with_every_field(language, word):
+    # "Tous" sat under Région and Vague (feminine): the blank choice of every filter needs a word
+    # without gender.
+    assert i18n.translations(language).gettext("Any") == word
+
+
+def test_every_problem_the_registry_s_import_names_is_said_in_the_reader_s_language():
+    # The upload page's report spoke French around the registry's English ("there is no wave 9").
+    import inspect
+
+    from services.registry import member_csv
+
+    source = inspect.getsource(member_csv)
+    said = re.findall(r'raise ValueError\(f?"([^"]+)"\)', source)
+    said += re.findall(r'errors\["[a-z_]+"\] = \["([^"]+)"\]', source)
+    said.append(re.search(r'f"(the same government as line [^"]+)"', source).group(1))
+    assert len(said) >= 15
+    fr = i18n.translations("fr").gettext
+    samples = {"{value!r}": "'XX'", "{value}": "9",
+               "{', '.join(JURISDICTION_TYPES)}": "region, other",
+               "{', '.join(LANGUAGES)}": "en, fr, es", "{first_line_of[row.key]}": "4"}
+    for text in said:
+        for placeholder, value in samples.items():
+            text = text.replace(placeholder, value)
+        assert i18n.import_problem(text, fr) != text, text
+    french = "« XX » n’est pas un code de pays"
+    assert i18n.import_problem("'XX' is not a country code", fr) == french
+    assert i18n.import_problem("something new", fr) == "something new"

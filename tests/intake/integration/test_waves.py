@@ -113,3 +113,11 @@ def test_waves_told_again_rebuild_an_emptied_projection_and_change_nothing_known
     deliver(database, opened(repeat), closed(3))  # told again once more
     with database.transaction() as session:
         assert intake_db.known_waves(session) == before
+
+
+def test_a_description_comes_with_the_opening_and_a_later_opening_replaces_it(database):
+    deliver(database, opened({**WAVE_4, "description": {"fr": "Le soin, partout."}}))
+    assert current(database).description_in("fr") == ["Le soin, partout."]
+    assert current(database).description_in("en") == []
+    deliver(database, opened({**WAVE_4, "description": None}, at=OPENED_AT + timedelta(hours=1)))
+    assert current(database).texts is None

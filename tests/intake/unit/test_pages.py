@@ -333,3 +333,28 @@ def test_a_refusal_page_is_translated(language):
     page = Page(pages.problem_page(language, "Country", "This field is required."))
     assert page.one("h1").text == _(language, "Country")
     assert page.one("title").text.startswith(_(language, "Country"))
+
+
+DESCRIBED = Wave(3, WAVE_3.name, WAVE_3.theme,
+                 texts={"fr": "La troisième vague.\n\nElle invite   les gouvernements.",
+                        "es": "La <b>tercera</b> ola."})
+
+
+def test_the_registry_s_description_is_shown_in_the_page_s_language_as_paragraphs():
+    page = Page(pages.form_page("fr", wave=DESCRIBED))
+    wave = page.one("section", id="wave")
+    paragraphs = [p.text for p in page.find("p") if wave in p.ancestors()]
+    assert "La troisième vague." in paragraphs
+    assert "Elle invite les gouvernements." in paragraphs
+    assert " ".join(_("fr", waves.DESCRIPTIONS[3]).split())[:30] not in " ".join(paragraphs)
+    spanish = pages.form_page("es", wave=DESCRIBED)
+    assert "La &lt;b&gt;tercera&lt;/b&gt; ola." in spanish  # text, never markup
+
+
+def test_without_a_description_in_the_page_s_language_the_campaign_s_text_or_nothing():
+    english = Page(pages.form_page("en", wave=DESCRIBED)).one("section", id="wave").text
+    assert "troisième" not in english
+    assert " ".join(waves.DESCRIPTIONS[3].split())[:40] in " ".join(english.split())
+    fourth = Wave(4, WAVE_4.name, WAVE_4.theme, texts={"fr": "La quatrième vague."})
+    assert "quatrième vague." not in Page(pages.form_page("es", wave=fourth)).one(
+        "section", id="wave").text

@@ -307,3 +307,14 @@ def test_a_repeat_that_overtakes_the_opening_does_not_swallow_the_announcement(d
     opened = samples.wave_opened(4)
     assert handle(told_again(opened), directory, DESK) == []
     assert [m.recipient for m in handle(opened, directory, DESK)] == ["a@city.example"]
+
+
+def test_the_announcement_carries_the_description_in_the_reader_s_language(directory):
+    handle(joined(1, "a@city.example", "fr"), directory, DESK)
+    handle(joined(2, "b@city.example", "es"), directory, DESK)
+    opened = samples.wave_opened(4)
+    described = new_event("wave.opened", {**opened.data, "description": {
+        "fr": "La quatrième vague.\n\nElle parle   du soin."}})
+    french, spanish = handle(described, directory, DESK)
+    assert french.context["wave_description"] == ["La quatrième vague.", "Elle parle du soin."]
+    assert spanish.context["wave_description"] == []

@@ -314,3 +314,24 @@ def test_an_announcement_to_an_international_domain_keeps_its_link_readable():
     raw = compose(idn, RENDERER, SETTINGS, NOW, UNSUBSCRIBE).as_bytes()
     assert f"\r\nList-Unsubscribe: <{UNSUBSCRIBE}>\r\n".encode() in raw
     assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
+
+
+def test_the_answer_s_attachments_link_to_the_console_where_staff_are_signed_in():
+    # They linked intake's staff API: a person clicking got a 401 in JSON.
+    [answer] = [n for n in samples.every_notification("es") if n.template == domain.INFO_PROVIDED]
+    text, html = parts(parsed(answer)[0])
+    console = f"{SETTINGS.console_url}/applications/{answer.context['application_id']}/attachments/"
+    assert f'href="{console}' in html and console in text
+    assert "/api/attachments" not in html + text
+    assert "se descargan en la consola" in html
+
+
+def test_the_announcement_gives_the_wave_s_description_as_paragraphs_when_there_is_one():
+    [wave] = [n for n in samples.every_notification("fr") if n.template == domain.WAVE_OPENED]
+    described = Notification(wave.event_id, wave.template, wave.to, {
+        **wave.context, "wave_description": ["La vague du <soin>.", "Elle rassemble les villes."]})
+    text, html = parts(parsed(described)[0])
+    assert "Thème\r\n\r\nLa vague du <soin>.\r\n\r\nElle rassemble les villes.\r\n\r\n" in text
+    assert "<p>La vague du &lt;soin&gt;.</p>\r\n<p>Elle rassemble les villes.</p>" in html
+    plain, _ = parts(parsed(wave)[0])
+    assert "Elle rassemble" not in plain

@@ -306,6 +306,19 @@ def test_waves_announce_tells_the_present_state_again_and_publishes_it(registry)
         "closed", "closed", "closed", "open"]
 
 
+def test_a_wave_s_description_is_optional_per_language_and_checked_per_field(registry):
+    too_long = registry.call("POST", "/api/waves", json={
+        **WAVE_4, "description": {"fr": "x" * 2001, "de": "Welle"}})
+    assert too_long.status_code == 422
+    assert set(too_long.json()["detail"]["description"]) == {"fr", "de"}
+    assert [w["number"] for w in registry.ok("GET", "/api/waves")["items"]] == [1, 2, 3]
+
+    created = registry.ok("POST", "/api/waves", json={
+        **WAVE_4, "description": {"fr": "La vague du soin.", "es": ""}})
+    assert created["description"] == {"fr": "La vague du soin."}
+    assert registry.ok("GET", "/api/waves")["items"][0]["description"] == {}
+
+
 def test_export_and_erasure(registry):
     application = registry.receive(contact_email="office@grigny.example")
     open_wave_4(registry)

@@ -70,3 +70,18 @@ def test_a_wave_closed_since_is_told_closed_dated_by_its_closing(database):
     last = events(database)[-1]
     assert (last.type, last.data, datetime.fromisoformat(last.occurred_at)) == (
         "wave.closed", {"number": 4}, closed_at)
+
+
+def test_a_description_is_stored_in_the_languages_given_and_told_with_the_opening(database):
+    described = {**WAVE_4, "description": {"en": "The care wave.", "es": "La ola del cuidado."}}
+    with registry(database) as store:
+        actions.create_wave(store, "alice", described, NOW)
+    with registry(database) as store:
+        assert store.wave(4).description == {"en": "The care wave.", "es": "La ola del cuidado."}
+        assert store.wave(3).description == {}
+        actions.open_wave(store, "alice", 4, NOW)
+    with registry(database) as store:
+        actions.announce_waves(store, "bob", ANNOUNCED)
+    first, repeat = [e for e in events(database) if e.type == "wave.opened"]
+    assert first.data["description"] == repeat.data["description"] == {
+        "en": "The care wave.", "es": "La ola del cuidado."}

@@ -111,3 +111,24 @@ def test_without_an_audit_entry_a_repeat_is_dated_by_the_waves_own_dates():
 
 def test_a_planned_wave_is_not_told():
     assert wave(5).announcement(None, None) is None
+
+
+# --- a wave's description, in the languages it was written in ---------------------------------
+
+def test_a_description_is_kept_in_the_languages_given_and_travels_with_the_opening():
+    new = Wave.create(4, NAMES, NAMES, NOW, None,
+                      description={"fr": "  La vague du soin. ", "es": " ", "en": None})
+    assert new.description == {"fr": "La vague du soin."}
+    [(kind, data), *_] = new.open([new])
+    assert (kind, data["description"]) == ("wave.opened", {"fr": "La vague du soin."})
+    assert assert_valid([(kind, data)]) == ["wave.opened"]
+
+
+def test_a_wave_without_a_description_says_none():
+    new = Wave.create(4, NAMES, NAMES, NOW, None)
+    assert new.description == {} and new.opened_event_data()["description"] is None
+
+
+def test_a_description_longer_than_2000_characters_is_refused():
+    with pytest.raises(InvalidRequest, match="description in es is longer than 2000"):
+        Wave.create(4, NAMES, NAMES, NOW, None, description={"es": "x" * 2001})

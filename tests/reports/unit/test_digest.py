@@ -79,6 +79,18 @@ def test_the_digest_speaks_the_digest_language(content, language, words):
     assert f'lang="{language}"' in rendered.html
 
 
+def test_the_digest_names_countries_regions_and_days_instead_of_codes(content):
+    # It printed "FR", "Europe" in English and "2022-01-09 12:00 UTC" for the day a member joined.
+    [member] = [m for m in content.members_joined if m.member_id == 14]
+    rendered = render_digest(content, "es")
+    for part in (rendered.html, rendered.text):
+        assert "(FR" not in part and ">FR<" not in part
+        assert {"FR": "Francia", "SN": "Senegal", "BR": "Brasil"}.get(member.country, "?") in part
+        assert f"{member.joined_at.day} de " in part
+    english = render_digest(content, "en")
+    assert "Latin America" in english.html and "América Latina" in rendered.html
+
+
 def test_an_unknown_language_is_refused(content):
     with pytest.raises(UnknownLanguage):
         render_digest(content, "de")
@@ -136,3 +148,14 @@ def test_a_digest_sent_before_its_period_ends_measures_ages_when_it_is_sent():
     assert early.overview.applications_by_status["received"].average_days == 10
     assert build_digest(store, period).overview.applications_by_status[
         "received"].average_days == 30
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "es"])
+def test_the_digest_fits_a_phone(content, language, browser):
+    # Five-column tables ran 54 to 83 px past a 375 px screen.
+    page = browser.new_page(viewport={"width": 375, "height": 800})
+    try:
+        page.set_content(render_digest(content, language).html)
+        assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 0
+    finally:
+        page.close()
