@@ -110,6 +110,9 @@ class WaveRow(Base):
     theme: Mapped[dict] = mapped_column(JSON)
     opens_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
     closes_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    description: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    opened_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    closed_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class UnsubscribeRow(Base):
@@ -177,6 +180,13 @@ def queue(session: Session, notifications: Iterable[Notification]) -> int:
             index_elements=["event_id", "recipient", "template"]))
         added += max(result.rowcount, 0)
     return added
+
+
+def _wave(row: WaveRow | None) -> Wave | None:
+    if row is None:
+        return None
+    return Wave(row.number, row.name, row.theme, row.opens_at, row.closes_at, row.description,
+                row.opened_at, row.closed_at)
 
 
 def mails_about(session: Session, reference: str, limit: int = 200) -> list[dict[str, Any]]:
@@ -533,15 +543,32 @@ class SqlDirectory:
             yield _applicant_contact(row)
 
     def add_wave(self, wave: Wave) -> None:
-        self.session.merge(WaveRow(number=wave.number, name=dict(wave.name),
-                                   theme=dict(wave.theme), opens_at=wave.opens_at,
-                                   closes_at=wave.closes_at))
+        row = self.session.get(WaveRow, wave.number)
+        if row is None:
+            row = WaveRow(number=wave.number)
+            self.session.add(row)
+        row.name, row.theme = dict(wave.name), dict(wave.theme)
+        row.opens_at, row.closes_at = wave.opens_at, wave.closes_at
+        row.description = dict(wave.description) if wave.description else None
+        row.opened_at = row.opened_at or wave.opened_at
+        self.session.flush()
 
-    def wave(self, number: int) -> Wave | None:
+    def close_wave(self, number: int, closed_at: str) -> None:
         row = self.session.get(WaveRow, number)
         if row is None:
-            return None
-        return Wave(row.number, row.name, row.theme, row.opens_at, row.closes_at)
+            # Closed before notify heard it open: a late opening must not make it look open.
+            row = WaveRow(number=number, name={}, theme={})
+            self.session.add(row)
+        row.closed_at = row.closed_at or closed_at
+        self.session.flush()
+
+    def wave(self, number: int) -> Wave | None:
+        return _wave(self.session.get(WaveRow, number))
+
+    def open_wave(self) -> Wave | None:
+        return _wave(self.session.scalars(
+            select(WaveRow).where(WaveRow.opened_at.is_not(None), WaveRow.closed_at.is_(None))
+            .order_by(WaveRow.number.desc()).limit(1)).first())
 
     def forget_member(self, member_id: int | None, references: Iterable[str]) -> None:
         """Keep only that the member's contact and its references were erased (so that a late

@@ -22,6 +22,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from shared.clock import parse_instant
 from shared.erasure import ERASED as ERASED_VALUE
 from shared.events import LANGUAGES, Event
 
@@ -108,6 +109,10 @@ class Wave:
     closes_at: str | None = None
     # The registry's description, in the languages the campaign wrote it in (wave.opened).
     description: Mapping[str, str] | None = None
+    # When the registry opened it (its wave.opened event), and closed it: who was a member then
+    # is owed the announcement, even if notify hears of them after the opening.
+    opened_at: str | None = None
+    closed_at: str | None = None
 
     def name_in(self, language: str) -> str:
         return self.name.get(language) or self.name.get(DEFAULT_LANGUAGE, "")
@@ -193,9 +198,15 @@ class Directory(Protocol):
     def unsubscribed(self) -> Collection[str]:
         """The addresses (lower-cased) that asked for no more announcements."""
 
-    def add_wave(self, wave: Wave) -> None: ...
+    def add_wave(self, wave: Wave) -> None:
+        """Keep what is known of a wave; a closing already known stays (events may cross)."""
+
+    def close_wave(self, number: int, closed_at: str) -> None: ...
 
     def wave(self, number: int) -> Wave | None: ...
+
+    def open_wave(self) -> Wave | None:
+        """The wave opened and not closed, with the highest number, if any."""
 
     def forget_member(self, member_id: int | None, references: Iterable[str]) -> None:
         """Remove the person's data; the member (None: an applicant only) and references stay
@@ -414,7 +425,28 @@ def _member_joined(event: Event, directory: Directory, _: Secretariat) -> list[N
     directory.add_member(data["member_id"], contact, data.get("reference"))
     directory.set_member_status(data["member_id"], "active")
     # The welcome mail goes out on application.accepted: one mail, not two.
-    return []
+    return _announcement_owed(event, contact, directory)
+
+
+def _announcement_owed(event: Event, contact: Contact | None,
+                       directory: Directory) -> list[Notification]:
+    """A member who had joined before the open wave opened is owed its announcement, though
+    notify heard of them only after the opening (an import just before a wave opens: the two
+    events travel on different queues). Someone who joins later, imported or welcomed into the
+    wave, is not. The announcement's key is the wave's, so a member the opening did mail is
+    not mailed again."""
+    wave = directory.open_wave()
+    if contact is None or wave is None or wave.opened_at is None:
+        return []
+    if event.data["wave"] >= wave.number:
+        return []
+    joined, opened = parse_instant(event.occurred_at), parse_instant(wave.opened_at)
+    if joined is None or opened is None or joined >= opened:
+        return []
+    if contact.email.lower() in set(directory.unsubscribed()):
+        return []
+    return [Notification(announcement_id(wave.number), WAVE_OPENED, contact,
+                         _announcement_context("member", contact, wave))]
 
 
 def _member_withdrawn(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
@@ -495,6 +527,7 @@ def _wave_opened(event: Event, directory: Directory, _: Secretariat) -> list[Not
         opens_at=data.get("opens_at"),
         closes_at=data.get("closes_at"),
         description=data.get("description"),
+        opened_at=event.occurred_at,
     )
     directory.add_wave(wave)
     if data.get("repeated"):
@@ -512,19 +545,27 @@ def _wave_opened(event: Event, directory: Directory, _: Secretariat) -> list[Not
             if address in seen:
                 continue
             seen.add(address)
-            context = {
-                "audience": audience,
-                "government_name": person.government_name,
-                "wave": wave.number,
-                "wave_name": wave.name_in(person.language),
-                "wave_theme": wave.theme_in(person.language),
-                "wave_description": wave.description_in(person.language),
-                "opens_at": (wave.opens_at or "")[:10],
-                "closes_at": (wave.closes_at or "")[:10],
-            }
             mails.append(Notification(announcement_id(wave.number), WAVE_OPENED, person,
-                                      context))
+                                      _announcement_context(audience, person, wave)))
     return mails
+
+
+def _announcement_context(audience: str, person: Contact, wave: Wave) -> dict[str, Any]:
+    return {
+        "audience": audience,
+        "government_name": person.government_name,
+        "wave": wave.number,
+        "wave_name": wave.name_in(person.language),
+        "wave_theme": wave.theme_in(person.language),
+        "wave_description": wave.description_in(person.language),
+        "opens_at": (wave.opens_at or "")[:10],
+        "closes_at": (wave.closes_at or "")[:10],
+    }
+
+
+def _wave_closed(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+    directory.close_wave(event.data["number"], event.occurred_at)
+    return []
 
 
 def announcement_id(wave: int) -> str:
@@ -638,6 +679,7 @@ _REACTIONS = {
     "member.contact_changed": _member_contact_changed,
     "application.erased": _application_erased,
     "wave.opened": _wave_opened,
+    "wave.closed": _wave_closed,
     "digest.ready": _digest_ready,
     "staff.password_reset_requested": _password_reset,
 }

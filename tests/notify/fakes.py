@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from services.notify.domain import ERASED, Contact, Wave
@@ -84,10 +84,21 @@ class FakeDirectory:
                 yield self.applicants[reference]
 
     def add_wave(self, wave: Wave) -> None:
-        self.waves[wave.number] = wave
+        known = self.waves.get(wave.number)
+        self.waves[wave.number] = replace(
+            wave, opened_at=(known.opened_at if known else None) or wave.opened_at,
+            closed_at=known.closed_at if known else None)
+
+    def close_wave(self, number: int, closed_at: str) -> None:
+        known = self.waves.get(number) or Wave(number, {}, {})
+        self.waves[number] = replace(known, closed_at=known.closed_at or closed_at)
 
     def wave(self, number: int) -> Wave | None:
         return self.waves.get(number)
+
+    def open_wave(self) -> Wave | None:
+        open_ = [w for w in self.waves.values() if w.opened_at and not w.closed_at]
+        return max(open_, key=lambda w: w.number, default=None)
 
     def forget_member(self, member_id: int | None, references: Iterable[str]) -> None:
         known = self.members.get(member_id) if member_id is not None else None

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 import pytest
 
 from services.notify import domain
@@ -318,3 +320,59 @@ def test_the_announcement_carries_the_description_in_the_reader_s_language(direc
     french, spanish = handle(described, directory, DESK)
     assert french.context["wave_description"] == ["La quatrième vague.", "Elle parle du soin."]
     assert spanish.context["wave_description"] == []
+
+
+def instant(text):
+    return datetime.fromisoformat(text)
+
+
+def joined_at(member_id, email, occurred_at, wave=1):
+    return new_event("member.joined", {
+        "member_id": member_id, "wave": wave, "government_name": "Ville", "country": "FR",
+        "region": "Europe", "contact_email": email, "contact_name": "Contact", "language": "fr",
+    }, occurred_at=instant(occurred_at))
+
+
+def opened_at(number, occurred_at):
+    event = samples.wave_opened(number)
+    return new_event(event.type, event.data, occurred_at=instant(occurred_at))
+
+
+def test_a_member_heard_of_after_the_opening_is_owed_the_announcement_once(directory):
+    # Imported a second before the wave opened; its member.joined came after the opening.
+    handle(joined_at(1, "early@city.example", "2026-12-01T10:00:00+00:00"), directory, DESK)
+    opening = handle(opened_at(4, "2026-12-01T10:00:01+00:00"), directory, DESK)
+    late = handle(joined_at(2, "late@city.example", "2026-12-01T10:00:00.500000+00:00"),
+                  directory, DESK)
+
+    assert [m.recipient for m in opening] == ["early@city.example"]
+    assert [(m.recipient, m.template, m.context["wave"], m.language) for m in late] == [
+        ("late@city.example", domain.WAVE_OPENED, 4, "fr")]
+    assert late[0].event_id == opening[0].event_id == domain.announcement_id(4)
+    # The member the opening mailed, told again (a redelivery), gets the same key: no new mail.
+    again = handle(joined_at(1, "early@city.example", "2026-12-01T10:00:00+00:00"),
+                   directory, DESK)
+    assert [m.key for m in again] == [opening[0].key]
+
+
+def test_who_joins_after_the_opening_or_into_the_wave_is_not_owed_it(directory):
+    handle(opened_at(4, "2026-12-01T10:00:00+00:00"), directory, DESK)
+    assert handle(joined_at(1, "imported@city.example", "2026-12-01T11:00:00+00:00"),
+                  directory, DESK) == []
+    assert handle(joined_at(2, "welcomed@city.example", "2026-12-01T09:00:00+00:00", wave=4),
+                  directory, DESK) == []
+
+
+def test_no_late_announcement_of_a_closed_wave_even_when_the_closing_came_first(directory):
+    handle(new_event("wave.closed", {"number": 4}), directory, DESK)
+    handle(opened_at(4, "2026-12-01T10:00:00+00:00"), directory, DESK)  # crossed on the way
+    assert directory.open_wave() is None
+    assert handle(joined_at(1, "a@city.example", "2026-12-01T09:00:00+00:00"),
+                  directory, DESK) == []
+
+
+def test_no_late_announcement_to_an_unsubscribed_address(directory):
+    directory.unsubscribed_addresses.add("late@city.example")
+    handle(opened_at(4, "2026-12-01T10:00:00+00:00"), directory, DESK)
+    assert handle(joined_at(1, "Late@City.example", "2026-12-01T09:00:00+00:00"),
+                  directory, DESK) == []
