@@ -88,6 +88,13 @@ class WaveForm(_Form):
     description_es = _text(2000, required=False)
 
 
+class ContactForm(_Form):
+    """A new contact person for a member (after elections, say): their own action and mail."""
+    contact_name = _text(200)
+    contact_email = _email()
+    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES, error=CHOOSE))
+
+
 class EraseForm(_Form):
     confirmation = fields.String(required=True, error_messages=_required)
 

@@ -431,7 +431,26 @@ class ConsoleService(Service):
     @page("GET", "/members/<int:member_id>")
     def member(self, request, view, member_id):
         member = self.desk.registry(view).get(f"/api/members/{member_id}")
-        return view.render("member.html", member=member, errors={}, problem=None)
+        return view.render("member.html", member=member, errors={}, problem=None, values={})
+
+    @page("POST", "/members/<int:member_id>/contact")
+    def replace_contact(self, request, view, member_id):
+        """A new contact person: the registry records it (member.contact_changed) and notify
+        writes to them that they are now the contact."""
+        api = self.desk.registry(view)
+        values, errors = schemas.load_form(schemas.ContactForm, request.form.to_dict())
+        if errors:
+            return view.render("member.html", 422, member=api.get(f"/api/members/{member_id}"),
+                               errors=errors, problem=None, values=request.form.to_dict())
+        try:
+            api.put(f"/api/members/{member_id}/contact", values)
+        except StaffApiError as exc:
+            if exc.status not in (409, 422):
+                raise
+            return view.render("member.html", exc.status,
+                               member=api.get(f"/api/members/{member_id}"), errors={},
+                               problem=desk.problem(exc), values=request.form.to_dict())
+        return view.redirect(f"/members/{member_id}?done=contact_replaced")
 
     @page("GET", "/members/<int:member_id>/export")
     def export_member(self, request, view, member_id):
@@ -449,14 +468,15 @@ class ConsoleService(Service):
                 member["government_name"].split()).casefold():
             errors = {"confirmation": [schemas.N_(
                 "Type the government's name exactly as shown to confirm.")]}
-            return view.render("member.html", 422, member=member, errors=errors, problem=None)
+            return view.render("member.html", 422, member=member, errors=errors, problem=None,
+                               values={})
         try:
             api.delete(f"/api/members/{member_id}")
         except StaffApiError as exc:
             if exc.status not in (409, 422):
                 raise
             return view.render("member.html", exc.status, member=member, errors={},
-                               problem=desk.problem(exc))
+                               problem=desk.problem(exc), values={})
         return view.redirect(f"/members/{member_id}?done=erased")
 
     @page("POST", "/members/<int:member_id>/resubscribe", permission=Permission.RESUBSCRIBE)
@@ -465,7 +485,7 @@ class ConsoleService(Service):
         when they ask after using an announcement's unsubscribe link."""
         member = self.desk.registry(view).get(f"/api/members/{member_id}")
         if not member.get("contact_email"):
-            return view.render("member.html", 409, member=member, errors={}, problem={
+            return view.render("member.html", 409, member=member, errors={}, values={}, problem={
                 "message": schemas.N_("This member has no contact address to put back on the "
                                       "announcements.")})
         answer = self.desk.notify(view).delete(

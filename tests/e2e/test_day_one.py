@@ -209,6 +209,43 @@ def test_an_admin_puts_an_unsubscribed_contact_back_on_the_announcements(system)
     assert "had not unsubscribed" in again.text
 
 
+def test_staff_replace_an_imported_member_s_contact_in_the_console(system):
+    """After elections: the new person is the contact, is told so by mail, and a bad address
+    is a message by its field that changes nothing."""
+    staff = {"Authorization": f"Bearer {TOKEN}"}
+    [member] = requests.get(f"{system.url['registry']}/api/people", headers=staff, timeout=10,
+                            params={"email": "contact3@city3.example.org"}).json()["members"]
+    console = system.url["console"]
+    admin = _signed_in_admin(console)
+    page = admin.get(f"{console}/members/{member['id']}", timeout=10).text
+    assert "Replace the contact person" in page
+    action = f"{console}/members/{member['id']}/contact"
+    csrf = CSRF.search(page).group(1)
+
+    refused = admin.post(action, timeout=10, data={
+        "csrf_token": csrf, "contact_name": "", "contact_email": "not an address"})
+    assert refused.status_code == 422
+    assert 'id="contact_name-error"' in refused.text
+    assert 'id="contact_email-error"' in refused.text
+    shown = requests.get(f"{system.url['registry']}/api/members/{member['id']}",
+                         headers=staff, timeout=10).json()
+    assert shown["contact_email"] == "contact3@city3.example.org"
+
+    done = admin.post(action, timeout=10, data={
+        "csrf_token": csrf, "contact_name": "Inès Nouvelle",
+        "contact_email": "ines.nouvelle@city3.example.org", "language": "fr"})
+    assert done.url.endswith("?done=contact_replaced"), done.text
+    assert "Inès Nouvelle is now the contact person" in done.text
+    shown = requests.get(f"{system.url['registry']}/api/members/{member['id']}",
+                         headers=staff, timeout=10).json()
+    assert (shown["contact_name"], shown["contact_email"], shown["language"]) == (
+        "Inès Nouvelle", "ines.nouvelle@city3.example.org", "fr")
+    told = ("SELECT count(*) FROM notifications WHERE template = 'contact_changed' "
+            "AND recipient = 'ines.nouvelle@city3.example.org'")
+    infra.wait_for(lambda: _sql(system.tmp / "var" / "notify.db", told) == 1, 30, 0.3,
+                   "the new contact's mail")
+
+
 def _signed_in_admin(console: str) -> requests.Session:
     admin = requests.Session()
     form = admin.get(f"{console}/login", timeout=10).text
