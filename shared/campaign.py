@@ -21,6 +21,38 @@ LANGUAGES = ("en", "fr", "es")
 NBSP = "\u00a0"
 
 
+def N_(message: str) -> str:
+    """Marks a message id for extraction (``pybabel extract -k N_``); services translate it."""
+    return message
+
+
+# The form's words for its codes (shared.events.THEMES, JURISDICTION_TYPES), in English: the
+# message ids each service's catalog translates, so a staff mail reads what the applicant ticked.
+THEME_LABELS: Mapping[str, str] = MappingProxyType({
+    "right_to_the_city": N_("Right to the city"),
+    "food": N_("Food"),
+    "housing": N_("Housing"),
+    "culture": N_("Culture"),
+    "health": N_("Health"),
+    "informality": N_("Informality"),
+    "gender": N_("Gender"),
+    "non_discrimination": N_("Fighting discrimination"),
+    "climate_justice": N_("Climate justice"),
+    "participatory_democracy": N_("Participatory democracy"),
+    "migration": N_("Migration"),
+    "peace": N_("Peace"),
+})
+JURISDICTION_LABELS: Mapping[str, str] = MappingProxyType({
+    "municipality": N_("Municipality"),
+    "intermediary_city": N_("Intermediary city"),
+    "metropolitan_area": N_("Metropolitan area"),
+    "province": N_("Province"),
+    "region": N_("Region"),
+    "association": N_("Association of local or regional governments"),
+    "other": N_("Other"),
+})
+
+
 @dataclass(frozen=True)
 class CampaignName:
     """The forms of the name a sentence needs, in one language."""

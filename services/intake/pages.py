@@ -22,22 +22,12 @@ from services.intake.domain import N_
 from services.intake.schemas import CSRF_FIELD
 from services.intake.waves import Wave
 from shared.attachments import size_label
-from shared.campaign import LANGUAGES, campaign_name
+from shared.campaign import JURISDICTION_LABELS, LANGUAGES, THEME_LABELS, campaign_name
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
 # Each language is named in itself, wherever the page is shown in another one.
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español"}
-
-JURISDICTION_LABELS = {
-    "municipality": N_("Municipality"),
-    "intermediary_city": N_("Intermediary city"),
-    "metropolitan_area": N_("Metropolitan area"),
-    "province": N_("Province"),
-    "region": N_("Region"),
-    "association": N_("Association of local or regional governments"),
-    "other": N_("Other"),
-}
 
 # Each field as the form labels it: the error summary names the field of each problem.
 FIELD_LABELS = {
@@ -62,22 +52,6 @@ FIELD_LABELS = {
 # The summary's name of a field whose label is a question ("…commit to?: …" reads badly): the
 # heading of its group, which the person sees just above it.
 SUMMARY_LABELS = {**FIELD_LABELS, "commitment": N_("Your commitment")}
-
-THEME_LABELS = {
-    "right_to_the_city": N_("Right to the city"),
-    "food": N_("Food"),
-    "housing": N_("Housing"),
-    "culture": N_("Culture"),
-    "health": N_("Health"),
-    "informality": N_("Informality"),
-    "gender": N_("Gender"),
-    "non_discrimination": N_("Fighting discrimination"),
-    "climate_justice": N_("Climate justice"),
-    "participatory_democracy": N_("Participatory democracy"),
-    "migration": N_("Migration"),
-    "peace": N_("Peace"),
-}
-
 
 def form_page(
     language: str,

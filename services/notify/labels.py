@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from jinja2 import Environment
 
 from shared.attachments import size_label
+from shared.campaign import JURISDICTION_LABELS, THEME_LABELS
 from shared.clock import aware_utc
 
 
@@ -27,30 +28,9 @@ def N_(message: str) -> str:
     return message
 
 
-# The form's wording (services/intake/pages.py), so staff read what the applicant ticked.
-THEMES = {
-    "right_to_the_city": N_("Right to the city"),
-    "food": N_("Food"),
-    "housing": N_("Housing"),
-    "culture": N_("Culture"),
-    "health": N_("Health"),
-    "informality": N_("Informality"),
-    "gender": N_("Gender"),
-    "non_discrimination": N_("Fighting discrimination"),
-    "climate_justice": N_("Climate justice"),
-    "participatory_democracy": N_("Participatory democracy"),
-    "migration": N_("Migration"),
-    "peace": N_("Peace"),
-}
-JURISDICTIONS = {
-    "municipality": N_("Municipality"),
-    "intermediary_city": N_("Intermediary city"),
-    "metropolitan_area": N_("Metropolitan area"),
-    "province": N_("Province"),
-    "region": N_("Region"),
-    "association": N_("Association of local or regional governments"),
-    "other": N_("Other"),
-}
+# The form's wording (shared.campaign), so staff read what the applicant ticked.
+THEMES = THEME_LABELS
+JURISDICTIONS = JURISDICTION_LABELS
 # Which mail failed, in a staff alert about a delivery failure.
 MAILS = {
     "acknowledgement": N_("acknowledgement of an application"),
