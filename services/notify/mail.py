@@ -122,8 +122,12 @@ class Renderer:
     def gettext(self, language: str, message: str) -> str:
         return (self._catalogs.get(language) or self._catalogs["en"]).gettext(message)
 
+    def environment(self, language: str) -> Environment:
+        """The templates in ``language`` (English for another one): mails and notify's pages."""
+        return self._environments.get(language) or self._environments["en"]
+
     def render(self, template: str, language: str, context: Mapping[str, Any]) -> RenderedMail:
-        env = self._environments.get(language) or self._environments["en"]
+        env = self.environment(language)
         values = {**context, "language": language}
 
         def part(suffix: str) -> str:

@@ -18,16 +18,13 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from functools import cached_property
-from pathlib import Path
 
 from babel import negotiate_locale
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from shared.campaign import LANGUAGES, campaign_name
+from shared.campaign import LANGUAGES
 
 from .domain import DEFAULT_LANGUAGE
-from .mail import TEMPLATES_DIR, TRANSLATIONS_DIR, load_translations
+from .mail import Renderer
 
 _SIGNATURE_CHARS = 32  # 192 bits of HMAC-SHA256, base64url
 _TOKEN = re.compile(r"([1-9][0-9]{0,9})\.([A-Za-z0-9_-]{32})")  # <mail id>.<signature>
@@ -87,31 +84,13 @@ ASK, DONE, UNKNOWN = "ask", "done", "unknown"
 
 
 class Pages:
-    """The unsubscribe pages, in en/fr/es, through notify's catalogs (the mails' own)."""
+    """The unsubscribe pages, in en/fr/es, in the mails' own templates and catalogs."""
 
-    def __init__(self, templates_dir: Path = TEMPLATES_DIR,
-                 translations_dir: Path = TRANSLATIONS_DIR) -> None:
-        self._templates_dir = templates_dir
-        self._translations_dir = translations_dir
-
-    @cached_property
-    def _environments(self) -> dict[str, Environment]:
-        environments = {}
-        for language in LANGUAGES:
-            env = Environment(loader=FileSystemLoader(self._templates_dir),
-                              autoescape=select_autoescape(enabled_extensions=("html",)),
-                              undefined=StrictUndefined, extensions=["jinja2.ext.i18n"],
-                              trim_blocks=True, lstrip_blocks=True)
-            env.install_gettext_translations(
-                load_translations(self._translations_dir, language), newstyle=True)
-            env.policies["ext.i18n.trimmed"] = True
-            env.globals.update(language=language, campaign=campaign_name(language))
-            environments[language] = env
-        return environments
+    def __init__(self, renderer: Renderer | None = None) -> None:
+        self._renderer = renderer or Renderer()
 
     def render(self, state: str, language: str, *, secretariat: str, privacy_url: str,
                token: str = "", already: bool = False) -> str:
-        env = self._environments.get(language) or self._environments[DEFAULT_LANGUAGE]
-        return env.get_template("pages/unsubscribe.html").render(
+        return self._renderer.environment(language).get_template("pages/unsubscribe.html").render(
             state=state, token=token, already=already, privacy_url=privacy_url,
             secretariat=secretariat)
