@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import argparse
 import re
-import secrets
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import requests
 
-from bench.console_screenshots import ADMIN, seed
-from tests.support import infra
+from bench.console_screenshots import ADMIN, seeded_system
 
 
 def timed(call, rounds: int) -> list[float]:
@@ -46,30 +42,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="hrc-console-bench-") as scratch:
-        token = secrets.token_urlsafe(24)
-        env = infra.base_env(Path(scratch) / "var")
-        env.update(STAFF_API_TOKENS=f"bench:{token}", CONSOLE_ADMIN_EMAIL=ADMIN[0],
-                   CONSOLE_ADMIN_PASSWORD=ADMIN[1])
-        ports = {s: int(env[f"{s.upper()}_PORT"])
-                 for s in ("intake", "registry", "notify", "reports", "console")}
-        system = infra.ServiceProcess([], env, Path(scratch) / "hrc.log")
-        system.start()
-        try:
-            system.wait_healthy(list(ports.values()))
-            ids = seed(ports, token)
-            base = f"http://127.0.0.1:{ports['console']}"
-            rows = [("sign-in (argon2id)", timed(lambda: sign_in(base), max(5, args.rounds // 3)))]
-            session = sign_in(base)
-            for name, path in (("dashboard", "/"), ("queue", "/applications"),
-                               ("queue, searched", "/applications?q=Grigny"),
-                               ("application", f"/applications/{ids['application']}"),
-                               ("members", "/members"), ("waves", "/waves"),
-                               ("digests", "/digests"), ("staff", "/staff")):
-                rows.append((name, timed(lambda p=path: session.get(base + p).raise_for_status(),
-                                         args.rounds)))
-        finally:
-            system.stop()
+    with seeded_system("console-bench") as (ports, ids):
+        base = f"http://127.0.0.1:{ports['console']}"
+        rows = [("sign-in (argon2id)", timed(lambda: sign_in(base), max(5, args.rounds // 3)))]
+        session = sign_in(base)
+        for name, path in (("dashboard", "/"), ("queue", "/applications"),
+                           ("queue, searched", "/applications?q=Grigny"),
+                           ("application", f"/applications/{ids['application']}"),
+                           ("members", "/members"), ("waves", "/waves"),
+                           ("digests", "/digests"), ("staff", "/staff")):
+            rows.append((name, timed(lambda p=path: session.get(base + p).raise_for_status(),
+                                     args.rounds)))
     print(f"{'page':<22}{'median ms':>10}{'max ms':>9}  (n)")
     for name, spent in rows:
         print(f"{name:<22}{statistics.median(spent):>10.1f}{max(spent):>9.1f}  ({len(spent)})")

@@ -12,6 +12,8 @@ import argparse
 import json
 import secrets
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -109,16 +111,14 @@ def _snap(page, out: Path, name: str, language: str, width: int) -> Path:
     return path
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="var/screenshots")
-    args = parser.parse_args()
-    out = Path(args.out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="hrc-screens-") as scratch:
+@contextmanager
+def seeded_system(label: str) -> Iterator[tuple[dict[str, int], dict[str, int]]]:
+    """The embedded system in a scratch folder, with the admin and the seeded facts: its ports
+    and the seeded ids (also what bench.console_pages times)."""
+    with tempfile.TemporaryDirectory(prefix=f"hrc-{label}-") as scratch:
         token = secrets.token_urlsafe(24)
         env = infra.base_env(Path(scratch) / "var")
-        env.update(STAFF_API_TOKENS=f"screenshots:{token}", CONSOLE_ADMIN_EMAIL=ADMIN[0],
+        env.update(STAFF_API_TOKENS=f"{label}:{token}", CONSOLE_ADMIN_EMAIL=ADMIN[0],
                    CONSOLE_ADMIN_PASSWORD=ADMIN[1])
         ports = {s: int(env[f"{s.upper()}_PORT"])
                  for s in ("intake", "registry", "notify", "reports", "console")}
@@ -126,10 +126,19 @@ def main() -> None:
         system.start()
         try:
             system.wait_healthy(list(ports.values()))
-            ids = seed(ports, token)
-            written = shoot(f"http://127.0.0.1:{ports['console']}", ids, out)
+            yield ports, seed(ports, token)
         finally:
             system.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="var/screenshots")
+    args = parser.parse_args()
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    with seeded_system("screenshots") as (ports, ids):
+        written = shoot(f"http://127.0.0.1:{ports['console']}", ids, out)
     print(f"{len(written)} screenshots in {out}")
 
 
