@@ -443,7 +443,7 @@ def _announcement_owed(event: Event, contact: Contact | None,
     joined, opened = parse_instant(event.occurred_at), parse_instant(wave.opened_at)
     if joined is None or opened is None or joined >= opened:
         return []
-    if contact.email.lower() in set(directory.unsubscribed()):
+    if contact.email.lower() in directory.unsubscribed():
         return []
     return [Notification(announcement_id(wave.number), WAVE_OPENED, contact,
                          _announcement_context("member", contact, wave))]

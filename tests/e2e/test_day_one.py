@@ -129,24 +129,22 @@ def test_day_one_120_members_imported_and_one_accepted_make_121_of_1000(system, 
     assert all(m["subject"] in out for m in mails)
 
 
-def _rows(database, sql: str) -> tuple:
+def _rows(database, sql: str) -> tuple | None:
+    """One statement on a service's SQLite file; its first row (None for one without rows)."""
     engine = create_engine(f"sqlite:///{database}")
     try:
         with engine.begin() as connection:
-            return tuple(connection.execute(text(sql)).one())
+            result = connection.execute(text(sql))
+            row = result.first() if result.returns_rows else None
+            return None if row is None else tuple(row)
     finally:
         engine.dispose()
 
 
 def _sql(database, sql: str):
     """One statement on a service's SQLite file; a query's first value."""
-    engine = create_engine(f"sqlite:///{database}")
-    try:
-        with engine.begin() as connection:
-            result = connection.execute(text(sql))
-            return result.scalar() if result.returns_rows else None
-    finally:
-        engine.dispose()
+    row = _rows(database, sql)
+    return row[0] if row else None
 
 
 def test_waves_announce_puts_the_open_wave_back_on_a_form_that_lost_it(system, cli):
