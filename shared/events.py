@@ -112,16 +112,16 @@ class _ApplicationStep(_Strict):
     reference = fields.String(required=True)
 
 
-class ApplicationWaitlisted(_ApplicationStep):
+class ApplicationWaitlistedSchema(_ApplicationStep):
     possible_duplicates = fields.List(fields.Nested(PossibleDuplicate), load_default=list)
 
 
-class ApplicationUnderReview(_ApplicationStep):
+class ApplicationUnderReviewSchema(_ApplicationStep):
     wave = fields.Integer(required=True)
     possible_duplicates = fields.List(fields.Nested(PossibleDuplicate), load_default=list)
 
 
-class ApplicationInfoRequested(_ApplicationStep):
+class ApplicationInfoRequestedSchema(_ApplicationStep):
     message = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 
@@ -150,27 +150,27 @@ class ApplicationWithdrawalRequestedSchema(_Strict):
                            validate=validate.Length(max=5000))
 
 
-class ApplicationLinkRequested(_Strict):
+class ApplicationLinkRequestedSchema(_Strict):
     """"Lost your link?": the reference and contact address matched; mail a fresh link."""
 
     reference = fields.String(required=True)
     page_url = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
-class ApplicationAccepted(_ApplicationStep):
+class ApplicationAcceptedSchema(_ApplicationStep):
     member_id = fields.Integer(required=True)
     wave = fields.Integer(required=True)
 
 
-class ApplicationDeclined(_ApplicationStep):
+class ApplicationDeclinedSchema(_ApplicationStep):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 
-class ApplicationWithdrawn(_ApplicationStep):
+class ApplicationWithdrawnSchema(_ApplicationStep):
     reason = fields.String(load_default=None, allow_none=True)
 
 
-class MemberJoined(_Strict):
+class MemberJoinedSchema(_Strict):
     member_id = fields.Integer(required=True)
     wave = fields.Integer(required=True)
     government_name = fields.String(required=True)
@@ -191,25 +191,25 @@ class MemberJoined(_Strict):
     imported = fields.Boolean(load_default=False)
 
 
-class MemberListingChanged(_Strict):
+class MemberListingChangedSchema(_Strict):
     """The member's consent to the public directory, given or withdrawn by staff."""
 
     member_id = fields.Integer(required=True)
     listing_consent = fields.Boolean(required=True)
 
 
-class MemberWithdrawn(_Strict):
+class MemberWithdrawnSchema(_Strict):
     member_id = fields.Integer(required=True)
     reason = fields.String(load_default=None, allow_none=True)
 
 
-class MemberErased(_Strict):
+class MemberErasedSchema(_Strict):
     member_id = fields.Integer(required=True)
     # The applications this person filed, so that services keyed by reference can forget them too.
     references = fields.List(fields.String(), load_default=list)
 
 
-class MemberContactChanged(_Strict):
+class MemberContactChangedSchema(_Strict):
     """A new contact person for a member (after elections, say): the address mail goes to."""
 
     member_id = fields.Integer(required=True)
@@ -219,14 +219,14 @@ class MemberContactChanged(_Strict):
     government_name = fields.String(load_default=None, allow_none=True)
 
 
-class ApplicationErased(_Strict):
+class ApplicationErasedSchema(_Strict):
     """An applicant who never became a member erased: every service forgets the application."""
 
     application_id = fields.Integer(required=True)
     reference = fields.String(required=True)
 
 
-class WaveOpened(_Strict):
+class WaveOpenedSchema(_Strict):
     number = fields.Integer(required=True)
     name = fields.Nested(Multilingual, required=True)
     theme = fields.Nested(Multilingual, required=True)
@@ -239,7 +239,7 @@ class WaveOpened(_Strict):
     repeated = fields.Boolean(load_default=False)
 
 
-class WaveClosed(_Strict):
+class WaveClosedSchema(_Strict):
     number = fields.Integer(required=True)
 
 
@@ -256,7 +256,7 @@ class Attachment(_Strict):
     content_id = fields.String(load_default=None, allow_none=True)
 
 
-class DigestReady(_Strict):
+class DigestReadySchema(_Strict):
     digest = fields.String(required=True)
     period = fields.Nested(Period, required=True)
     recipients = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
@@ -267,13 +267,13 @@ class DigestReady(_Strict):
     language = fields.String(load_default="en", validate=validate.OneOf(LANGUAGES))
 
 
-class StaffTokenIssued(_Strict):
+class StaffTokenIssuedSchema(_Strict):
     label = fields.String(required=True, validate=validate.Length(min=1, max=100))
     # SHA-256 of the token, never the token: what another service needs to recognise it.
     digest = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
 
 
-class StaffPasswordResetRequested(_Strict):
+class StaffPasswordResetRequestedSchema(_Strict):
     email = fields.String(required=True, validate=validate.Length(min=3, max=320))
     language = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
     # The single-use link (30 minutes) to the console's page that sets a new password.
@@ -306,38 +306,38 @@ CATALOGUE: dict[str, EventType] = {
     for t in (
         EventType("application.received", "intake", ApplicationReceivedSchema,
                   ("registry", "notify", "reports")),
-        EventType("application.waitlisted", "registry", ApplicationWaitlisted,
+        EventType("application.waitlisted", "registry", ApplicationWaitlistedSchema,
                   ("intake", "notify", "reports")),
-        EventType("application.under_review", "registry", ApplicationUnderReview,
+        EventType("application.under_review", "registry", ApplicationUnderReviewSchema,
                   ("intake", "notify", "reports")),
-        EventType("application.info_requested", "registry", ApplicationInfoRequested,
+        EventType("application.info_requested", "registry", ApplicationInfoRequestedSchema,
                   ("intake", "notify", "reports")),
         EventType("application.info_provided", "intake", ApplicationInfoProvidedSchema,
                   ("registry", "notify")),
         EventType("application.withdrawal_requested", "intake",
                   ApplicationWithdrawalRequestedSchema, ("registry",)),
-        EventType("application.link_requested", "intake", ApplicationLinkRequested,
+        EventType("application.link_requested", "intake", ApplicationLinkRequestedSchema,
                   ("notify",)),
-        EventType("application.accepted", "registry", ApplicationAccepted,
+        EventType("application.accepted", "registry", ApplicationAcceptedSchema,
                   ("intake", "notify", "reports")),
-        EventType("application.declined", "registry", ApplicationDeclined,
+        EventType("application.declined", "registry", ApplicationDeclinedSchema,
                   ("intake", "notify", "reports")),
-        EventType("application.withdrawn", "registry", ApplicationWithdrawn,
+        EventType("application.withdrawn", "registry", ApplicationWithdrawnSchema,
                   ("intake", "notify", "reports")),
-        EventType("application.erased", "registry", ApplicationErased,
+        EventType("application.erased", "registry", ApplicationErasedSchema,
                   ("intake", "notify", "reports")),
-        EventType("member.joined", "registry", MemberJoined, ("notify", "reports")),
-        EventType("member.withdrawn", "registry", MemberWithdrawn, ("notify", "reports")),
-        EventType("member.listing_changed", "registry", MemberListingChanged, ("reports",)),
-        EventType("member.erased", "registry", MemberErased, ("intake", "notify", "reports")),
-        EventType("member.contact_changed", "registry", MemberContactChanged, ("notify",)),
-        EventType("wave.opened", "registry", WaveOpened, ("intake", "notify", "reports")),
-        EventType("wave.closed", "registry", WaveClosed, ("intake", "notify", "reports")),
-        EventType("staff.token_issued", "registry", StaffTokenIssued,
+        EventType("member.joined", "registry", MemberJoinedSchema, ("notify", "reports")),
+        EventType("member.withdrawn", "registry", MemberWithdrawnSchema, ("notify", "reports")),
+        EventType("member.listing_changed", "registry", MemberListingChangedSchema, ("reports",)),
+        EventType("member.erased", "registry", MemberErasedSchema, ("intake", "notify", "reports")),
+        EventType("member.contact_changed", "registry", MemberContactChangedSchema, ("notify",)),
+        EventType("wave.opened", "registry", WaveOpenedSchema, ("intake", "notify", "reports")),
+        EventType("wave.closed", "registry", WaveClosedSchema, ("intake", "notify", "reports")),
+        EventType("staff.token_issued", "registry", StaffTokenIssuedSchema,
                   ("intake", "notify", "reports", "console")),
-        EventType("staff.password_reset_requested", "console", StaffPasswordResetRequested,
+        EventType("staff.password_reset_requested", "console", StaffPasswordResetRequestedSchema,
                   ("notify",)),
-        EventType("digest.ready", "reports", DigestReady, ("notify",)),
+        EventType("digest.ready", "reports", DigestReadySchema, ("notify",)),
         EventType("notification.sent", "notify", NotificationOutcome, ()),
         EventType("notification.failed", "notify", NotificationOutcome, ()),
     )
@@ -426,20 +426,36 @@ def parse_event(message: Any) -> Event:
     )
 
 
-# --- typed events: what handlers take ----------------------------------------------------------
-# A frozen dataclass per event type, built at the edge from an Event the catalogue validated
-# (``of``), or from data it validates (``from_data``): a handler reads ``received.reference``,
-# never ``event.data["reference"]``. Typed so far: the events the registry consumes.
+# --- typed events: what handlers take ------------------------------------------------------------
+# A frozen dataclass per event type a service consumes, built at the edge from an Event the
+# catalogue validated (``of``, ``typed``), or from data it validates (``from_data``): a handler
+# reads ``joined.member_id``, never ``event.data["member_id"]``. The wire format is the
+# catalogue's schema, unchanged: these are built on the way in and never sent. A field the
+# schema fills in (``load_default``) has a default here too, so that a payload stored before
+# that field existed still builds.
+
+# Every typed event by its type's name (filled as each class is defined).
+TYPED: dict[str, type[TypedEvent]] = {}
 
 
+@dataclass(frozen=True)
 class TypedEvent:
     type: ClassVar[str]
+    # The envelope's facts, for the handlers that key on them (notify's mail log, when a wave
+    # opened); not part of the event's value.
+    event_id: str | None = field(default=None, kw_only=True, compare=False, repr=False)
+    occurred_at: str | None = field(default=None, kw_only=True, compare=False, repr=False)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        TYPED[cls.type] = cls
 
     @classmethod
     def of(cls, event: Event) -> Self:
         if event.type != cls.type:
             raise InvalidEvent({"type": [f"{event.type} is not {cls.type}"]})
-        return cls._from_valid(event.data)
+        return cls._from_valid(event.data, event_id=event.event_id,
+                               occurred_at=event.occurred_at)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Self:
@@ -450,13 +466,40 @@ class TypedEvent:
         return cls._from_valid(valid)
 
     @classmethod
-    def _from_valid(cls, data: dict[str, Any]) -> Self:
-        return cls(**{f.name: _frozen(data[f.name]) for f in dataclasses.fields(cls)
-                      if f.name in data})
+    def _from_valid(cls, data: Any, **envelope: str | None) -> Self:
+        # A payload taken as stored (``shared.inbox.stored_event``) is not validated again: one
+        # that lacks a fact is refused here, by name, not by a KeyError in its handler.
+        if not isinstance(data, dict):
+            raise InvalidEvent({"data": {"_schema": ["the data of an event is an object"]}})
+        missing = [name for name in _required(cls) if name not in data]
+        if missing:
+            raise InvalidEvent({"data": {name: ["Missing data for required field."]
+                                         for name in missing}})
+        return cls(**{f.name: _frozen(data[f.name]) for f in _data_fields(cls)
+                      if f.name in data}, **envelope)
 
     def as_data(self) -> dict[str, Any]:
         """The event's data as the catalogue's schema has it (lists, not tuples)."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {f.name: _plain(getattr(self, f.name)) for f in _data_fields(type(self))}
+
+
+def typed(event: Event) -> TypedEvent:
+    """The typed event of a validated Event (InvalidEvent for a type no service consumes)."""
+    try:
+        kind = TYPED[event.type]
+    except KeyError:
+        raise InvalidEvent({"type": [f"{event.type} has no typed event"]}) from None
+    return kind.of(event)
+
+
+def _data_fields(cls: type[TypedEvent]) -> tuple[dataclasses.Field, ...]:
+    return tuple(f for f in dataclasses.fields(cls) if not f.kw_only)
+
+
+def _required(cls: type[TypedEvent]) -> tuple[str, ...]:
+    return tuple(f.name for f in _data_fields(cls)
+                 if f.default is dataclasses.MISSING
+                 and f.default_factory is dataclasses.MISSING)
 
 
 def _frozen(value: Any) -> Any:
@@ -465,6 +508,9 @@ def _frozen(value: Any) -> Any:
 
 def _plain(value: Any) -> Any:
     return [_plain(v) for v in value] if isinstance(value, tuple) else value
+
+
+# --- from intake ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -511,3 +557,207 @@ class ApplicationWithdrawalRequested(TypedEvent):
     type: ClassVar[str] = "application.withdrawal_requested"
     reference: str
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplicationLinkRequested(TypedEvent):
+    """"Lost your link?": the reference and contact address matched; mail a fresh link."""
+
+    type: ClassVar[str] = "application.link_requested"
+    reference: str
+    page_url: str
+
+
+# --- the registry's review of an application -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplicationWaitlisted(TypedEvent):
+    """No wave is open: the application is kept for the next one."""
+
+    type: ClassVar[str] = "application.waitlisted"
+    application_id: int
+    reference: str
+    possible_duplicates: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ApplicationUnderReview(TypedEvent):
+    type: ClassVar[str] = "application.under_review"
+    application_id: int
+    reference: str
+    wave: int
+    possible_duplicates: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ApplicationInfoRequested(TypedEvent):
+    type: ClassVar[str] = "application.info_requested"
+    application_id: int
+    reference: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ApplicationAccepted(TypedEvent):
+    type: ClassVar[str] = "application.accepted"
+    application_id: int
+    reference: str
+    member_id: int
+    wave: int
+
+
+@dataclass(frozen=True)
+class ApplicationDeclined(TypedEvent):
+    type: ClassVar[str] = "application.declined"
+    application_id: int
+    reference: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ApplicationWithdrawn(TypedEvent):
+    type: ClassVar[str] = "application.withdrawn"
+    application_id: int
+    reference: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplicationErased(TypedEvent):
+    """An applicant who never became a member erased: every service forgets the application."""
+
+    type: ClassVar[str] = "application.erased"
+    application_id: int
+    reference: str
+
+
+# Every step of the registry's review that carries the application's id and reference.
+ApplicationStep = (ApplicationWaitlisted | ApplicationUnderReview | ApplicationInfoRequested
+                   | ApplicationAccepted | ApplicationDeclined | ApplicationWithdrawn)
+
+
+# --- members -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberJoined(TypedEvent):
+    """A government became a member: the contact and form facts notify and reports need."""
+
+    type: ClassVar[str] = "member.joined"
+    member_id: int
+    wave: int
+    government_name: str
+    country: str
+    region: str
+    application_id: int | None = None
+    reference: str | None = None
+    jurisdiction_type: str | None = None
+    population: int | None = None
+    themes: tuple[str, ...] = ()
+    joined_at: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    language: str | None = None
+    website: str | None = None
+    listing_consent: bool = False
+    # Brought in by ``hrc members import`` (a member from before the platform): no welcome mail.
+    imported: bool = False
+
+
+@dataclass(frozen=True)
+class MemberListingChanged(TypedEvent):
+    """The member's consent to the public directory, given or withdrawn by staff."""
+
+    type: ClassVar[str] = "member.listing_changed"
+    member_id: int
+    listing_consent: bool
+
+
+@dataclass(frozen=True)
+class MemberWithdrawn(TypedEvent):
+    type: ClassVar[str] = "member.withdrawn"
+    member_id: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class MemberErased(TypedEvent):
+    """A member's contact person erased; ``references`` are the applications they filed."""
+
+    type: ClassVar[str] = "member.erased"
+    member_id: int
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MemberContactChanged(TypedEvent):
+    """A new contact person for a member (after elections, say): the address mail goes to."""
+
+    type: ClassVar[str] = "member.contact_changed"
+    member_id: int
+    contact_name: str
+    contact_email: str
+    language: str
+    government_name: str | None = None
+
+
+# --- waves ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaveOpened(TypedEvent):
+    """``name`` and ``theme`` in en, fr and es; ``description`` in the languages written."""
+
+    type: ClassVar[str] = "wave.opened"
+    number: int
+    name: dict[str, str]
+    theme: dict[str, str]
+    opens_at: str
+    closes_at: str | None = None
+    description: dict[str, str] | None = None
+    # Told again by ``hrc waves announce``: the same wave, no news.
+    repeated: bool = False
+
+
+@dataclass(frozen=True)
+class WaveClosed(TypedEvent):
+    type: ClassVar[str] = "wave.closed"
+    number: int
+
+
+# --- staff and digests ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffTokenIssued(TypedEvent):
+    """A staff token's label and SHA-256 digest (never the token)."""
+
+    type: ClassVar[str] = "staff.token_issued"
+    label: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class StaffPasswordResetRequested(TypedEvent):
+    """A console account's single-use link (30 minutes) to set a new password."""
+
+    type: ClassVar[str] = "staff.password_reset_requested"
+    email: str
+    language: str
+    link: str
+
+
+@dataclass(frozen=True)
+class DigestReady(TypedEvent):
+    """A digest composed by reports, for notify to mail: ``period`` is {start, end}."""
+
+    type: ClassVar[str] = "digest.ready"
+    digest: str
+    period: dict[str, str]
+    recipients: tuple[str, ...]
+    subject: str
+    html: str
+    text: str
+    attachments: tuple[dict[str, Any], ...] = ()
+    language: str = "en"

@@ -314,6 +314,10 @@ class InboxProcessor:
         except Waiting as exc:
             self._waiting(row, exc)
             return False
+        except InvalidEvent as exc:
+            # A payload its typed event refuses stays refused: parked now, with the reason.
+            self._failed(row, exc, parked=True)
+            return False
         except Exception as exc:
             self._failed(row, exc)
             return False
