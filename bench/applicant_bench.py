@@ -20,7 +20,7 @@ from services.intake import applicant, casefile, submissions
 from services.intake import db as intake_db
 from services.intake.schemas import form_schema
 from shared import db as shared_db
-from shared.events import new_event
+from shared.events import new_event, typed
 from tests.support import infra
 
 TOKEN = "bench-staff-token"
@@ -56,9 +56,9 @@ def _asked(database) -> str:
         for offset, (kind, data) in enumerate([("application.under_review", {"wave": 4}),
                                                ("application.info_requested",
                                                 {"message": "La délibération ?"})], start=1):
-            casefile.follow(new_event(kind, {"application_id": 1, "reference": receipt.reference,
-                                             **data}, occurred_at=now + timedelta(seconds=offset)),
-                            session)
+            step = new_event(kind, {"application_id": 1, "reference": receipt.reference, **data},
+                             occurred_at=now + timedelta(seconds=offset))
+            casefile.follow(typed(step), session)
     return f"/applications/{receipt.reference}/{key}"
 
 

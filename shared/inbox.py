@@ -6,6 +6,7 @@ nameko acks a message whose handler raised and the message is gone; so the handl
 """
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import traceback
@@ -38,34 +39,51 @@ class Handlers:
 
         handlers = Handlers()
 
-        @handlers.handles("application.received")
-        def receive_application(event, session): ...
+        @handlers.handles(ApplicationReceived)
+        def receive_application(received: ApplicationReceived, session): ...
 
     so that the path of an event reads from one module (the service's ``handlers.py``).
-    ``Inbox(handlers)`` takes it as it is."""
+    ``Inbox(handlers)`` takes it as it is. What handlers need from the service's settings comes
+    from ``dependencies(config)``, passed by name to each handler that names it after the
+    session (``def notify(event, session, secretariat)``)."""
 
-    def __init__(self) -> None:
-        self._by_type: dict[str, Handler] = {}
+    def __init__(self, dependencies: Callable[[Any], Mapping[str, Any]] | None = None) -> None:
+        self._dependencies = dependencies
+        self._by_type: dict[str, tuple[type[TypedEvent] | None, Any, tuple[str, ...]]] = {}
 
     def handles(self, event_type: str | type[TypedEvent]) -> Callable[[Any], Any]:
         """For an event type's name the handler takes the Event; for a typed event (a
         ``shared.events.TypedEvent``) it takes that, built here from the validated Event."""
         name = event_type if isinstance(event_type, str) else event_type.type
+        kind = None if isinstance(event_type, str) else event_type
 
         def register(handler: Any) -> Any:
             if name in self._by_type:
                 raise ValueError(f"{name} already has a handler")
-            if isinstance(event_type, str):
-                self._by_type[name] = handler
-            else:
-                self._by_type[name] = lambda event, session: handler(event_type.of(event),
-                                                                     session)
+            wanted = tuple(inspect.signature(handler).parameters)[2:]
+            if wanted and self._dependencies is None:
+                raise ValueError(f"{handler.__name__} wants {wanted}: no dependencies given")
+            self._by_type[name] = (kind, handler, wanted)
             return handler
 
         return register
 
+    def types(self) -> frozenset[str]:
+        """The names of the event types handled."""
+        return frozenset(self._by_type)
+
     def __call__(self, config: object = None) -> dict[str, Handler]:
-        return dict(self._by_type)
+        wanted = {key for _, _, keys in self._by_type.values() for key in keys}
+        given = dict(self._dependencies(config)) if wanted and self._dependencies else {}
+        return {name: _bound(kind, handler, {key: given[key] for key in keys})
+                for name, (kind, handler, keys) in self._by_type.items()}
+
+
+def _bound(kind: type[TypedEvent] | None, handler: Any, given: dict[str, Any]) -> Handler:
+    if kind is None:
+        return handler if not given else lambda event, session: handler(event, session, **given)
+    return lambda event, session: handler(kind.of(event), session, **given)
+
 
 # ``last_error`` of an event that waits for another (see ``Waiting``) starts with this.
 WAITING = "waiting: "

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from shared.clock import naive_utc, parse_instant
 from shared.config import Knobs
 from shared.db import database_for, insert_for
-from shared.events import Event
+from shared.events import StaffTokenIssued
 from shared.http import HttpError
 from shared.staff_tokens import (
     ACTOR_HEADER,
@@ -97,10 +97,10 @@ class AnnouncedTokens:
     def __init__(self, row: type[IssuedTokenColumns]):
         self.row = row
 
-    def remember(self, event: Event, session: Session) -> None:
+    def remember(self, issued: StaffTokenIssued, session: Session) -> None:
         session.execute(insert_for(session)(self.row).values(
-            digest=event.data["digest"], label=event.data["label"],
-            issued_at=naive_utc(parse_instant(event.occurred_at)),
+            digest=issued.digest, label=issued.label,
+            issued_at=naive_utc(parse_instant(issued.occurred_at)),
         ).on_conflict_do_nothing(index_elements=["digest"]))
 
     def digests(self, session: Session) -> list[str]:

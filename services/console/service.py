@@ -35,6 +35,7 @@ from services.console.domain import (
     require,
     safe_next,
 )
+from services.console.handlers import handlers
 from services.console.web import SESSION_COOKIE, View, sign_in_location, unknown_route_page
 from shared import parked_events, subject_access
 from shared.config import Settings
@@ -51,13 +52,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 log = logging.getLogger(__name__)
-
-
-
-
-def handlers(config) -> dict[str, Callable]:
-    # The registry generated the deployment's staff token: ``hrc staff`` may use it here.
-    return {"staff.token_issued": announced_tokens.remember}
 
 
 class Desk(DependencyProvider):

@@ -20,7 +20,7 @@ from services.intake.applicant import CheckedFile, Standing
 from services.intake.domain import DomainError
 from shared.clock import naive_utc
 from shared.db import Database
-from shared.events import Event, new_event
+from shared.events import ApplicationInfoRequested, ApplicationStep, Event, new_event
 from shared.outbox import record
 
 
@@ -63,13 +63,14 @@ def _case_file(session, submission: db.Submission) -> CaseFile:
     return CaseFile(reference, dict(submission.payload), standing, files)
 
 
-def follow(event: Event, session) -> None:
-    """An application.* event of the registry: one more step in the projection."""
-    kind = applicant.STEP_EVENTS[event.type]
-    data = event.data
-    text = data.get("message") if kind == applicant.INFO_REQUESTED else data.get("reason")
-    db.add_step(session, event.event_id, data["reference"], kind, stored_time(event.occurred_at),
-                data.get("application_id"), data.get("wave"), text)
+def follow(step: ApplicationStep, session) -> None:
+    """A step of the registry's review: one more step in the projection, with its text (the
+    question asked, or the reason given) and its wave, for the steps that carry them."""
+    kind = applicant.STEP_EVENTS[step.type]
+    text = (step.message if isinstance(step, ApplicationInfoRequested)
+            else getattr(step, "reason", None))
+    db.add_step(session, step.event_id, step.reference, kind, stored_time(step.occurred_at),
+                step.application_id, getattr(step, "wave", None), text)
 
 
 def answer(database: Database, reference: str, key: str, message: str,

@@ -57,9 +57,9 @@ from services.intake.dependencies import (
     RelayNudge,
 )
 from services.intake.domain import N_, FieldProblem
+from services.intake.handlers import handlers
 from services.intake.schemas import CSRF_FIELD, errors_by_field, form_payload, form_schema
 from shared import subject_access, validation
-from shared.erasure import Person, scrub_events
 from shared.http import HttpError, error_response, http, json_response, parse_json_body, route
 from shared.parked_events import ParkedEventRoutes
 from shared.reliability import Inbox, subscribed
@@ -112,37 +112,6 @@ TOO_MANY_LINKS = (N_("Too many requests"),
                      "and try again."))
 # The private page says nothing to other sites, nor to search engines.
 PRIVATE_HEADERS = {"Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex, nofollow"}
-
-
-def handlers(config):
-    def forget_erased_member(event, session):
-        intake_db.forget_references(session, event.data["references"])
-        scrub_events(session, Person.of(event.data["references"]))
-
-    def forget_erased_application(event, session):
-        intake_db.forget_references(session, [event.data["reference"]])
-        scrub_events(session, Person.of([event.data["reference"]]))
-
-    def remember_wave_opened(event, session):
-        data = event.data
-        intake_db.wave_opened(
-            session, data["number"], data["name"], data["theme"],
-            casefile.stored_time(data["closes_at"]) if data.get("closes_at") else None,
-            casefile.stored_time(event.occurred_at), data.get("description"))
-
-    def remember_wave_closed(event, session):
-        intake_db.wave_closed(session, event.data["number"],
-                              casefile.stored_time(event.occurred_at))
-
-    table = {event_type: casefile.follow for event_type in applicant.STEP_EVENTS}
-    table.update({
-        "member.erased": forget_erased_member,
-        "application.erased": forget_erased_application,
-        "staff.token_issued": intake_db.announced_tokens.remember,
-        "wave.opened": remember_wave_opened,
-        "wave.closed": remember_wave_closed,
-    })
-    return table
 
 
 @subscribed

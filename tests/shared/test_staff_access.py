@@ -6,7 +6,7 @@ from sqlalchemy.orm import DeclarativeBase
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from shared.events import new_event
+from shared.events import StaffTokenIssued, new_event
 from shared.http import HttpError
 from shared.staff_access import AnnouncedTokens, IssuedTokenColumns, StaffAccess
 from shared.staff_tokens import StaffToken, token_digest
@@ -103,7 +103,7 @@ def test_an_announced_token_is_remembered_once_and_read_back(database):
                                              "digest": token_digest("generated-secret")})
     for _ in range(2):  # a replayed event changes nothing
         with database.transaction() as session:
-            announced.remember(event, session)
+            announced.remember(StaffTokenIssued.of(event), session)
     with database.transaction() as session:
         assert announced.digests(session) == [token_digest("generated-secret")]
     staff = access({"DB_URL": database.url}, issued=announced.digests)

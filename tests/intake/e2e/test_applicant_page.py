@@ -12,7 +12,8 @@ import requests
 from sqlalchemy import func, select
 
 from services.intake import db as intake_db
-from services.intake.service import BROWSER_COOKIE, handlers
+from services.intake.handlers import handlers
+from services.intake.service import BROWSER_COOKIE
 from shared.events import new_event
 from tests.intake.conftest import CSRF, as_form, example
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from services.intake import applicant, casefile, submissions
 from services.intake import db as intake_db
 from services.intake.schemas import form_schema
-from shared.events import new_event
+from shared.events import new_event, typed
 from tests.support import infra
 
 EXAMPLE = json.loads((infra.PROJECT / "docs" / "example-application.json").read_text())
@@ -37,9 +37,9 @@ def _application_asked(database) -> tuple[str, str]:
             ("application.under_review", {"wave": 4}),
             ("application.info_requested", {"message": QUESTION}),
         ], start=1):
-            casefile.follow(new_event(event_type, {
+            casefile.follow(typed(new_event(event_type, {
                 "application_id": 7, "reference": receipt.reference, **data,
-            }, occurred_at=moment + timedelta(seconds=offset)), session)
+            }, occurred_at=moment + timedelta(seconds=offset))), session)
     return receipt.reference, key
 
 

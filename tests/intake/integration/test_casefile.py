@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from services.intake import applicant, casefile, submissions
 from services.intake import db as intake_db
-from shared.events import new_event
+from shared.events import new_event, typed
 from shared.outbox import OutboxRow
 from tests.intake.integration import test_repository as repository
 
@@ -37,7 +37,7 @@ def _step(database, reference, event_type, at, **data):
     event = new_event(event_type, {"application_id": 1, "reference": reference, **data},
                       occurred_at=at)
     with database.transaction() as session:
-        casefile.follow(event, session)
+        casefile.follow(typed(event), session)
     return event
 
 

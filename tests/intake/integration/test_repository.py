@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from services.intake import db as intake_db
 from services.intake import domain, submissions
+from services.intake.handlers import handlers
 from services.intake.schemas import ApplicationForm
-from services.intake.service import MIGRATIONS, handlers
+from services.intake.service import MIGRATIONS
 from shared import db as shared_db
 from shared.events import new_event
 from shared.outbox import OutboxRow

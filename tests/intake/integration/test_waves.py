@@ -8,7 +8,8 @@ import pytest
 
 from services.intake import db as intake_db
 from services.intake import waves
-from services.intake.service import MIGRATIONS, handlers
+from services.intake.handlers import handlers
+from services.intake.service import MIGRATIONS
 from shared import db as shared_db
 from shared import inbox
 from shared.events import new_event

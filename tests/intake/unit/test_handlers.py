@@ -1,0 +1,7 @@
+"""intake's handler registry: one handler for each event the catalogue says intake consumes."""
+from services.intake.handlers import handlers
+from shared.events import subscriptions
+
+
+def test_the_handlers_cover_exactly_the_catalogue_subscriptions():
+    assert handlers.types() == {t.name for t in subscriptions("intake")}
