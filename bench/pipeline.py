@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -434,6 +435,15 @@ def run_pipeline(args, tree: Path) -> list[Step]:
 
 
 def intake_saturated(args, tree: Path) -> tuple[float, float]:
+    with served_intake(tree, args.connections) as (port, _process):
+        return saturate(port, args.saturate_seconds, args.connections,
+                        lambda n: application(n, "sat"))
+
+
+@contextlib.contextmanager
+def served_intake(tree: Path, connections: int):
+    """Intake alone from ``tree`` on a fresh PostgreSQL database and vhost, warmed up: yields
+    its port and process."""
     vhost = infra.Vhost()
     database = infra.PostgresDatabase("sat_intake")
     with tempfile.TemporaryDirectory() as tmp:
@@ -445,15 +455,13 @@ def intake_saturated(args, tree: Path) -> tuple[float, float]:
         service.start()
         try:
             service.wait_healthy([port], timeout=120)
-            asyncio.run(offer(port, 50, 1, args.connections, lambda n: application(n, "warm"),
+            asyncio.run(offer(port, 50, 1, connections, lambda n: application(n, "warm"),
                               10_000_000))
-            rate, before = saturate(port, args.saturate_seconds, args.connections,
-                                    lambda n: application(n, "sat"))
+            yield port, service.process
         finally:
             service.stop()
             vhost.drop()
             database.drop()
-    return rate, before
 
 
 def main(argv: list[str] | None = None) -> int:

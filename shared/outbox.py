@@ -45,11 +45,15 @@ def record(session: Session, *events: Event) -> None:
     now = utcnow()
     # A Core insert of the table, not ORM objects nor an ORM bulk insert: this runs on every
     # submission and every mail sent, and the ORM's bookkeeping cost more than the insert.
-    session.execute(insert(OutboxRow.__table__), [
-        {"event_id": event.event_id, "type": event.type, "payload": event.as_message(),
-         "created_at": now, "next_attempt_at": now, "attempts": 0}
-        for event in events
-    ])
+    session.execute(insert(OutboxRow.__table__), [pending_row(event, now) for event in events])
+
+
+def pending_row(event: Event, now: datetime | None = None) -> dict:
+    """The outbox row of an event not yet published (the columns a writer gives): for a
+    service that writes it within a statement of its own."""
+    now = now or utcnow()
+    return {"event_id": event.event_id, "type": event.type, "payload": event.as_message(),
+            "created_at": now, "next_attempt_at": now, "attempts": 0}
 
 
 class Relay:

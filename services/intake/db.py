@@ -9,6 +9,7 @@ followed by a write: two replicas (or two greenthreads) racing get the same answ
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,9 +24,13 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
+    case,
+    cast,
     delete,
+    exists,
     func,
     insert,
+    null,
     select,
     update,
 )
@@ -35,7 +40,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.intake import waves
 from shared import db as shared_db
-from shared.outbox import OutboxRow
+from shared.events import Event
+from shared.outbox import OutboxRow, pending_row, record
 from shared.staff_access import AnnouncedTokens, IssuedTokenColumns
 from shared.subject_access import events_about
 
@@ -233,6 +239,70 @@ class _Statements:
 _STATEMENTS = {"postgresql": _Statements(pg_insert), "sqlite": _Statements(sqlite_insert)}
 
 
+# The outbox columns shared.outbox.pending_row gives.
+PENDING_COLUMNS = ("event_id", "type", "payload", "created_at", "next_attempt_at", "attempts")
+
+
+def _one_statement_store(counted: bool):
+    """store_submission's steps as one PostgreSQL statement: data-modifying CTEs, each step
+    gated on the one before through its RETURNING. A repeated payload updates its row to itself
+    (rather than not at all) so that RETURNING names the reference it already had, as of the
+    latest commit: a concurrent twin's, once it committed, not the statement's snapshot."""
+    payloads, submissions = RecentPayload.__table__, Submission.__table__
+    keys, outbox, windows = PageKey.__table__, OutboxRow.__table__, RateWindow.__table__
+
+    def param(name: str, column):
+        return cast(bindparam(name, type_=column.type), column.type)
+
+    claim = pg_insert(payloads).values(fingerprint=param("s_fingerprint", payloads.c.fingerprint),
+                                       reference=param("s_reference", payloads.c.reference),
+                                       first_seen_at=param("s_received_at",
+                                                           payloads.c.first_seen_at))
+    stale = payloads.c.first_seen_at <= bindparam("s_cutoff", type_=DateTime)
+    claimed = claim.on_conflict_do_update(
+        index_elements=[payloads.c.fingerprint],
+        set_={"reference": case((stale, claim.excluded.reference), else_=payloads.c.reference),
+              "first_seen_at": case((stale, claim.excluded.first_seen_at),
+                                    else_=payloads.c.first_seen_at)},
+    ).returning(payloads.c.reference).cte("claimed")
+    ours = exists(select(claimed.c.reference).where(
+        claimed.c.reference == bindparam("s_reference", type_=String)))
+    submitted = pg_insert(submissions).from_select(
+        ["reference", "received_at", "payload", "event_id"],
+        select(param("s_reference", submissions.c.reference),
+               param("s_received_at", submissions.c.received_at),
+               param("s_payload", submissions.c.payload),
+               param("o_event_id", submissions.c.event_id)).where(ours),
+    ).on_conflict_do_nothing().returning(submissions.c.id).cte("submitted")
+    stored = exists(select(submitted.c.id))
+    page_key = insert(keys).from_select(
+        ["digest", "reference", "issued_at"],
+        select(param("s_digest", keys.c.digest), param("s_reference", keys.c.reference),
+               param("s_received_at", keys.c.issued_at)).where(stored),
+    ).cte("page_key")
+    columns = list(PENDING_COLUMNS)
+    event = insert(outbox).from_select(
+        columns, select(*(param(f"o_{name}", outbox.c[name]) for name in columns)).where(stored),
+    ).cte("event")
+    answer = [select(claimed.c.reference).scalar_subquery().label("reference"),
+              stored.label("stored")]
+    if counted:
+        count = pg_insert(windows).values(
+            client=param("c_client", windows.c.client), window=param("c_window", windows.c.window),
+            count=1, expires_at=param("c_expires_at", windows.c.expires_at))
+        counting = count.on_conflict_do_update(
+            index_elements=[windows.c.client, windows.c.window],
+            set_={"count": windows.c.count + 1},
+        ).returning(windows.c.count).cte("counted")
+        answer.append(select(counting.c.count).scalar_subquery().label("count"))
+    else:
+        answer.append(null().label("count"))
+    return select(*answer).add_cte(page_key, event)
+
+
+_STORE_IN_ONE = {counted: _one_statement_store(counted) for counted in (False, True)}
+
+
 def _statements(session: Session) -> _Statements:
     return _STATEMENTS[session.get_bind().dialect.name]
 
@@ -288,6 +358,72 @@ def add_submission(
     })
     if added.rowcount != 1:
         raise ReferenceTaken(reference)
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """What a new submission stores: its row, its page's first key (a digest) and its event."""
+
+    reference: str
+    fingerprint: str
+    received_at: datetime
+    payload: dict
+    page_key_digest: str
+    event: Event
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What ``store_submission`` found: the payload's reference (``submission.reference``
+    unless the same payload came within the window), whether the submission was stored, and
+    the client's request count (None when not counted)."""
+
+    reference: str
+    new: bool
+    count: int | None
+
+
+def store_submission(session: Session, submission: NewSubmission, cutoff: datetime,
+                     counter: tuple[str, int, datetime] | None) -> Stored:
+    """Claim the payload's fingerprint (unless it was seen after ``cutoff``), count the request
+    under ``counter`` (client, window, expires_at), and if the payload is new store the
+    submission, its page key and its outbox event. Raises ReferenceTaken if the reference is
+    already used.
+
+    On PostgreSQL this is one statement (a round trip, where the steps one by one were five):
+    the caller's transaction still decides, so a rate limit refusal rolls it all back.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return _store_in_one(session, submission, cutoff, counter)
+    count = None if counter is None else count_request(session, *counter)
+    claimed = claim_payload(session, submission.fingerprint, submission.reference,
+                            submission.received_at, submission.received_at - cutoff)
+    if claimed != submission.reference:
+        return Stored(claimed, False, count)
+    add_submission(session, submission.reference, submission.received_at, submission.payload,
+                   submission.event.event_id)
+    add_page_key(session, submission.reference, submission.page_key_digest,
+                 submission.received_at)
+    record(session, submission.event)
+    return Stored(submission.reference, True, count)
+
+
+def _store_in_one(session: Session, submission: NewSubmission, cutoff: datetime,
+                  counter: tuple[str, int, datetime] | None) -> Stored:
+    event = submission.event
+    values = {
+        "s_fingerprint": submission.fingerprint, "s_reference": submission.reference,
+        "s_received_at": submission.received_at, "s_cutoff": cutoff,
+        "s_payload": submission.payload, "s_digest": submission.page_key_digest,
+        **{f"o_{name}": value
+           for name, value in pending_row(event).items()},
+    }
+    if counter is not None:
+        values.update(zip(("c_client", "c_window", "c_expires_at"), counter, strict=True))
+    row = session.execute(_STORE_IN_ONE[counter is not None], values).one()
+    if row.reference == submission.reference and not row.stored:
+        raise ReferenceTaken(submission.reference)
+    return Stored(row.reference, row.stored, row.count)
 
 
 def submission_exists(session: Session, reference: str) -> bool:

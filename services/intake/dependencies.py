@@ -3,9 +3,8 @@ state in intake's database so that every replica shares it."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import eventlet
 from nameko.extensions import DependencyProvider
@@ -15,7 +14,6 @@ from services.intake import db as intake_db
 from services.intake import guards, pages, schemas
 from services.intake import settings as intake_settings
 from shared.campaign import LANGUAGES
-from shared.clock import naive_utc
 from shared.config import service_settings
 from shared.db import Database, database_for
 from shared.reliability import Outbox
@@ -40,27 +38,20 @@ class Guard:
         return guards.client_address(peer, forwarded_for, self.proxies)
 
     def admit(self, address: str | None) -> None:
-        """Count a request that goes no further than a refusal, in its own transaction."""
+        """Count a request that goes no further than a refusal, in its own transaction;
+        raises TooManyRequests over the limit (and the refused request is not counted)."""
+        admission = self.admission(address)
+        if admission is None:
+            return
         with self.database.transaction() as session:
-            self.admission(address)(session)
+            admission.check(intake_db.count_request(session, *admission.counter))
 
-    def admission(self, address: str | None) -> Callable[[Session], None]:
-        """Count a request in the caller's transaction; raises TooManyRequests over the limit
-        (and the caller's transaction, rolled back, stores nothing)."""
-        def count(session: Session) -> None:
-            if self.rate_limit is None:
-                return
-            now = datetime.now(UTC)
-            window = self.rate_limit.window(now)
-            ends = datetime.fromtimestamp((window + 1) * self.rate_limit.window_seconds, UTC)
-            counted = intake_db.count_request(
-                session, guards.client_key(address), window,
-                naive_utc(ends + timedelta(seconds=1)),
-            )
-            if not self.rate_limit.allows(counted):
-                raise guards.TooManyRequests(self.rate_limit.retry_after(now))
-
-        return count
+    def admission(self, address: str | None) -> guards.Admission | None:
+        """What a request from ``address`` counts against the rate limit, None without one:
+        the submission desk counts it in the submission's own transaction."""
+        if self.rate_limit is None:
+            return None
+        return self.rate_limit.admission(address, datetime.now(UTC))
 
     def secret(self) -> str:
         """INTAKE_SECRET, or the one generated and stored by the first replica that started."""
@@ -125,11 +116,8 @@ def _over(session: Session, limit: guards.RateLimit | None, who: str,
     """Count a request of ``who``; the seconds to wait if it is over ``limit``, else None."""
     if limit is None:
         return None
-    window = limit.window(now)
-    ends = datetime.fromtimestamp((window + 1) * limit.window_seconds, UTC)
-    counted = intake_db.count_request(session, guards.client_key(who), window,
-                                      naive_utc(ends + timedelta(seconds=1)))
-    return None if limit.allows(counted) else limit.retry_after(now)
+    admission = limit.admission(who, now)
+    return admission.over(intake_db.count_request(session, *admission.counter))
 
 
 class PublicAddress(DependencyProvider):

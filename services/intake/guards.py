@@ -12,9 +12,10 @@ import math
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from services.intake.domain import DomainError
+from shared.clock import naive_utc
 
 _PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
@@ -67,6 +68,39 @@ class RateLimit:
         """Whole seconds until the next window opens (at least 1)."""
         ends = (self.window(now) + 1) * self.window_seconds
         return max(1, math.ceil(ends - now.timestamp()))
+
+    def admission(self, who: str | None, now: datetime) -> Admission:
+        """The counter one request of ``who`` adds one to, at ``now`` (aware)."""
+        window = self.window(now)
+        ends = datetime.fromtimestamp((window + 1) * self.window_seconds, UTC)
+        return Admission(client_key(who), window, naive_utc(ends + timedelta(seconds=1)),
+                         self, now)
+
+
+@dataclass(frozen=True)
+class Admission:
+    """One request counted against a rate limit: the counter's row (``client``, ``window``,
+    kept until ``expires_at``, naive UTC) and what the count it reaches means."""
+
+    client: str
+    window: int
+    expires_at: datetime
+    limit: RateLimit
+    now: datetime
+
+    @property
+    def counter(self) -> tuple[str, int, datetime]:
+        return self.client, self.window, self.expires_at
+
+    def over(self, count: int) -> int | None:
+        """The seconds to wait if the ``count``-th request is over the limit, else None."""
+        return None if self.limit.allows(count) else self.limit.retry_after(self.now)
+
+    def check(self, count: int) -> None:
+        """Raises TooManyRequests if the ``count``-th request is over the limit."""
+        wait = self.over(count)
+        if wait is not None:
+            raise TooManyRequests(wait)
 
 
 def client_address(peer: str | None, forwarded_for: str | None,

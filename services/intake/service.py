@@ -369,7 +369,7 @@ class IntakeService(Service, ParkedEventRoutes):
             return json_response({"errors": errors_by_field(invalid.messages)}, 422, cors)
         try:
             receipt = submissions.receive(self.db, application, idempotency_key=key,
-                                          admit=self.guard.admission(client),
+                                          admission=self.guard.admission(client),
                                           page_base=self.address)
         except submissions.KeyReused as reused:
             self.guard.admit(client)
@@ -409,7 +409,7 @@ class IntakeService(Service, ParkedEventRoutes):
             self.guard.admit(client)
             return self._form_page(request, language, values=values, status=422,
                                    errors=errors_by_field(invalid.messages))
-        receipt = submissions.receive(self.db, application, admit=self.guard.admission(client),
+        receipt = submissions.receive(self.db, application, admission=self.guard.admission(client),
                                       page_base=self.address)
         if receipt.new:
             self.publish_soon()

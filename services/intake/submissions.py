@@ -7,7 +7,6 @@ replicas receiving the same application at the same moment still make one submis
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from services.intake import applicant, db, domain
 from services.intake.domain import DomainError
+from services.intake.guards import Admission
 from shared.clock import naive_utc, utcnow
 from shared.db import Database
 from shared.events import new_event
-from shared.outbox import record
 
 # How long an Idempotency-Key keeps its submission: longer than any client's retries.
 KEY_LIFETIME = timedelta(hours=24)
@@ -47,16 +46,16 @@ def receive(
     application: dict[str, Any],
     *,
     idempotency_key: str | None = None,
-    admit: Callable[[Session], None] | None = None,
+    admission: Admission | None = None,
     now: datetime | None = None,
     page_base: str = DEFAULT_PAGE_BASE,
 ) -> Receipt:
     """Store a checked application (schemas.ApplicationForm's output) and its event.
 
-    ``admit`` runs last in the same transaction (the rate limit: one commit per submission,
-    not two); if it raises, nothing is stored. A new application gets the key of its page
-    (``page_base``/applications/<reference>/<key>): its digest is stored, the key itself
-    travels only in the event, to the acknowledgement mail.
+    ``admission`` (the rate limit) is counted in the same transaction: one commit per
+    submission, not two; over the limit it raises TooManyRequests and nothing is stored. A new
+    application gets the key of its page (``page_base``/applications/<reference>/<key>): its
+    digest is stored, the key itself travels only in the event, to the acknowledgement mail.
     """
     now = now or datetime.now(UTC)
     stored_at = naive_utc(now)
@@ -64,32 +63,38 @@ def receive(
     for _ in range(_REFERENCE_DRAWS):
         try:
             with database.transaction() as session:
-                receipt = _store(session, application, fingerprint, idempotency_key, now,
-                                 stored_at, page_base)
-                if admit is not None:
-                    admit(session)
-            return receipt
+                return _store(session, application, fingerprint, idempotency_key, now,
+                              stored_at, page_base, admission)
         except (db.ReferenceTaken, _Raced):
             continue
     raise RuntimeError(f"no free reference after {_REFERENCE_DRAWS} draws")
 
 
-def _store(session: Session, application, fingerprint, key, now, stored_at,
-           page_base: str) -> Receipt:
-    reference = domain.new_reference(now.year)
+def _store(session: Session, application, fingerprint, key, now, stored_at, page_base: str,
+           admission: Admission | None) -> Receipt:
     if key is not None:
         bound = db.key_binding(session, key)
         if bound is not None:
+            if admission is not None:
+                admission.check(db.count_request(session, *admission.counter))
             return _repeat_of(bound, fingerprint, key)
-    claimed = db.claim_payload(session, fingerprint, reference, stored_at,
-                               domain.IDEMPOTENCY_WINDOW)
+    stored = db.store_submission(
+        session, _new_submission(application, fingerprint, now, stored_at, page_base),
+        stored_at - domain.IDEMPOTENCY_WINDOW,
+        None if admission is None else admission.counter)
+    if admission is not None:
+        admission.check(stored.count)
     if key is not None:
-        bound = db.claim_key(session, key, claimed, fingerprint, stored_at)
-        if bound != (claimed, fingerprint):
+        bound = db.claim_key(session, key, stored.reference, fingerprint, stored_at)
+        if bound != (stored.reference, fingerprint):
             # Another request bound this key in the meantime: start again, and find it.
             raise _Raced(key)
-    if claimed != reference:
-        return Receipt(claimed, new=False)
+    return Receipt(stored.reference, new=stored.new)
+
+
+def _new_submission(application, fingerprint: str, now: datetime, stored_at: datetime,
+                    page_base: str) -> db.NewSubmission:
+    reference = domain.new_reference(now.year)
     page_key = applicant.new_key()
     payload = {**application, "reference": reference, "submitted_at": now.isoformat()}
     event = new_event(
@@ -97,10 +102,8 @@ def _store(session: Session, application, fingerprint, key, now, stored_at,
         {**payload, "page_url": applicant.page_url(page_base, reference, page_key)},
         occurred_at=now,
     )
-    db.add_submission(session, reference, stored_at, payload, event.event_id)
-    db.add_page_key(session, reference, applicant.key_digest(page_key), stored_at)
-    record(session, event)
-    return Receipt(reference, new=True)
+    return db.NewSubmission(reference, fingerprint, stored_at, payload,
+                            applicant.key_digest(page_key), event)
 
 
 def _repeat_of(bound: tuple[str, str], fingerprint: str, key: str) -> Receipt:

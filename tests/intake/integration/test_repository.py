@@ -1,14 +1,16 @@
 """Intake's tables and the submission desk on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 
 import eventlet
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 
 from services.intake import db as intake_db
-from services.intake import domain, submissions
+from services.intake import domain, guards, submissions
 from services.intake.handlers import handlers
 from services.intake.schemas import ApplicationForm
 from services.intake.service import MIGRATIONS
@@ -53,14 +55,19 @@ def test_a_submission_and_its_event_are_committed_together(database):
 
 
 def test_a_failing_outbox_write_leaves_no_submission(database, monkeypatch):
-    def broken(session, *events):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(submissions, "record", broken)
-    with pytest.raises(RuntimeError):
-        submissions.receive(database, application(), now=NOW)
-    assert count(database, intake_db.Submission) == 0
-    assert count(database, intake_db.RecentPayload) == 0
+    first = submissions.receive(database, application(), now=NOW)
+    with database.transaction() as session:
+        taken = session.scalar(select(OutboxRow.event_id))
+    # The next event reuses the first one's id: its outbox row is refused by the unique key.
+    monkeypatch.setattr(submissions, "new_event",
+                        lambda *args, **kwargs: new_event(*args, event_id=taken, **kwargs))
+    with pytest.raises(IntegrityError):
+        submissions.receive(database, application(population=1), now=NOW)
+    assert count(database, intake_db.Submission) == 1
+    assert count(database, intake_db.PageKey) == 1
+    with database.transaction() as session:
+        assert session.scalars(select(intake_db.RecentPayload.reference)).all() == [
+            first.reference]
 
 
 def test_the_same_payload_within_the_window_has_one_reference(database):
@@ -100,6 +107,34 @@ def test_concurrent_identical_submissions_make_one(database):
     assert len({r.reference for r in receipts}) == 1
     assert sum(r.new for r in receipts) == 1
     assert count(database, intake_db.Submission) == 1 == count(database, OutboxRow)
+
+
+def test_a_submission_over_the_rate_limit_stores_nothing_and_is_not_counted(database):
+    limit = guards.RateLimit(2, 60)
+    for population in (1, 2):
+        submissions.receive(database, application(population=population), now=NOW,
+                            admission=limit.admission("203.0.113.9", NOW))
+    with pytest.raises(guards.TooManyRequests):
+        submissions.receive(database, application(population=3), now=NOW,
+                            admission=limit.admission("203.0.113.9", NOW))
+    assert count(database, intake_db.Submission) == 2 == count(database, OutboxRow)
+    assert count(database, intake_db.RecentPayload) == 2 == count(database, intake_db.PageKey)
+    with database.transaction() as session:
+        assert session.scalar(select(intake_db.RateWindow.count)) == 2
+
+
+def test_a_new_submission_is_one_statement_on_postgresql(database):
+    statements = []
+    listen = functools.partial(event.listen, database.engine, "before_cursor_execute")
+    listen(lambda conn, cursor, sql, *_: statements.append(sql))
+    receipt = submissions.receive(database, application(), now=NOW,
+                                  admission=guards.RateLimit(5, 60).admission("a", NOW))
+    again = submissions.receive(database, application(), now=NOW,
+                                admission=guards.RateLimit(5, 60).admission("a", NOW))
+    assert again == submissions.Receipt(receipt.reference, new=False)
+    # SQLite takes the steps one by one: count, claim, submission, page key, event; a repeat
+    # counts, claims, and reads the reference the payload already had.
+    assert len(statements) == (2 if database.is_postgresql else 5 + 3)
 
 
 def test_rate_windows_count_per_client_and_window(database):

@@ -1,0 +1,111 @@
+"""Issue 11's intake target alone: intake saturated on PostgreSQL against the bare nameko
+``@http`` anchor, measured in the same run, for one checkout or several back to back.
+
+    .venv/bin/python -m bench intake_ratio [--tree DIR ...] [--rounds 2] [--seconds 2]
+                                            [--py-spy DIR]
+
+Each round measures the anchor (bench/bare_http.py), then intake from each ``--tree`` in turn
+(default: this checkout), with bench/pipeline.py's saturation (open loop, rates doubling from
+50/s until the answers fall behind; the best 202/s). Rounds alternate A B A B so that a change
+of the machine's load falls on both sides. Prints per measurement the rate, its p99 at the best
+rate, intake's CPU ms per submission and the load average; then the ratio per tree.
+``--py-spy DIR`` records intake's process during its saturation (``py-spy record -f raw``) and
+prints the top frames.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+from bench.intake_bench import process_cpu
+from bench.pipeline import application, bare_http_rate, offer, served_intake
+from tests.support import infra
+
+
+def saturate(port: int, seconds: float, connections: int, pid: int | None = None):
+    """(best 202/s, its p99 ms, CPU ms per 202 at that rate): rates doubling from 50/s."""
+    best, rate, numbers = (0.0, float("nan"), float("nan")), 50.0, iter(range(0, 10**9, 100_000))
+    while rate <= 20_000:
+        cpu = process_cpu(pid) if pid else 0.0
+        posts, elapsed = asyncio.run(offer(port, rate, seconds, connections,
+                                           lambda n: application(n, "sat"), next(numbers)))
+        accepted = sorted(p.latency for p in posts if p.status == 202)
+        achieved = len(accepted) / elapsed
+        if achieved > best[0]:
+            p99 = accepted[min(len(accepted) - 1, int(0.99 * len(accepted)))] * 1000
+            spent = (process_cpu(pid) - cpu) * 1000 / max(1, len(accepted)) if pid else 0.0
+            best = (achieved, p99, spent)
+        if achieved < 0.8 * rate:
+            break
+        rate *= 2
+    return best
+
+
+def intake(tree: Path, seconds: float, connections: int, spy: Path | None):
+    with served_intake(tree, connections) as (port, process):
+        if spy is None:
+            return saturate(port, seconds, connections, process.pid)
+        recorder = subprocess.Popen(
+            [str(Path(sys.executable).parent / "py-spy"), "record", "-f", "raw", "-r", "200",
+             "-o", str(spy), "--pid", str(process.pid)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            return saturate(port, seconds, connections, process.pid)
+        finally:
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(30)
+
+
+def top_frames(raw: Path, count: int = 25) -> list[tuple[str, float]]:
+    """The frames in most samples (inclusive), from py-spy's raw (collapsed stacks) output."""
+    inclusive, total = Counter(), 0
+    for line in raw.read_text().splitlines():
+        stack, _, samples = line.rpartition(" ")
+        total += int(samples)
+        for frame in set(stack.split(";")):
+            inclusive[frame] += int(samples)
+    return [(frame, n / total) for frame, n in inclusive.most_common(count)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tree", type=Path, action="append")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=2.0, help="per rate")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--py-spy", type=Path, metavar="DIR")
+    args = parser.parse_args(argv)
+    trees = [t.resolve() for t in (args.tree or [infra.PROJECT])]
+    ratios: dict[Path, list[float]] = {t: [] for t in trees}
+    for round_ in range(args.rounds):
+        load = os.getloadavg()[0]
+        anchor, _ = bare_http_rate(args.seconds, args.connections)
+        print(f"round {round_ + 1}: bare @http {anchor:7.0f} req/s              (load {load:.2f})",
+              flush=True)
+        for index, tree in enumerate(trees):
+            spy = None
+            if args.py_spy is not None:
+                args.py_spy.mkdir(parents=True, exist_ok=True)
+                spy = args.py_spy / f"intake-{index}-{round_ + 1}.txt"
+            load = os.getloadavg()[0]
+            rate, p99, cpu = intake(tree, args.seconds, args.connections, spy)
+            ratios[tree].append(rate / anchor)
+            print(f"round {round_ + 1}: intake    {rate:7.0f} 202/s  p99 {p99:6.1f} ms  "
+                  f"CPU {cpu:4.2f} ms each  {rate / anchor:6.1%} of bare  (load {load:.2f})  "
+                  f"{tree}", flush=True)
+            if spy is not None and spy.exists():
+                for frame, share in top_frames(spy):
+                    print(f"    {share:6.1%}  {frame}")
+    for tree, found in ratios.items():
+        print(f"intake / bare @http: {', '.join(f'{r:.1%}' for r in found)}  {tree}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
