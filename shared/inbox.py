@@ -26,6 +26,7 @@ from shared.clock import utcnow
 from shared.db import Base, Database
 from shared.events import Event, InvalidEvent, TypedEvent, parse_event
 from shared.retry import Backoff
+from shared.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -229,16 +230,24 @@ def _jsonable(value: object) -> bool:
     return True
 
 
-class InboxProcessor:
-    """Runs stored events through their handlers, each in its own transaction."""
+class InboxProcessor(WorkQueue):
+    """Runs stored events through their handlers, each in its own transaction; an event that
+    keeps failing is parked (after the backoff's ``max_attempts``)."""
+
+    model = InboxRow
+    waiting = InboxRow.status == PENDING
+    given_up = {"status": PARKED}
+    # Due first, then oldest: the order of the ix_inbox_due index (its entries end with the row
+    # id), so a backlog of thousands is not sorted again for each batch.
+    order = (InboxRow.next_attempt_at, InboxRow.id)
+    error_length = 4000
 
     def __init__(
         self,
         database: Database,
         handlers: Mapping[str, Handler],
         *,
-        max_attempts: int = 5,
-        backoff: Backoff = Backoff(1.0, 300.0),
+        backoff: Backoff = Backoff(1.0, 300.0, max_attempts=5),
         batch_size: int = 100,
         lease: timedelta = leases.LEASE,
         wait_seconds: float = 2.0,
@@ -247,12 +256,8 @@ class InboxProcessor:
         read_event: Callable[[dict], Event] = parse_event,
         prepare: Callable[[list[Event], Session], None] | None = None,
     ):
-        self.database = database
+        super().__init__(database, backoff=backoff, batch_size=batch_size, lease=lease)
         self.handlers = handlers
-        self.max_attempts = max_attempts
-        self.backoff = backoff
-        self.batch_size = batch_size
-        self.lease = lease
         self.wait_seconds = wait_seconds
         self.wait_limit = wait_limit
         # Events handled in one transaction when all goes well: a commit per event costs more
@@ -268,13 +273,7 @@ class InboxProcessor:
     def process_due(self) -> int:
         """Process every due event once. Returns how many were handled successfully."""
         handled = 0
-        now = utcnow()
-        due = [InboxRow.status == PENDING, InboxRow.next_attempt_at <= now]
-        # Due first, then oldest: the order of the ix_inbox_due index (its entries end with
-        # the row id), so a backlog of thousands is not sorted again for each batch.
-        order = (InboxRow.next_attempt_at, InboxRow.id)
-        with leases.hold(self.database, InboxRow, due, limit=self.batch_size,
-                         duration=self.lease, order=order) as lease:
+        with self.claimed() as lease:
             rows = lease.rows
             for start in range(0, len(rows), self.group_size):
                 group = [row for row in rows[start:start + self.group_size] if lease.holds(row)]
@@ -302,13 +301,7 @@ class InboxProcessor:
                     handler = self.handlers.get(event.type)
                     if handler is not None:
                         handler(event, session)
-                session.execute(
-                    update(InboxRow)
-                    .where(InboxRow.id.in_([row.id for row in rows]))
-                    .values(status=DONE, processed_at=utcnow(), claimed_until=None,
-                            attempts=InboxRow.attempts + 1, last_error=None)
-                    .execution_options(synchronize_session=False)
-                )
+                self._done(session, rows)
             return True
         except Exception:
             log.debug("inbox: a group of %d failed; processing them one by one", len(rows),
@@ -322,12 +315,7 @@ class InboxProcessor:
             with self.database.transaction() as session:
                 if handler is not None:
                     handler(event, session)
-                session.execute(
-                    update(InboxRow)
-                    .where(InboxRow.id == row.id)
-                    .values(status=DONE, processed_at=utcnow(), claimed_until=None,
-                            attempts=row.attempts + 1, last_error=None)
-                )
+                self._done(session, [row])
             return True
         except Waiting as exc:
             self._waiting(row, exc)
@@ -340,19 +328,18 @@ class InboxProcessor:
             self._failed(row, exc)
             return False
 
+    def _done(self, session: Session, rows: list[InboxRow]) -> None:
+        self.finish(session, rows, status=DONE, processed_at=utcnow(),
+                    attempts=InboxRow.attempts + 1, last_error=None)
+
     def _waiting(self, row: InboxRow, exc: Waiting) -> None:
         now = utcnow()
         if now - row.received_at > self.wait_limit:
             self._failed(row, exc, parked=True)
             return
         log.info("inbox: %s %s waits: %s", row.type, row.event_id, exc)
-        with self.database.transaction() as session:
-            session.execute(
-                update(InboxRow)
-                .where(InboxRow.id == row.id)
-                .values(last_error=f"{WAITING}{exc}"[:4000], claimed_until=None,
-                        next_attempt_at=now + timedelta(seconds=self.wait_seconds))
-            )
+        self.put_back(row, now + timedelta(seconds=self.wait_seconds),
+                      last_error=f"{WAITING}{exc}"[:self.error_length])
 
     def _wake_waiting(self) -> None:
         """Something was handled: what waited may follow it now."""
@@ -367,25 +354,13 @@ class InboxProcessor:
 
     def _failed(self, row: InboxRow, exc: Exception, parked: bool = False) -> None:
         attempts = row.attempts + 1
-        parked = parked or attempts >= self.max_attempts
+        parked = parked or self.backoff.exhausted(attempts)
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         (log.error if parked else log.warning)(
             "inbox: %s %s failed (attempt %d%s): %s", row.type, row.event_id, attempts,
             ", parked" if parked else "", error,
         )
-        with self.database.transaction() as session:
-            session.execute(
-                update(InboxRow)
-                .where(InboxRow.id == row.id)
-                .values(
-                    attempts=attempts,
-                    last_error=error[:4000],
-                    status=PARKED if parked else PENDING,
-                    # A parked row is never due: its next_attempt_at keeps when it was parked.
-                    next_attempt_at=utcnow() if parked else self.backoff.next_attempt(attempts),
-                    claimed_until=None,
-                )
-            )
+        self.failed(row, error, give_up=parked)
 
 
 def parked(session: Session) -> list[InboxRow]:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, func, insert, select, update
+from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared import leases
@@ -18,6 +18,7 @@ from shared.clock import utcnow
 from shared.db import Base, Database
 from shared.events import Event
 from shared.retry import Backoff
+from shared.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,12 @@ def pending_row(event: Event, now: datetime | None = None) -> dict:
             "created_at": now, "next_attempt_at": now, "attempts": 0}
 
 
-class Relay:
+class Relay(WorkQueue):
     """Publishes pending outbox rows in order; holds them, with backoff, while the broker is
-    away."""
+    away (it never gives a row up)."""
+
+    model = OutboxRow
+    waiting = OutboxRow.sent_at.is_(None)
 
     def __init__(
         self,
@@ -69,21 +73,14 @@ class Relay:
         batch_size: int = 200,
         lease: timedelta = leases.LEASE,
     ):
-        self.database = database
+        super().__init__(database, backoff=backoff, batch_size=batch_size, lease=lease)
         self.publish = publish
-        self.backoff = backoff
-        self.batch_size = batch_size
-        self.lease = lease
 
     def relay_due(self) -> tuple[int, Exception | None]:
         """Publish what is due: how many were sent, and the failure that stopped the batch."""
-        sent: list[int] = []
+        sent: list[OutboxRow] = []
         failure: Exception | None = None
-        now = utcnow()
-        due = [OutboxRow.sent_at.is_(None), OutboxRow.next_attempt_at <= now]
-        with leases.hold(self.database, OutboxRow, due, limit=self.batch_size,
-                         duration=self.lease) as lease:
-            done: list[OutboxRow] = []
+        with self.claimed() as lease:
             for row in lease.rows:
                 if not lease.holds(row):
                     break
@@ -91,45 +88,22 @@ class Relay:
                     self.publish(row.payload)
                 except Exception as exc:  # any broker failure: keep the row, try again later
                     failure = exc
-                    self._failed(row, exc)
-                    done.append(row)
+                    log.warning("outbox: %s %s not published (attempt %d): %r", row.type,
+                                row.event_id, row.attempts + 1, exc)
+                    self.failed(row, repr(exc))
+                    lease.finished([row])
                     break
-                sent.append(row.id)
-                done.append(row)
-            self._mark_sent(sent)
+                sent.append(row)
+            if sent:
+                with self.database.transaction() as session:
+                    self.finish(session, sent, sent_at=utcnow())
             # Marked sent (or failed) with claimed_until cleared: the lease lets them go without
             # a release of its own, a transaction fewer per batch (per event when they trickle).
-            lease.finished(done)
+            lease.finished(sent)
         return len(sent), failure
 
     def pending(self) -> int:
         with self.database.transaction() as session:
             return session.scalar(
-                select(func.count()).select_from(OutboxRow).where(OutboxRow.sent_at.is_(None))
-            )
-
-    def _failed(self, row: OutboxRow, exc: Exception) -> None:
-        attempts = row.attempts + 1
-        log.warning("outbox: %s %s not published (attempt %d): %r", row.type, row.event_id,
-                    attempts, exc)
-        with self.database.transaction() as session:
-            session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == row.id)
-                .values(
-                    attempts=attempts,
-                    last_error=repr(exc)[:2000],
-                    next_attempt_at=self.backoff.next_attempt(attempts),
-                    claimed_until=None,
-                )
-            )
-
-    def _mark_sent(self, sent: list[int]) -> None:
-        if not sent:
-            return
-        with self.database.transaction() as session:
-            session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id.in_(sent))
-                .values(sent_at=utcnow(), claimed_until=None)
+                select(func.count()).select_from(OutboxRow).where(self.waiting)
             )

@@ -174,9 +174,9 @@ class Inbox(DependencyProvider):
         self.processor = InboxProcessor(
             self.database,
             self.handlers_factory(config),
-            max_attempts=int(_settings_number(config, "INBOX_MAX_ATTEMPTS", 5)),
             backoff=Backoff(_settings_number(config, "INBOX_RETRY_BASE_SECONDS", 1.0),
-                            _settings_number(config, "INBOX_RETRY_MAX_SECONDS", 300.0)),
+                            _settings_number(config, "INBOX_RETRY_MAX_SECONDS", 300.0),
+                            max_attempts=int(_settings_number(config, "INBOX_MAX_ATTEMPTS", 5))),
             lease=lease_duration(config),
             wait_seconds=_settings_number(config, "INBOX_WAIT_SECONDS", 2.0),
             wait_limit=timedelta(seconds=_settings_number(config, "INBOX_WAIT_LIMIT_SECONDS",

@@ -35,7 +35,7 @@ from sqlalchemy import bindparam, update
 from services.notify import db
 from services.notify.db import FAILED, PENDING, SENT, NotificationRow
 from services.notify.domain import ERASURE, Secretariat, delivery_failure_alert
-from services.notify.failures import Failure, FailureKind, RetryPolicy, classify
+from services.notify.failures import RETRY, Failure, classify, next_step
 from services.notify.mail import MailSettings, Renderer, compose
 from services.notify.unsubscribe import Signer, link
 from shared import leases
@@ -43,6 +43,8 @@ from shared.clock import utcnow
 from shared.db import Database
 from shared.events import new_event
 from shared.outbox import record
+from shared.retry import Backoff
+from shared.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +140,15 @@ class DeliveryReport:
     claimed: int = field(default=0)
 
 
-class MailDelivery:
+class MailDelivery(WorkQueue):
+    """The notification log as a queue of leased work rows: a mail the server refused for good
+    (or that kept failing for ``backoff.max_attempts``) is marked failed, and staff told."""
+
+    model = NotificationRow
+    waiting = NotificationRow.status == PENDING
+    # Never due again: the moment stays, as when it failed (staff see it, may retry).
+    given_up = {"status": FAILED}
+
     def __init__(
         self,
         database: Database,
@@ -146,7 +156,7 @@ class MailDelivery:
         renderer: Renderer,
         mail: MailSettings,
         secretariat: Secretariat,
-        policy: RetryPolicy = RetryPolicy(),
+        backoff: Backoff = RETRY,
         *,
         batch_size: int = 100,
         lease: timedelta = leases.LEASE,
@@ -154,14 +164,11 @@ class MailDelivery:
         sent_batch: int = 1,
         secret: str | None = None,
     ):
-        self.database = database
+        super().__init__(database, backoff=backoff, batch_size=batch_size, lease=lease)
         self.transport = transport
         self.renderer = renderer
         self.mail = mail
         self.secretariat = secretariat
-        self.policy = policy
-        self.batch_size = batch_size
-        self.lease = lease
         self.senders = senders
         self.sent_batch = sent_batch
         self._secret = secret
@@ -171,11 +178,8 @@ class MailDelivery:
         """Send one batch of due mail from ``senders`` green threads, each on its own SMTP
         connection; mails to one address go one after the other, in the order queued."""
         report = DeliveryReport()
-        now = utcnow()
-        due = [NotificationRow.status == PENDING, NotificationRow.next_attempt_at <= now]
         # Rows not reached (the server away, a lease lost) are released when the block ends.
-        with leases.hold(self.database, NotificationRow, due, limit=self.batch_size,
-                         duration=self.lease) as lease:
+        with self.claimed() as lease:
             report.claimed = len(lease.rows)
             if not lease.rows:
                 # Nothing due: the connections go until there is mail again.
@@ -243,7 +247,7 @@ class MailDelivery:
             self.transport.send(self.mail.mail_from, row.recipient, message.encode("ascii"),
                                 f"{row.id:08d}")
         except Exception as exc:
-            failure = self.policy.next_step(classify(exc), row.attempts + 1)
+            failure = next_step(classify(exc), row.attempts + 1, self.backoff)
             self._failed(row, message, failure)
             if failure.transient:
                 report.retrying += 1
@@ -284,22 +288,11 @@ class MailDelivery:
         log.log(logging.WARNING if failure.transient else logging.ERROR,
                 "mail %s #%d (%s) failed, attempt %d, %s: %s", row.template, row.id,
                 row.event_id, attempts, failure.kind.value, failure.detail)
-        values: dict = {"attempts": attempts, "last_error": failure.detail[:2000],
-                        "claimed_until": None, "message": message}
-        if failure.transient:
-            values["next_attempt_at"] = utcnow() + self.policy.delay(attempts)
-        else:
-            # Never due again: the moment stays, as when it failed (staff see it, may retry).
-            values.update(status=FAILED, next_attempt_at=utcnow())
-        with self.database.transaction() as session:
-            result = session.execute(update(NotificationRow)
-                                     .where(NotificationRow.id == row.id,
-                                            NotificationRow.status == PENDING)
-                                     .values(**values))
-            if failure.kind is FailureKind.PERMANENT and result.rowcount == 1:
-                record(session, _outcome("notification.failed", row, failure.detail))
-                db.queue(session, delivery_failure_alert(row.notification(), failure.detail,
-                                                         self.secretariat))
+        self.failed(row, failure.detail, give_up=not failure.transient, message=message)
+
+    def gave_up(self, session, row: NotificationRow, error: str) -> None:
+        record(session, _outcome("notification.failed", row, error))
+        db.queue(session, delivery_failure_alert(row.notification(), error, self.secretariat))
 
 
 class _Line:

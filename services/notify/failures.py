@@ -9,8 +9,9 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import Enum
+
+from shared.retry import Backoff
 
 
 class FailureKind(Enum):
@@ -73,25 +74,16 @@ def _text(message: bytes | str) -> str:
     return str(message)
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff: base, 2·base, 4·base … up to ``cap``, for ``max_attempts`` tries."""
+# 30 s, 1 min, 2 min ... up to an hour, exactly (no jitter), twelve tries in all.
+RETRY = Backoff(30.0, 3600.0, jitter=0.0, max_attempts=12)
 
-    base: timedelta = timedelta(seconds=30)
-    cap: timedelta = timedelta(hours=1)
-    max_attempts: int = 12
 
-    def delay(self, attempts: int) -> timedelta:
-        """How long to wait after the ``attempts``-th failed try (1 for the first)."""
-        exponent = min(max(0, attempts - 1), 40)
-        return min(self.cap, self.base * (2**exponent))
-
-    def next_step(self, failure: Failure, attempts: int) -> Failure:
-        """The failure to act on: a transient one becomes permanent once attempts run out."""
-        if failure.transient and attempts >= self.max_attempts:
-            return Failure(
-                FailureKind.PERMANENT,
-                f"gave up after {attempts} attempts: {failure.detail}",
-                failure.code,
-            )
-        return failure
+def next_step(failure: Failure, attempts: int, backoff: Backoff) -> Failure:
+    """The failure to act on: a transient one becomes permanent once attempts run out."""
+    if failure.transient and backoff.exhausted(attempts):
+        return Failure(
+            FailureKind.PERMANENT,
+            f"gave up after {attempts} attempts: {failure.detail}",
+            failure.code,
+        )
+    return failure

@@ -58,7 +58,7 @@ class Mailer(DependencyProvider):
         knobs = service_settings(config, notify_settings.load)
         self.delivery = MailDelivery(
             database_for(config["DB_URL"]), knobs.transport(), Renderer(), knobs.mail,
-            knobs.secretariat, knobs.policy, batch_size=knobs.batch_size,
+            knobs.secretariat, knobs.backoff, batch_size=knobs.batch_size,
             lease=knobs.lease, senders=knobs.senders, sent_batch=knobs.sent_batch,
             secret=knobs.secret,
         )

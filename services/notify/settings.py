@@ -13,24 +13,25 @@ more is faster, and a crash may then send that many again).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
 from services.notify.delivery import EmlTransport, SmtpServer, SmtpTransport, Transport
 from services.notify.domain import DEFAULT_LANGUAGE, Secretariat
-from services.notify.failures import RetryPolicy
+from services.notify.failures import RETRY
 from services.notify.mail import MailSettings
 from shared.campaign import LANGUAGES
 from shared.config import Knobs
 from shared.leases import LEASE
+from shared.retry import Backoff
 
 
 @dataclass(frozen=True)
 class NotifySettings:
     mail: MailSettings
     secretariat: Secretariat
-    policy: RetryPolicy
+    backoff: Backoff
     smtp: SmtpServer | None
     outbox_dir: Path
     poll_seconds: float
@@ -67,10 +68,11 @@ def load(knobs: Knobs) -> NotifySettings:
                     or f"http://localhost:{settings.ports['notify']}").rstrip("/"),
         privacy_urls={language: settings.privacy_url_in(language) for language in LANGUAGES},
     )
-    policy = RetryPolicy(
-        base=timedelta(seconds=knobs.number("NOTIFY_RETRY_BASE_SECONDS", 30)),
-        cap=timedelta(seconds=knobs.number("NOTIFY_RETRY_MAX_SECONDS", 3600)),
-        max_attempts=int(knobs.number("NOTIFY_MAX_ATTEMPTS", 12)),
+    backoff = replace(
+        RETRY,
+        base_seconds=knobs.number("NOTIFY_RETRY_BASE_SECONDS", RETRY.base_seconds),
+        max_seconds=knobs.number("NOTIFY_RETRY_MAX_SECONDS", RETRY.max_seconds),
+        max_attempts=int(knobs.number("NOTIFY_MAX_ATTEMPTS", RETRY.max_attempts)),
     )
     smtp = None
     if settings.smtp_host:
@@ -80,7 +82,7 @@ def load(knobs: Knobs) -> NotifySettings:
     return NotifySettings(
         mail=mail,
         secretariat=Secretariat(staff, language if language in LANGUAGES else DEFAULT_LANGUAGE),
-        policy=policy,
+        backoff=backoff,
         smtp=smtp,
         outbox_dir=settings.outbox_dir,
         poll_seconds=knobs.number("NOTIFY_POLL_SECONDS", 0.5),

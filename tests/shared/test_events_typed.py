@@ -77,7 +77,7 @@ def _processor(database, handled):
     def joined(event, session):
         handled.append(event)
 
-    return InboxProcessor(database, handlers(), max_attempts=5)
+    return InboxProcessor(database, handlers())  # parks after 5 attempts by default
 
 
 def test_a_malformed_message_is_parked_at_the_edge_and_reaches_no_handler(database):

@@ -79,8 +79,8 @@ def test_a_failing_handler_leaves_no_partial_effect_and_is_parked_after_max_atte
         effects.append(event.event_id)
         raise ValueError("not yet")
 
-    processor = InboxProcessor(database, {"wave.closed": handler}, max_attempts=3,
-                               backoff=Backoff(0.0, 0.0))
+    processor = InboxProcessor(database, {"wave.closed": handler},
+                               backoff=Backoff(0.0, 0.0, max_attempts=3))
     inbox.store(database, new_event("wave.closed", {"number": 1}).as_message())
     for _ in range(5):
         processor.process_due()
@@ -105,8 +105,8 @@ def test_one_failing_event_in_a_group_does_not_hold_back_the_others(database):
             "theme": {"en": "t", "fr": "t", "es": "t"}, "opens_at": "2026-01-01"}))
         seen.append(event.data["number"])
 
-    processor = InboxProcessor(database, {"wave.closed": handler}, max_attempts=1,
-                               backoff=Backoff(0.0, 0.0))
+    processor = InboxProcessor(database, {"wave.closed": handler},
+                               backoff=Backoff(0.0, 0.0, max_attempts=1))
     for number in range(6):
         inbox.store(database, new_event("wave.closed", {"number": number}).as_message())
     assert processor.process_due() == 5
@@ -149,7 +149,7 @@ def test_stored_events_are_taken_as_kept_and_a_replayed_invalid_one_is_parked_ag
     processor = InboxProcessor(
         database, {"wave.closed": lambda event, session: seen.append(
             (event.event_id, event.type, event.data))},
-        max_attempts=1, backoff=Backoff(0.0, 0.0), read_event=inbox.stored_event)
+        backoff=Backoff(0.0, 0.0, max_attempts=1), read_event=inbox.stored_event)
     event = new_event("wave.closed", {"number": 7})
     inbox.store(database, event.as_message())
     inbox.store(database, {"type": "wave.closed", "data": {"number": "x"}})

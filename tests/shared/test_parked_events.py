@@ -14,8 +14,8 @@ def _park(database, event, error="the database was away"):
     def failing(event, session):
         raise RuntimeError(error)
 
-    processor = InboxProcessor(database, {event.type: failing}, max_attempts=2,
-                               backoff=Backoff(0.0, 0.0))
+    processor = InboxProcessor(database, {event.type: failing},
+                               backoff=Backoff(0.0, 0.0, max_attempts=2))
     inbox.store(database, event.as_message())
     processor.process_due()
     processor.process_due()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +11,6 @@ from sqlalchemy import func, select
 from services.notify import db
 from services.notify.delivery import MailDelivery, SmtpServer, SmtpTransport, Transport
 from services.notify.domain import Secretariat
-from services.notify.failures import RetryPolicy
 from services.notify.mail import MailSettings, Renderer
 from services.notify.service import MIGRATIONS, handlers
 from shared import config as shared_config
@@ -27,8 +25,7 @@ MAIL = MailSettings(mail_from="campaign@uclg.example", reply_to="secretariat@ucl
                     intake_url="https://join.uclg.example",
                     registry_url="https://staff.uclg.example",
                     console_url="https://console.uclg.example")
-FAST = RetryPolicy(base=timedelta(milliseconds=50), cap=timedelta(milliseconds=400),
-                   max_attempts=30)
+FAST = Backoff(0.05, 0.4, jitter=0.0, max_attempts=30)
 
 
 def migrated_database(kind: str, request, tmp_path) -> shared_db.Database:
@@ -97,15 +94,15 @@ class Notify:
             return list(session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
 
 
-def make_notify(database, transport: Transport, policy: RetryPolicy = FAST,
+def make_notify(database, transport: Transport, backoff: Backoff = FAST,
                 staff_language: str = "en") -> Notify:
     settings = shared_config.load({"STAFF_EMAILS": ",".join(STAFF),
                                    "STAFF_LANGUAGE": staff_language})
     processor = inbox.InboxProcessor(database, handlers({"SETTINGS": settings}),
-                                     max_attempts=3, backoff=Backoff(0.01, 0.05),
+                                     backoff=Backoff(0.01, 0.05, max_attempts=3),
                                      wait_seconds=0.05)
     delivery = MailDelivery(database, transport, Renderer(), MAIL,
-                            Secretariat(STAFF, staff_language), policy)
+                            Secretariat(STAFF, staff_language), backoff)
     return Notify(database, processor, delivery)
 
 

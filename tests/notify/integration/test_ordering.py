@@ -28,7 +28,7 @@ def inbox_rows(notify) -> list[InboxRow]:
 def test_a_waitlisting_before_its_application_waits_past_the_retry_budget(notify, smtp_server):
     waitlisted = step("application.waitlisted")
     inbox.store(notify.database, waitlisted.as_message())
-    for _ in range(3 * notify.processor.max_attempts):
+    for _ in range(3 * notify.processor.backoff.max_attempts):
         notify.processor.process_due()
         notify.processor._wake_waiting()  # as if other events were handled meanwhile
     [row] = inbox_rows(notify)

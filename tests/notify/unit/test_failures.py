@@ -1,9 +1,9 @@
 import smtplib
-from datetime import timedelta
 
 import pytest
 
-from services.notify.failures import FailureKind, RetryPolicy, classify
+from services.notify.failures import RETRY, FailureKind, classify, next_step
+from shared.retry import Backoff
 
 T, P = FailureKind.TRANSIENT, FailureKind.PERMANENT
 
@@ -36,16 +36,17 @@ def test_the_smtp_code_and_text_are_kept():
 
 
 def test_backoff_doubles_up_to_the_cap():
-    policy = RetryPolicy(base=timedelta(seconds=30), cap=timedelta(minutes=5), max_attempts=5)
-    assert [policy.delay(n).total_seconds() for n in range(1, 7)] == [30, 60, 120, 240, 300, 300]
-    assert policy.delay(10_000) == timedelta(minutes=5)
+    backoff = Backoff(30.0, 300.0, jitter=0.0, max_attempts=5)
+    assert [backoff.delay(n) for n in range(1, 7)] == [30, 60, 120, 240, 300, 300]
+    assert backoff.delay(10_000) == 300
+    assert [RETRY.delay(n) for n in (1, 2, 3, 12)] == [30, 60, 120, 3600]
 
 
 def test_a_transient_failure_becomes_permanent_when_attempts_run_out():
-    policy = RetryPolicy(max_attempts=3)
+    backoff = Backoff(30.0, 3600.0, max_attempts=3)
     failure = classify(ConnectionRefusedError())
-    assert policy.next_step(failure, 2).transient
-    final = policy.next_step(failure, 3)
+    assert next_step(failure, 2, backoff).transient
+    final = next_step(failure, 3, backoff)
     assert final.kind is P and "gave up after 3 attempts" in final.detail
     permanent = classify(smtplib.SMTPDataError(554, b"no"))
-    assert policy.next_step(permanent, 1) is permanent
+    assert next_step(permanent, 1, backoff) is permanent
