@@ -1,8 +1,8 @@
 """The registry's database: applications, members, waves, the staff audit log, generated tokens.
 
-The domain's dataclasses know nothing of SQLAlchemy: ``RegistryStore`` turns rows into domain
-objects, remembers which row each came from, and writes them back before the transaction
-commits. Applications and members carry a version column: a change made from a stale read
+The domain's classes (``Application``, ``Member``, ``Wave``) are mapped onto their tables here,
+imperatively, so that domain.py stays plain Python; ``RegistryStore`` is the repository that
+finds them. Applications and members carry a version column: a change made from a stale read
 fails at flush (``StaleDataError``) instead of overwriting a concurrent decision.
 """
 from __future__ import annotations
@@ -11,28 +11,35 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    Column,
     DateTime,
     Index,
     Integer,
     String,
+    Table,
     Text,
+    TypeDecorator,
     and_,
     cast,
+    event,
     func,
+    inspect,
     or_,
     select,
     text,
 )
+from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.registry.access import AuditEntry
 from services.registry.domain import (
-    FORM_FIELDS,
     OPEN_STATUSES,
     Application,
     ApplicationStatus,
@@ -42,6 +49,7 @@ from services.registry.domain import (
     MemberStatus,
     Wave,
     WaveStatus,
+    government_key,
 )
 from services.registry.duplicates import Candidate
 from shared import db as shared_db
@@ -57,103 +65,190 @@ class Base(DeclarativeBase):
     pass
 
 
-class ApplicationRow(Base):
-    __tablename__ = "applications"
-    __table_args__ = (
-        Index("ix_applications_status", "status"),
-        Index("ix_applications_country", "country"),
-    )
+class UtcDateTime(TypeDecorator):
+    """Naive UTC in the table, aware UTC in the domain (shared.clock)."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    reference: Mapped[str] = mapped_column(String(40), unique=True)
-    status: Mapped[str] = mapped_column(String(32))
-    government_name: Mapped[str] = mapped_column(String(200))
-    country: Mapped[str] = mapped_column(String(2))
-    received_at: Mapped[datetime] = mapped_column(DateTime)
-    # The rest of the form (contact, authority, themes, commitment...): read whole; the staff
-    # queue filters on its language and themes.
-    form: Mapped[dict] = mapped_column(JSON)
-    region: Mapped[str] = mapped_column(String(32), default="")
-    submitted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    wave: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    member_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    possible_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
-    possible_duplicates: Mapped[list] = mapped_column(JSON, default=list)
-    info_request: Mapped[str | None] = mapped_column(Text, nullable=True)
-    decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    erased: Mapped[bool] = mapped_column(Boolean, default=False)
-    imported: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    impl = DateTime
+    cache_ok = True
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return naive_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return aware_utc(value)
 
 
-class WaveRow(Base):
-    __tablename__ = "waves"
-    __table_args__ = (
-        # At most one open wave, whatever two staff do at the same moment.
-        Index(
-            "uq_waves_one_open",
-            "status",
-            unique=True,
-            sqlite_where=text("status = 'open'"),
-            postgresql_where=text("status = 'open'"),
-        ),
-    )
+class Status(TypeDecorator):
+    """A domain status (a StrEnum) stored as its value."""
 
-    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    name: Mapped[dict] = mapped_column(JSON)
-    theme: Mapped[dict] = mapped_column(JSON)
-    opens_at: Mapped[datetime] = mapped_column(DateTime)
-    closes_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    status: Mapped[str] = mapped_column(String(16))
-    # {en?, fr?, es?}: the languages the campaign wrote it in; None for none.
-    description: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int):
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> StrEnum | None:
+        return None if value is None else self.enum(value)
 
 
-class MemberRow(Base):
-    __tablename__ = "members"
-    __table_args__ = (
-        Index("ix_members_key", "key"),
-        # Two imports of one file at the same moment cannot bring a government in twice.
-        Index(
-            "uq_members_imported_key",
-            "key",
-            unique=True,
-            sqlite_where=text("imported"),
-            postgresql_where=text("imported"),
-        ),
-    )
+class SomeLanguages(TypeDecorator):
+    """A text in the languages it was written in: none is NULL in the table, {} in the domain."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dict | None, dialect: Any) -> dict | None:
+        return dict(value) if value else None
+
+    def process_result_value(self, value: dict | None, dialect: Any) -> dict:
+        return dict(value or {})
+
+
+# JSON values the domain may change in place (append a wave, set a language): seen at flush.
+_List = MutableList.as_mutable(JSON)
+_Dict = MutableDict.as_mutable(JSON)
+
+applications = Table(
+    "applications",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reference", String(40), nullable=False, unique=True),
+    Column("status", Status(ApplicationStatus, 32), nullable=False),
+    Column("government_name", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("received_at", DateTime, nullable=False, default=utcnow),
+    Column("region", String(32), nullable=False, default=""),
+    Column("jurisdiction_type", String(32), nullable=True),
+    Column("population", BigInteger, nullable=True),
+    Column("website", Text, nullable=True),
+    Column("authority_name", Text, nullable=True),
+    Column("authority_title", Text, nullable=True),
+    Column("contact_name", Text, nullable=True),
+    Column("contact_position", Text, nullable=True),
+    Column("contact_email", Text, nullable=True),
+    Column("contact_phone", Text, nullable=True),
+    Column("language", String(2), nullable=True),
+    Column("themes", _List, nullable=False),
+    Column("commitment", Text, nullable=True),
+    Column("frameworks", Text, nullable=True),
+    Column("listing_consent", Boolean, nullable=False, default=False),
+    Column("submitted_at", UtcDateTime, nullable=True),
+    Column("wave", Integer, nullable=True),
+    Column("member_id", Integer, nullable=True),
+    # Whether possible_duplicates is not empty: what the staff queue filters on.
+    Column("possible_duplicate", Boolean, nullable=False, default=False),
+    Column("possible_duplicates", _List, nullable=False),
+    Column("info_request", Text, nullable=True),
+    Column("decision_reason", Text, nullable=True),
+    Column("erased", Boolean, nullable=False, default=False),
+    Column("imported", Boolean, nullable=False, default=False),
+    Column("updated_at", DateTime, nullable=True, default=utcnow, onupdate=utcnow),
+    Column("version", Integer, nullable=False, default=1),
+    Index("ix_applications_status", "status"),
+    Index("ix_applications_country", "country"),
+)
+
+waves = Table(
+    "waves",
+    Base.metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("name", _Dict, nullable=False),
+    Column("theme", _Dict, nullable=False),
+    Column("opens_at", UtcDateTime, nullable=False),
+    Column("closes_at", UtcDateTime, nullable=True),
+    Column("status", Status(WaveStatus, 16), nullable=False),
+    # {en?, fr?, es?}: the languages the campaign wrote it in; NULL for none.
+    Column("description", MutableDict.as_mutable(SomeLanguages), nullable=True),
+    # At most one open wave, whatever two staff do at the same moment.
+    Index(
+        "uq_waves_one_open",
+        "status",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
+)
+
+
+def _government_key(context: Any) -> str:
+    inserted = context.get_current_parameters()
+    return government_key(inserted["government_name"], inserted["country"])
+
+
+members = Table(
+    "members",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
     # One member per application: a second acceptance cannot make a second member.
-    application_id: Mapped[int] = mapped_column(Integer, unique=True)
-    reference: Mapped[str] = mapped_column(String(40))
-    government_name: Mapped[str] = mapped_column(String(200))
-    country: Mapped[str] = mapped_column(String(2), index=True)
-    region: Mapped[str] = mapped_column(String(32))
-    jurisdiction_type: Mapped[str] = mapped_column(String(32))
-    population: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    themes: Mapped[list] = mapped_column(JSON)
-    language: Mapped[str] = mapped_column(String(2))
-    contact_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    contact_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
-    joined_wave: Mapped[int] = mapped_column(Integer)
-    joined_at: Mapped[datetime] = mapped_column(DateTime)
-    waves: Mapped[list] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16))
-    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    website: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    listing_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    Column("application_id", Integer, nullable=False, unique=True),
+    Column("reference", String(40), nullable=False),
+    Column("government_name", String(200), nullable=False),
+    Column("country", String(2), nullable=False, index=True),
+    Column("region", String(32), nullable=False),
+    Column("jurisdiction_type", String(32), nullable=False),
+    Column("population", Integer, nullable=True),
+    Column("themes", _List, nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("contact_name", String(200), nullable=True),
+    Column("contact_email", String(320), nullable=True),
+    Column("joined_wave", Integer, nullable=False),
+    Column("joined_at", UtcDateTime, nullable=False),
+    Column("waves", _List, nullable=False),
+    Column("status", Status(MemberStatus, 16), nullable=False),
+    Column("withdrawn_at", UtcDateTime, nullable=True),
+    Column("withdrawal_reason", Text, nullable=True),
+    Column("website", String(500), nullable=True),
+    Column("listing_consent", Boolean, nullable=False, default=False),
     # domain.government_key: normalised name and country, what an import is idempotent on.
-    key: Mapped[str] = mapped_column(String(240), default="")
-    imported: Mapped[bool] = mapped_column(Boolean, default=False)
-    erased_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Computed once, at insert: a member's name and country never change.
+    Column("key", String(240), nullable=False, default=_government_key),
+    Column("imported", Boolean, nullable=False, default=False),
+    Column("erased_at", UtcDateTime, nullable=True),
+    Column("version", Integer, nullable=False, default=1),
+    Index("ix_members_key", "key"),
+    # Two imports of one file at the same moment cannot bring a government in twice.
+    Index(
+        "uq_members_imported_key",
+        "key",
+        unique=True,
+        sqlite_where=text("imported"),
+        postgresql_where=text("imported"),
+    ),
+)
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+# The domain's classes are the mapped classes: the Session's identity map holds one object per
+# row, its unit of work writes what changed at flush (nothing for an untouched object, so its
+# version is not bumped). Columns the domain does not speak of stay off the classes: the
+# receipt and update times, the key (Member.key computes it), and the version counters and the
+# duplicate flag under private names.
+Base.registry.map_imperatively(
+    Application,
+    applications,
+    exclude_properties=("received_at", "updated_at"),
+    properties={
+        "_version": applications.c.version,
+        "_possible_duplicate": applications.c.possible_duplicate,
+    },
+    version_id_col=applications.c.version,
+)
+Base.registry.map_imperatively(
+    Member,
+    members,
+    exclude_properties=("key",),
+    properties={"_version": members.c.version},
+    version_id_col=members.c.version,
+)
+Base.registry.map_imperatively(Wave, waves)
+
+
+@event.listens_for(Application, "before_insert")
+@event.listens_for(Application, "before_update")
+def _flag_possible_duplicate(_mapper: Any, _connection: Any, application: Application) -> None:
+    application._possible_duplicate = bool(application.possible_duplicates)
 
 
 class AuditRow(Base):
@@ -161,7 +256,7 @@ class AuditRow(Base):
     __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     who: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str] = mapped_column(String(32))
@@ -183,41 +278,6 @@ class StaffTokenRow(Base):
 
 metadata = [Base.metadata, shared_db.Base.metadata]
 
-# Form fields kept in ApplicationRow.form rather than in columns of their own.
-_FORM_ONLY = tuple(name for name in FORM_FIELDS if name not in ("government_name", "country"))
-_APPLICATION_COLUMNS = (
-    "reference",
-    "government_name",
-    "country",
-    "region",
-    "wave",
-    "member_id",
-    "possible_duplicates",
-    "info_request",
-    "decision_reason",
-    "erased",
-    "imported",
-)
-_MEMBER_COLUMNS = (
-    "application_id",
-    "reference",
-    "government_name",
-    "country",
-    "region",
-    "jurisdiction_type",
-    "population",
-    "themes",
-    "language",
-    "contact_name",
-    "contact_email",
-    "joined_wave",
-    "waves",
-    "withdrawal_reason",
-    "website",
-    "listing_consent",
-    "imported",
-)
-
 
 class NotFound(DomainError):
     """No such application, member or wave."""
@@ -232,16 +292,17 @@ class Page:
 
 
 class RegistryStore:
-    """The registry's tables, as domain objects, inside one transaction."""
+    """The registry's repository: its queries, as domain objects, inside one transaction.
+
+    What the domain changes on the objects it hands out is the Session's to write (at flush,
+    at the latest at commit); ``add_*`` flush at once, for the id the events name.
+    """
 
     def __init__(self, session: Session, *, lock_rows: bool):
         self.session = session
         # PostgreSQL: SELECT ... FOR UPDATE serialises two decisions on one row. SQLite has no
         # row locks (it serialises writers); the version column catches a stale write there.
         self.lock_rows = lock_rows
-        # Row identity -> (domain object, row): one object per row, however often it is loaded,
-        # so that two copies of one wave cannot write back different states.
-        self._loaded: dict[int, tuple[Any, Any]] = {}
 
     @classmethod
     def of(cls, session: Session) -> RegistryStore:
@@ -250,27 +311,22 @@ class RegistryStore:
     # --- applications ---
 
     def add_application(self, application: Application) -> Application:
-        row = ApplicationRow(received_at=utcnow(), status=application.status.value, form={})
-        self._write_application(application, row)
-        self.session.add(row)
+        self.session.add(application)
         self.session.flush()
-        application.id = row.id
-        self._track(application, row)
         return application
 
     def application(self, application_id: int, *, for_update: bool = False) -> Application:
-        row = self.session.scalar(self._locked(
-            select(ApplicationRow).where(ApplicationRow.id == application_id), for_update
+        found = self.session.scalar(self._locked(
+            select(Application).where(applications.c.id == application_id), for_update
         ))
-        if row is None:
+        if found is None:
             raise NotFound(f"no application {application_id}")
-        return self._application(row)
+        return found
 
     def application_by_reference(self, reference: str) -> Application | None:
-        row = self.session.scalar(
-            select(ApplicationRow).where(ApplicationRow.reference == reference)
+        return self.session.scalar(
+            select(Application).where(applications.c.reference == reference)
         )
-        return self._application(row) if row is not None else None
 
     def applications(
         self,
@@ -286,126 +342,115 @@ class RegistryStore:
         page: int = 1,
         per_page: int = 50,
     ) -> Page:
+        column = applications.c
         conditions = []
         if language is not None:
-            conditions.append(ApplicationRow.form["language"].as_string() == language)
+            conditions.append(column.language == language)
         if theme is not None:
-            # The themes are a JSON list inside the form: its text holds each as "name".
-            conditions.append(cast(ApplicationRow.form["themes"], String)
+            # The themes are a JSON list: its text holds each as "name".
+            conditions.append(cast(column.themes, String)
                               .contains(f'"{theme}"', autoescape=True))
         if q is not None and q.strip():
             term = q.strip()
-            conditions.append(or_(ApplicationRow.reference == term.upper(),
-                                  func.lower(ApplicationRow.government_name)
+            conditions.append(or_(column.reference == term.upper(),
+                                  func.lower(column.government_name)
                                   .contains(term.lower(), autoescape=True)))
         if status is not None:
-            conditions.append(ApplicationRow.status == status)
+            conditions.append(column.status == status)
         if wave is not None:
-            conditions.append(ApplicationRow.wave == wave)
+            conditions.append(column.wave == wave)
         if country is not None:
-            conditions.append(ApplicationRow.country == country.upper())
+            conditions.append(column.country == country.upper())
         if region is not None:
-            conditions.append(ApplicationRow.region == region)
+            conditions.append(column.region == region)
         if possible_duplicate is not None:
-            conditions.append(ApplicationRow.possible_duplicate == possible_duplicate)
-        return self._page(ApplicationRow, conditions, ApplicationRow.id.desc(), page, per_page,
-                          self._application)
+            conditions.append(column.possible_duplicate == possible_duplicate)
+        return self._page(Application, conditions, column.id.desc(), page, per_page)
 
     def waitlist(self) -> list[Application]:
-        rows = self.session.scalars(self._locked(
-            select(ApplicationRow)
-            .where(ApplicationRow.status == ApplicationStatus.WAITLISTED.value)
-            .order_by(ApplicationRow.id),
+        return list(self.session.scalars(self._locked(
+            select(Application)
+            .where(applications.c.status == ApplicationStatus.WAITLISTED)
+            .order_by(applications.c.id),
             True,
-        ))
-        return [self._application(row) for row in rows]
+        )))
 
     def applications_filed_by(self, member: Member) -> list[Application]:
         """The member's own application and any other filed with the same contact address."""
-        rows = self.session.scalars(
-            select(ApplicationRow)
-            .where(ApplicationRow.country == member.country)
-            .order_by(ApplicationRow.id)
+        filed = self.session.scalars(
+            select(Application)
+            .where(applications.c.country == member.country)
+            .order_by(applications.c.id)
         )
         email = (member.contact_email or "").lower()
         return [
-            self._application(row)
-            for row in rows
-            if row.id == member.application_id
-            or (email and str(row.form.get("contact_email", "")).lower() == email)
+            application
+            for application in filed
+            if application.id == member.application_id
+            or (email and str(application.contact_email or "").lower() == email)
         ]
 
     def duplicate_candidates(self, country: str, *, excluding: str) -> list[Candidate]:
         """Members and open applications of a country: what a new application may repeat."""
-        open_statuses = [status.value for status in OPEN_STATUSES]
-        applications = self.session.execute(
-            select(ApplicationRow.reference, ApplicationRow.government_name).where(
-                ApplicationRow.country == country,
-                ApplicationRow.status.in_(open_statuses),
-                ApplicationRow.reference != excluding,
+        open_applications = self.session.execute(
+            select(applications.c.reference, applications.c.government_name).where(
+                applications.c.country == country,
+                applications.c.status.in_(OPEN_STATUSES),
+                applications.c.reference != excluding,
             )
         )
-        members = self.session.execute(
-            select(MemberRow.reference, MemberRow.government_name).where(
-                MemberRow.country == country,
-                MemberRow.status != MemberStatus.ERASED.value,
+        known_members = self.session.execute(
+            select(members.c.reference, members.c.government_name).where(
+                members.c.country == country,
+                members.c.status != MemberStatus.ERASED,
             )
         )
-        return [Candidate(ref, name, country, "application") for ref, name in applications] + [
-            Candidate(ref, name, country, "member") for ref, name in members
+        return [Candidate(ref, name, country, "application")
+                for ref, name in open_applications] + [
+            Candidate(ref, name, country, "member") for ref, name in known_members
         ]
 
     # --- waves ---
 
     def waves(self) -> list[Wave]:
-        rows = self.session.scalars(select(WaveRow).order_by(WaveRow.number))
-        return [self._wave(row) for row in rows]
+        return list(self.session.scalars(select(Wave).order_by(waves.c.number)))
 
     def wave(self, number: int, *, for_update: bool = False) -> Wave:
-        row = self.session.scalar(
-            self._locked(select(WaveRow).where(WaveRow.number == number), for_update)
+        found = self.session.scalar(
+            self._locked(select(Wave).where(waves.c.number == number), for_update)
         )
-        if row is None:
+        if found is None:
             raise NotFound(f"no wave {number}")
-        return self._wave(row)
+        return found
 
     def open_wave(self, *, share_lock: bool = False) -> Wave | None:
         """The open wave, if any. ``share_lock`` holds every wave row (FOR SHARE) until commit:
         a wave cannot open between this read and the write that depends on it (an application
         waitlisted just as the wave opens would otherwise wait for the next wave)."""
-        query = select(WaveRow).order_by(WaveRow.number)
+        query = select(Wave).order_by(waves.c.number)
         if share_lock and self.lock_rows:
             query = query.with_for_update(read=True)
-        rows = list(self.session.scalars(query))
-        row = next((r for r in rows if r.status == WaveStatus.OPEN.value), None)
-        return self._wave(row) if row is not None else None
+        return next((wave for wave in self.session.scalars(query) if wave.is_open), None)
 
     def add_wave(self, wave: Wave) -> Wave:
-        row = WaveRow(number=wave.number)
-        self._write_wave(wave, row)
-        self.session.add(row)
+        self.session.add(wave)
         self.session.flush()
-        self._track(wave, row)
         return wave
 
     # --- members ---
 
     def add_member(self, member: Member) -> Member:
-        row = MemberRow()
-        self._write_member(member, row)
-        self.session.add(row)
+        self.session.add(member)
         self.session.flush()
-        member.id = row.id
-        self._track(member, row)
         return member
 
     def member(self, member_id: int, *, for_update: bool = False) -> Member:
-        row = self.session.scalar(
-            self._locked(select(MemberRow).where(MemberRow.id == member_id), for_update)
+        found = self.session.scalar(
+            self._locked(select(Member).where(members.c.id == member_id), for_update)
         )
-        if row is None:
+        if found is None:
             raise NotFound(f"no member {member_id}")
-        return self._member(row)
+        return found
 
     def members(
         self,
@@ -417,32 +462,32 @@ class RegistryStore:
         page: int = 1,
         per_page: int = 50,
     ) -> Page:
+        column = members.c
         conditions = []
         if status is not None:
-            conditions.append(MemberRow.status == status)
+            conditions.append(column.status == status)
         if wave is not None:
-            conditions.append(MemberRow.joined_wave == wave)
+            conditions.append(column.joined_wave == wave)
         if country is not None:
-            conditions.append(MemberRow.country == country.upper())
+            conditions.append(column.country == country.upper())
         if region is not None:
-            conditions.append(MemberRow.region == region)
-        return self._page(MemberRow, conditions, MemberRow.id, page, per_page, self._member)
+            conditions.append(column.region == region)
+        return self._page(Member, conditions, column.id, page, per_page)
 
     def member_keys(self) -> set[str]:
         """``domain.government_key`` of every member: who is a member already."""
-        return set(self.session.scalars(select(MemberRow.key)))
+        return set(self.session.scalars(select(members.c.key)))
 
     def active_members(self) -> list[Member]:
-        rows = self.session.scalars(
-            select(MemberRow).where(MemberRow.status == MemberStatus.ACTIVE.value)
-        )
-        return [self._member(row) for row in rows]
+        return list(self.session.scalars(
+            select(Member).where(members.c.status == MemberStatus.ACTIVE)
+        ))
 
     # --- audit, events, tokens ---
 
     def audit(self, entry: AuditEntry) -> None:
         self.session.add(AuditRow(
-            at=naive_utc(entry.at),
+            at=entry.at,
             who=entry.who,
             action=entry.action,
             subject_type=entry.subject_type,
@@ -452,43 +497,33 @@ class RegistryStore:
         ))
 
     def audit_trail(self, subject_type: str, subject_id: str) -> list[AuditEntry]:
-        rows = self.session.scalars(
-            select(AuditRow)
-            .where(AuditRow.subject_type == subject_type, AuditRow.subject_id == subject_id)
-            .order_by(AuditRow.id)
+        return self._audit_entries(
+            (AuditRow.subject_type == subject_type) & (AuditRow.subject_id == subject_id)
         )
-        return [
-            AuditEntry(row.who, row.action, row.subject_type, row.subject_id, aware_utc(row.at),
-                       row.before, row.after)
-            for row in rows
-        ]
 
     def held_about(self, email: str) -> dict[str, Any]:
         """Subject access: the applications and members with this contact address (``email``
         normalised), their audit trail and any audit entry naming it (a replaced contact), and
         the events about the person in the registry's outbox and inbox."""
-        applications = [self._application(row) for row in self.session.scalars(
-            select(ApplicationRow)
-            .where(func.lower(ApplicationRow.form["contact_email"].as_string()) == email)
-            .order_by(ApplicationRow.id))]
-        members = [self._member(row) for row in self.session.scalars(
-            select(MemberRow).where(func.lower(MemberRow.contact_email) == email)
-            .order_by(MemberRow.id))]
+        held_applications = list(self.session.scalars(
+            select(Application)
+            .where(func.lower(applications.c.contact_email) == email)
+            .order_by(applications.c.id)))
+        held_members = list(self.session.scalars(
+            select(Member).where(func.lower(members.c.contact_email) == email)
+            .order_by(members.c.id)))
         subjects = ([AuditRow.subject_type == "application",
-                     AuditRow.subject_id.in_([str(a.id) for a in applications])],
+                     AuditRow.subject_id.in_([str(a.id) for a in held_applications])],
                     [AuditRow.subject_type == "member",
-                     AuditRow.subject_id.in_([str(m.id) for m in members])])
+                     AuditRow.subject_id.in_([str(m.id) for m in held_members])])
         named = or_(func.lower(cast(AuditRow.before, String)).contains(email, autoescape=True),
                     func.lower(cast(AuditRow.after, String)).contains(email, autoescape=True))
-        audit = [AuditEntry(row.who, row.action, row.subject_type, row.subject_id,
-                            aware_utc(row.at), row.before, row.after)
-                 for row in self.session.scalars(
-                     select(AuditRow).where(or_(*(and_(*s) for s in subjects), named))
-                     .order_by(AuditRow.id))]
-        references = [a.reference for a in applications] + [m.reference for m in members]
-        return {"applications": applications, "members": members, "audit": audit,
+        audit = self._audit_entries(or_(*(and_(*s) for s in subjects), named))
+        references = ([a.reference for a in held_applications]
+                      + [m.reference for m in held_members])
+        return {"applications": held_applications, "members": held_members, "audit": audit,
                 "events": events_about(self.session, email, references,
-                                       [m.id for m in members])}
+                                       [m.id for m in held_members])}
 
     def scrub_events(self, person: Person) -> int:
         """Erasure: the registry's own outbox and inbox payloads forget the person."""
@@ -509,124 +544,28 @@ class RegistryStore:
                                        created_at=utcnow()))
         self.session.flush()
 
-    # --- writing back ---
-
-    def sync(self) -> None:
-        """Copy every domain object this store handed out back onto its row, then flush."""
-        for obj, row in self._loaded.values():
-            if isinstance(obj, Application):
-                self._write_application(obj, row)
-            elif isinstance(obj, Member):
-                self._write_member(obj, row)
-            else:
-                self._write_wave(obj, row)
-        self.session.flush()
-
-    def _track(self, obj: Any, row: Any) -> None:
-        self._loaded[id(row)] = (obj, row)
-
-    def _known(self, row: Any) -> Any:
-        loaded = self._loaded.get(id(row))
-        return loaded[0] if loaded is not None else None
-
     def _locked(self, query: Any, for_update: bool) -> Any:
         return query.with_for_update() if for_update and self.lock_rows else query
 
-    def _page(self, model, conditions, order, page, per_page, convert) -> Page:
-        total = self.session.scalar(select(func.count()).select_from(model).where(*conditions))
-        rows = self.session.scalars(
-            select(model).where(*conditions).order_by(order)
+    def _page(self, mapped: type, conditions: list[Any], order: Any, page: int,
+              per_page: int) -> Page:
+        table = inspect(mapped).local_table
+        total = self.session.scalar(select(func.count()).select_from(table).where(*conditions))
+        items = self.session.scalars(
+            select(mapped).where(*conditions).order_by(order)
             .offset((page - 1) * per_page).limit(per_page)
         )
-        return Page([convert(row) for row in rows], total or 0, page, per_page)
+        return Page(list(items), total or 0, page, per_page)
 
-    def _application(self, row: ApplicationRow) -> Application:
-        if (known := self._known(row)) is not None:
-            return known
-        application = Application(
-            id=row.id,
-            status=ApplicationStatus(row.status),
-            submitted_at=aware_utc(row.submitted_at or row.received_at),
-            **{name: getattr(row, name) for name in _APPLICATION_COLUMNS},
-            **{name: row.form.get(name) for name in _FORM_ONLY},
-        )
-        application.themes = list(application.themes or [])
-        application.possible_duplicates = list(row.possible_duplicates or [])
-        self._track(application, row)
-        return application
-
-    def _write_application(self, application: Application, row: ApplicationRow) -> None:
-        changed = [_set(row, name, getattr(application, name)) for name in _APPLICATION_COLUMNS]
-        changed += [
-            _set(row, "status", application.status.value),
-            _set(row, "submitted_at", naive_utc(application.submitted_at)),
-            _set(row, "possible_duplicate", bool(application.possible_duplicates)),
-            _set(row, "form", {name: getattr(application, name) for name in _FORM_ONLY}),
-        ]
-        if any(changed):
-            row.updated_at = utcnow()
-
-    def _member(self, row: MemberRow) -> Member:
-        if (known := self._known(row)) is not None:
-            return known
-        member = Member(
-            id=row.id,
-            status=MemberStatus(row.status),
-            joined_at=aware_utc(row.joined_at),
-            withdrawn_at=aware_utc(row.withdrawn_at) if row.withdrawn_at else None,
-            erased_at=aware_utc(row.erased_at) if row.erased_at else None,
-            **{name: getattr(row, name) for name in _MEMBER_COLUMNS},
-        )
-        member.themes = list(member.themes or [])
-        member.waves = list(member.waves or [])
-        self._track(member, row)
-        return member
-
-    def _write_member(self, member: Member, row: MemberRow) -> None:
-        for name in _MEMBER_COLUMNS:
-            _set(row, name, getattr(member, name))
-        _set(row, "status", member.status.value)
-        _set(row, "key", member.key)
-        _set(row, "joined_at", naive_utc(member.joined_at))
-        _set(row, "withdrawn_at", naive_utc(member.withdrawn_at) if member.withdrawn_at else None)
-        _set(row, "erased_at", naive_utc(member.erased_at) if member.erased_at else None)
-
-    def _wave(self, row: WaveRow) -> Wave:
-        if (known := self._known(row)) is not None:
-            return known
-        wave = Wave(
-            number=row.number,
-            name=dict(row.name),
-            theme=dict(row.theme),
-            opens_at=aware_utc(row.opens_at),
-            closes_at=aware_utc(row.closes_at) if row.closes_at else None,
-            status=WaveStatus(row.status),
-            description=dict(row.description or {}),
-        )
-        self._track(wave, row)
-        return wave
-
-    def _write_wave(self, wave: Wave, row: WaveRow) -> None:
-        _set(row, "name", dict(wave.name))
-        _set(row, "theme", dict(wave.theme))
-        _set(row, "opens_at", naive_utc(wave.opens_at))
-        _set(row, "closes_at", naive_utc(wave.closes_at) if wave.closes_at else None)
-        _set(row, "status", wave.status.value)
-        _set(row, "description", dict(wave.description) or None)
+    def _audit_entries(self, condition: Any) -> list[AuditEntry]:
+        rows = self.session.scalars(select(AuditRow).where(condition).order_by(AuditRow.id))
+        return [AuditEntry(row.who, row.action, row.subject_type, row.subject_id, row.at,
+                           row.before, row.after)
+                for row in rows]
 
 
 @contextmanager
 def registry(database: shared_db.Database) -> Iterator[RegistryStore]:
-    """One transaction over the registry: domain objects written back, then committed."""
+    """One transaction over the registry: what changed is flushed and committed at the end."""
     with database.transaction() as session:
-        store = RegistryStore.of(session)
-        yield store
-        store.sync()
-
-
-def _set(row: Any, name: str, value: Any) -> bool:
-    # Assign only what changed, so that an untouched row is not UPDATEd (nor its version bumped).
-    if getattr(row, name) == value:
-        return False
-    setattr(row, name, value)
-    return True
+        yield RegistryStore.of(session)

@@ -2,8 +2,8 @@
 
 Each takes its typed event (shared.events), built from the validated envelope, and runs in
 the inbox's transaction (shared.inbox) over one RegistryStore; the use case it
-calls lives in ``actions``, the rules in ``domain``. Events it emits go to the outbox in the
-same transaction.
+calls lives in ``actions``, the rules in ``domain``. What it changes, and the events it emits
+to the outbox, are written in that same transaction when the inbox commits it.
 """
 from __future__ import annotations
 
@@ -24,20 +24,14 @@ handlers = Handlers()
 
 @handlers.handles(ApplicationReceived)
 def receive_application(received: ApplicationReceived, session: Session) -> None:
-    store = RegistryStore.of(session)
-    actions.receive_application(store, received)
-    store.sync()
+    actions.receive_application(RegistryStore.of(session), received)
 
 
 @handlers.handles(ApplicationInfoProvided)
 def applicant_answered(answer: ApplicationInfoProvided, session: Session) -> None:
-    store = RegistryStore.of(session)
-    actions.applicant_answered(store, answer, now())
-    store.sync()
+    actions.applicant_answered(RegistryStore.of(session), answer, now())
 
 
 @handlers.handles(ApplicationWithdrawalRequested)
 def applicant_withdrew(request: ApplicationWithdrawalRequested, session: Session) -> None:
-    store = RegistryStore.of(session)
-    actions.applicant_withdrew(store, request, now())
-    store.sync()
+    actions.applicant_withdrew(RegistryStore.of(session), request, now())

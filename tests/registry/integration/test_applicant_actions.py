@@ -33,7 +33,6 @@ def test_an_answer_is_in_the_audit_trail_and_puts_the_application_back_under_rev
     application = _asked(database)
     with registry(database) as store:
         actions.applicant_answered(store, answer(application), NOW)
-        store.sync()
     with registry(database) as store:
         assert store.application(application.id).status.value == "under_review"
         last = store.audit_trail("application", str(application.id))[-1]
@@ -65,7 +64,6 @@ def test_a_withdrawal_request_withdraws_once(database):
     for _ in range(2):
         with registry(database) as store:
             actions.applicant_withdrew(store, request, NOW)
-            store.sync()
     withdrawn = [data for kind, data in outbox(database) if kind == "application.withdrawn"]
     assert withdrawn == [{"application_id": application.id, "reference": application.reference,
                           "reason": "Changement de mandature"}]
