@@ -108,6 +108,12 @@ class SomeLanguages(TypeDecorator):
         return dict(value or {})
 
 
+def _unique_where(name: str, column: str, condition: str) -> Index:
+    """A unique index over the rows that meet ``condition`` (a partial index, in both dialects)."""
+    return Index(name, column, unique=True, sqlite_where=text(condition),
+                 postgresql_where=text(condition))
+
+
 # JSON values the domain may change in place (append a wave, set a language): seen at flush.
 _List = MutableList.as_mutable(JSON)
 _Dict = MutableDict.as_mutable(JSON)
@@ -164,13 +170,7 @@ waves = Table(
     # {en?, fr?, es?}: the languages the campaign wrote it in; NULL for none.
     Column("description", MutableDict.as_mutable(SomeLanguages), nullable=True),
     # At most one open wave, whatever two staff do at the same moment.
-    Index(
-        "uq_waves_one_open",
-        "status",
-        unique=True,
-        sqlite_where=text("status = 'open'"),
-        postgresql_where=text("status = 'open'"),
-    ),
+    _unique_where("uq_waves_one_open", "status", "status = 'open'"),
 )
 
 
@@ -211,13 +211,7 @@ members = Table(
     Column("version", Integer, nullable=False, default=1),
     Index("ix_members_key", "key"),
     # Two imports of one file at the same moment cannot bring a government in twice.
-    Index(
-        "uq_members_imported_key",
-        "key",
-        unique=True,
-        sqlite_where=text("imported"),
-        postgresql_where=text("imported"),
-    ),
+    _unique_where("uq_members_imported_key", "key", "imported"),
 )
 
 # The domain's classes are the mapped classes: the Session's identity map holds one object per
