@@ -18,7 +18,7 @@ from services.intake.domain import DomainError
 from services.intake.guards import Admission
 from shared.clock import naive_utc, utcnow
 from shared.db import Database
-from shared.events import new_event
+from shared.events import checked_event
 
 # How long an Idempotency-Key keeps its submission: longer than any client's retries.
 KEY_LIFETIME = timedelta(hours=24)
@@ -97,7 +97,8 @@ def _new_submission(application, fingerprint: str, now: datetime, stored_at: dat
     reference = domain.new_reference(now.year)
     page_key = applicant.new_key()
     payload = {**application, "reference": reference, "submitted_at": now.isoformat()}
-    event = new_event(
+    # The form's rules are stricter than the catalogue's: checked once, at the edge.
+    event = checked_event(
         "application.received",
         {**payload, "page_url": applicant.page_url(page_base, reference, page_key)},
         occurred_at=now,

@@ -15,7 +15,7 @@ from services.intake.handlers import handlers
 from services.intake.schemas import ApplicationForm
 from services.intake.service import MIGRATIONS
 from shared import db as shared_db
-from shared.events import new_event
+from shared.events import checked_event, new_event
 from shared.outbox import OutboxRow
 from tests.intake.conftest import example
 
@@ -59,8 +59,8 @@ def test_a_failing_outbox_write_leaves_no_submission(database, monkeypatch):
     with database.transaction() as session:
         taken = session.scalar(select(OutboxRow.event_id))
     # The next event reuses the first one's id: its outbox row is refused by the unique key.
-    monkeypatch.setattr(submissions, "new_event",
-                        lambda *args, **kwargs: new_event(*args, event_id=taken, **kwargs))
+    monkeypatch.setattr(submissions, "checked_event",
+                        lambda *args, **kwargs: checked_event(*args, event_id=taken, **kwargs))
     with pytest.raises(IntegrityError):
         submissions.receive(database, application(population=1), now=NOW)
     assert count(database, intake_db.Submission) == 1

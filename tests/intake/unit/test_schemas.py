@@ -5,7 +5,7 @@ from werkzeug.datastructures import MultiDict
 
 from services.intake import domain, i18n
 from services.intake.schemas import ApplicationForm, errors_by_field, form_payload
-from shared.events import ApplicationReceivedSchema, new_event
+from shared.events import ApplicationReceivedSchema, checked_event, new_event, parse_event
 
 VALID = {
     "government_name": "  Ville de   Grigny ",
@@ -53,6 +53,23 @@ def test_the_output_is_the_data_of_application_received():
             "page_url": "http://localhost:8000/applications/HRC-2026-7KQ4M/k3y"}
     assert ApplicationReceivedSchema().load(data) == data
     assert new_event("application.received", data).data == data
+
+
+@pytest.mark.parametrize("changes", [
+    {},
+    {name: None for name in domain.OPTIONAL_FIELDS - {"listing_consent"}},
+    {"government_name": "Ré", "population": 1, "themes": list(domain.THEMES),
+     "commitment": "x" * 5000, "listing_consent": True, "language": "es"},
+    {"government_name": "G" * 200, "commitment": "Droits humains, " * 100, "consent": "yes"},
+])
+def test_what_the_form_passes_the_catalogue_passes_unchanged(changes):
+    """Intake builds application.received without validating it again (checked_event): every
+    output of the form must be a valid event, and stay what it was."""
+    data = {**load({**VALID, **changes}), "reference": "HRC-2026-7KQ4M",
+            "submitted_at": "2026-05-01T12:00:00+00:00",
+            "page_url": "http://localhost:8000/applications/HRC-2026-7KQ4M/k3y"}
+    built = checked_event("application.received", data)
+    assert parse_event(built.as_message()) == built
 
 
 def test_optional_fields_may_be_left_out():
