@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from services.intake import db as intake_db
 from services.intake.handlers import handlers
-from services.intake.service import BROWSER_COOKIE
+from services.intake.web import BROWSER_COOKIE
 from shared.events import new_event
 from tests.intake.conftest import CSRF, as_form, example
 

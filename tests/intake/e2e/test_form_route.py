@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from services.intake import db as intake_db
 from services.intake import domain, i18n
-from services.intake.service import BROWSER_COOKIE
+from services.intake.web import BROWSER_COOKIE
 from tests.intake.conftest import as_form, example
 from tests.intake.unit.test_pages import Page
 
