@@ -2,9 +2,10 @@
 
 Notify keeps its own projection of the people it writes to (the ``Directory``), learned from
 events: ``application.received`` carries the applicant's contact, ``application.accepted`` links
-a member to the application, ``member.joined`` carries the member's contact. ``handle`` updates that
-projection and returns the notifications an event calls for. Pure Python: the directory is a
-port that the database (or a test's fake) implements.
+a member to the application, ``member.joined`` carries the member's contact. One function per
+event type (``application_received``, ``member_joined``...) takes its typed event, updates that
+projection and returns the notifications the event calls for; notify's handlers (handlers.py)
+call them. Pure Python: the directory is a port that the database (or a test's fake) implements.
 
 Events reach notify through one queue per type, so their order is not the registry's. Each
 application step is applied only from the states the registry's own rules allow it from
@@ -24,7 +25,29 @@ from typing import Any, Protocol
 
 from shared.clock import parse_instant
 from shared.erasure import ERASED as ERASED_VALUE
-from shared.events import LANGUAGES, Event
+from shared.events import (
+    LANGUAGES,
+    ApplicationAccepted,
+    ApplicationDeclined,
+    ApplicationErased,
+    ApplicationInfoProvided,
+    ApplicationInfoRequested,
+    ApplicationLinkRequested,
+    ApplicationReceived,
+    ApplicationStep,
+    ApplicationUnderReview,
+    ApplicationWaitlisted,
+    ApplicationWithdrawn,
+    DigestReady,
+    MemberContactChanged,
+    MemberErased,
+    MemberJoined,
+    MemberWithdrawn,
+    StaffPasswordResetRequested,
+    TypedEvent,
+    WaveClosed,
+    WaveOpened,
+)
 
 log = logging.getLogger(__name__)
 
@@ -213,14 +236,6 @@ class Directory(Protocol):
         known as ``ERASED`` until a new contact is set."""
 
 
-def handle(event: Event, directory: Directory, secretariat: Secretariat) -> list[Notification]:
-    """Learn what the event tells about people and return the mails it calls for."""
-    react = _REACTIONS.get(event.type)
-    if react is None:
-        return []
-    return react(event, directory, secretariat)
-
-
 def delivery_failure_alert(
     failed: Notification, error: str, secretariat: Secretariat
 ) -> list[Notification]:
@@ -239,66 +254,66 @@ def delivery_failure_alert(
     return [Notification(alert_id, DELIVERY_FAILED, c, context) for c in secretariat.contacts()]
 
 
-# --- one reaction per event type -------------------------------------------------------------
+# --- what each event calls for: one function per event type (the inbox's handlers call them) ---
 
 
-def _application_received(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
-    data = event.data
-    if directory.application_status(data["reference"]) == ERASED:
-        return _dropped(event, f"application {data['reference']} was erased")
+def application_received(received: ApplicationReceived, directory: Directory,
+                         _: Secretariat) -> list[Notification]:
+    if directory.application_status(received.reference) == ERASED:
+        return _dropped(received, f"application {received.reference} was erased")
     contact = Contact(
-        email=data["contact_email"],
-        name=data["contact_name"],
-        language=data["language"],
-        government_name=data["government_name"],
+        email=received.contact_email,
+        name=received.contact_name,
+        language=received.language,
+        government_name=received.government_name,
     )
+    data = received.as_data()
     facts = {key: data.get(key) for key in ALERT_FACTS}
     # The applicant's page (its key included) goes only into mail to the applicant.
-    facts[PAGE_URL] = data.get("page_url")
-    directory.add_applicant(data["reference"], contact, facts)
+    facts[PAGE_URL] = received.page_url
+    directory.add_applicant(received.reference, contact, facts)
     # No mail yet: the registry answers every application with waitlisted or under_review, and
     # the applicant's one acknowledgement says which; staff are alerted with the registry's
     # application id and its possible duplicates.
     return []
 
 
-def _application_queued(
-    event: Event, directory: Directory, desk: Secretariat
-) -> list[Notification]:
+def application_filed(filed: ApplicationWaitlisted | ApplicationUnderReview,
+                      directory: Directory, desk: Secretariat) -> list[Notification]:
     """waitlisted / under_review: the registry has filed (or re-filed) the application."""
-    data = event.data
-    reference = data["reference"]
-    applicant = _applicant_step(event, directory)
+    reference = filed.reference
+    applicant = _applicant_step(filed, directory)
     if applicant is None:
         return []
     previous = directory.application_status(reference)
     first = previous == "received"
-    waitlisted = event.type == "application.waitlisted"
-    directory.note_facts(reference, {"application_id": data["application_id"]})
+    waitlisted = isinstance(filed, ApplicationWaitlisted)
+    wave = None if waitlisted else filed.wave
+    directory.note_facts(reference, {"application_id": filed.application_id})
     directory.set_application_status(reference, "waitlisted" if waitlisted else "under_review")
-    if _announced(previous, waitlisted, data.get("wave"), directory):
+    if _announced(previous, waitlisted, wave, directory):
         return []
     mails = []
     if first:
         alert = {
             "reference": reference,
-            "application_id": data["application_id"],
+            "application_id": filed.application_id,
             "facts": _staff_facts(directory.applicant_facts(reference)),
-            "possible_duplicates": list(data.get("possible_duplicates") or []),
-            "wave": data.get("wave"),
+            "possible_duplicates": [dict(d) for d in filed.possible_duplicates],
+            "wave": wave,
             "waitlisted": waitlisted,
         }
-        mails += [Notification(event.event_id, NEW_APPLICATION, c, alert)
+        mails += [Notification(filed.event_id, NEW_APPLICATION, c, alert)
                   for c in desk.contacts()]
     context = {
         "first": first,
         "reference": reference,
         "government_name": applicant.government_name,
-        "wave": data.get("wave"),
+        "wave": wave,
         "page_url": _page_url(directory, reference),
     }
     template = WAITLISTED if waitlisted else ACKNOWLEDGEMENT
-    mails.append(Notification(event.event_id, template, applicant, context))
+    mails.append(Notification(filed.event_id, template, applicant, context))
     return mails
 
 
@@ -312,123 +327,120 @@ def _announced(previous: str | None, waitlisted: bool, wave: int | None,
             and directory.wave(wave) is not None)
 
 
-def _info_requested(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
-    reference = event.data["reference"]
-    applicant = _applicant_step(event, directory)
+def info_requested(request: ApplicationInfoRequested, directory: Directory,
+                   _: Secretariat) -> list[Notification]:
+    applicant = _applicant_step(request, directory)
     if applicant is None:
         return []
-    directory.set_application_status(reference, "info_requested")
+    directory.set_application_status(request.reference, "info_requested")
     context = {
-        "reference": reference,
+        "reference": request.reference,
         "government_name": applicant.government_name,
-        "message": event.data["message"],
-        "page_url": _page_url(directory, reference),
+        "message": request.message,
+        "page_url": _page_url(directory, request.reference),
     }
-    return [Notification(event.event_id, INFO_REQUESTED, applicant, context)]
+    return [Notification(request.event_id, INFO_REQUESTED, applicant, context)]
 
 
-def _info_provided(event: Event, directory: Directory, desk: Secretariat) -> list[Notification]:
+def info_provided(answer: ApplicationInfoProvided, directory: Directory,
+                  desk: Secretariat) -> list[Notification]:
     """The applicant answered from their page: staff are told once (the log's key), with the
     answer, the attachments to download and where to see the application."""
-    reference = event.data["reference"]
-    applicant = _known_applicant(event, directory)
+    applicant = _known_applicant(answer, directory)
     if applicant is None:
         return []
-    facts = directory.applicant_facts(reference)
+    facts = directory.applicant_facts(answer.reference)
     context = {
-        "reference": reference,
+        "reference": answer.reference,
         "application_id": facts.get("application_id"),
         "government_name": applicant.government_name,
-        "message": event.data["message"],
-        "attachments": [dict(a) for a in event.data.get("attachments") or []],
+        "message": answer.message,
+        "attachments": [dict(a) for a in answer.attachments],
     }
-    return [Notification(event.event_id, INFO_PROVIDED, c, context) for c in desk.contacts()]
+    return [Notification(answer.event_id, INFO_PROVIDED, c, context) for c in desk.contacts()]
 
 
-def _link_requested(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+def link_requested(request: ApplicationLinkRequested, directory: Directory,
+                   _: Secretariat) -> list[Notification]:
     """"Lost your link?": the new address of the page, to the applicant's known address."""
-    reference = event.data["reference"]
-    applicant = _known_applicant(event, directory)
+    applicant = _known_applicant(request, directory)
     if applicant is None:
         return []
-    directory.note_facts(reference, {PAGE_URL: event.data["page_url"]})
+    directory.note_facts(request.reference, {PAGE_URL: request.page_url})
     context = {
-        "reference": reference,
+        "reference": request.reference,
         "government_name": applicant.government_name,
-        "page_url": event.data["page_url"],
+        "page_url": request.page_url,
     }
-    return [Notification(event.event_id, PAGE_LINK, applicant, context)]
+    return [Notification(request.event_id, PAGE_LINK, applicant, context)]
 
 
-def _accepted(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
-    data = event.data
-    reference = data["reference"]
-    applicant = _applicant_step(event, directory)
+def accepted(acceptance: ApplicationAccepted, directory: Directory,
+             _: Secretariat) -> list[Notification]:
+    applicant = _applicant_step(acceptance, directory)
     if applicant is None:
         return []
-    directory.set_application_status(reference, "accepted")
-    directory.add_member(data["member_id"], None, reference)
-    wave = directory.wave(data["wave"])
+    directory.set_application_status(acceptance.reference, "accepted")
+    directory.add_member(acceptance.member_id, None, acceptance.reference)
+    wave = directory.wave(acceptance.wave)
     context = {
-        "reference": reference,
+        "reference": acceptance.reference,
         "government_name": applicant.government_name,
-        "wave": data["wave"],
+        "wave": acceptance.wave,
         "wave_name": wave.name_in(applicant.language) if wave else "",
         "wave_theme": wave.theme_in(applicant.language) if wave else "",
     }
-    return [Notification(event.event_id, WELCOME, applicant, context)]
+    return [Notification(acceptance.event_id, WELCOME, applicant, context)]
 
 
-def _declined(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
-    reference = event.data["reference"]
-    applicant = _applicant_step(event, directory)
+def declined(decision: ApplicationDeclined, directory: Directory,
+             _: Secretariat) -> list[Notification]:
+    applicant = _applicant_step(decision, directory)
     if applicant is None:
         return []
-    directory.set_application_status(reference, "declined")
+    directory.set_application_status(decision.reference, "declined")
     context = {
-        "reference": reference,
+        "reference": decision.reference,
         "government_name": applicant.government_name,
-        "reason": event.data["reason"],
+        "reason": decision.reason,
     }
-    return [Notification(event.event_id, DECLINED, applicant, context)]
+    return [Notification(decision.event_id, DECLINED, applicant, context)]
 
 
-def _application_withdrawn(
-    event: Event, directory: Directory, _: Secretariat
-) -> list[Notification]:
-    reference = event.data["reference"]
-    applicant = _applicant_step(event, directory)
+def application_withdrawn(withdrawal: ApplicationWithdrawn, directory: Directory,
+                          _: Secretariat) -> list[Notification]:
+    applicant = _applicant_step(withdrawal, directory)
     if applicant is None:
         return []
-    directory.set_application_status(reference, "withdrawn")
+    directory.set_application_status(withdrawal.reference, "withdrawn")
     context = {
         "as_member": False,
-        "reference": reference,
+        "reference": withdrawal.reference,
         "government_name": applicant.government_name,
-        "reason": event.data.get("reason") or "",
+        "reason": withdrawal.reason or "",
     }
-    return [Notification(event.event_id, WITHDRAWAL, applicant, context)]
+    return [Notification(withdrawal.event_id, WITHDRAWAL, applicant, context)]
 
 
-def _member_joined(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
-    data = event.data
-    if directory.member_status(data["member_id"]) == ERASED:
-        return _dropped(event, f"member {data['member_id']} was erased")
+def member_joined(joined: MemberJoined, directory: Directory,
+                  _: Secretariat) -> list[Notification]:
+    if directory.member_status(joined.member_id) == ERASED:
+        return _dropped(joined, f"member {joined.member_id} was erased")
     contact = None
-    if data.get("contact_email") not in (None, "", ERASED_VALUE):
+    if joined.contact_email not in (None, "", ERASED_VALUE):
         contact = Contact(
-            email=data["contact_email"],
-            name=data.get("contact_name") or "",
-            language=data.get("language") or DEFAULT_LANGUAGE,
-            government_name=data["government_name"],
+            email=joined.contact_email,
+            name=joined.contact_name or "",
+            language=joined.language or DEFAULT_LANGUAGE,
+            government_name=joined.government_name,
         )
-    directory.add_member(data["member_id"], contact, data.get("reference"))
-    directory.set_member_status(data["member_id"], "active")
+    directory.add_member(joined.member_id, contact, joined.reference)
+    directory.set_member_status(joined.member_id, "active")
     # The welcome mail goes out on application.accepted: one mail, not two.
-    return _announcement_owed(event, contact, directory)
+    return _announcement_owed(joined, contact, directory)
 
 
-def _announcement_owed(event: Event, contact: Contact | None,
+def _announcement_owed(joined: MemberJoined, contact: Contact | None,
                        directory: Directory) -> list[Notification]:
     """A member who had joined before the open wave opened is owed its announcement, though
     notify heard of them only after the opening (an import just before a wave opens: the two
@@ -438,10 +450,10 @@ def _announcement_owed(event: Event, contact: Contact | None,
     wave = directory.open_wave()
     if contact is None or wave is None or wave.opened_at is None:
         return []
-    if event.data["wave"] >= wave.number:
+    if joined.wave >= wave.number:
         return []
-    joined, opened = parse_instant(event.occurred_at), parse_instant(wave.opened_at)
-    if joined is None or opened is None or joined >= opened:
+    at, opened = parse_instant(joined.occurred_at), parse_instant(wave.opened_at)
+    if at is None or opened is None or at >= opened:
         return []
     if contact.email.lower() in directory.unsubscribed():
         return []
@@ -449,11 +461,12 @@ def _announcement_owed(event: Event, contact: Contact | None,
                          _announcement_context("member", contact, wave))]
 
 
-def _member_withdrawn(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
-    member_id = event.data["member_id"]
+def member_withdrawn(withdrawal: MemberWithdrawn, directory: Directory,
+                     _: Secretariat) -> list[Notification]:
+    member_id = withdrawal.member_id
     status = directory.member_status(member_id)
     if status == ERASED:
-        return _dropped(event, f"member {member_id} was erased")
+        return _dropped(withdrawal, f"member {member_id} was erased")
     member = directory.member(member_id)
     if member is None:
         raise RecipientNotYetKnown(f"member {member_id}")
@@ -466,16 +479,17 @@ def _member_withdrawn(event: Event, directory: Directory, _: Secretariat) -> lis
         "as_member": True,
         "reference": "",
         "government_name": member.government_name,
-        "reason": event.data.get("reason") or "",
+        "reason": withdrawal.reason or "",
     }
-    return [Notification(event.event_id, WITHDRAWAL, member, context)]
+    return [Notification(withdrawal.event_id, WITHDRAWAL, member, context)]
 
 
-def _member_erased(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
-    member_id = event.data["member_id"]
-    references = list(event.data.get("references") or [])
+def member_erased(erased: MemberErased, directory: Directory,
+                  _: Secretariat) -> list[Notification]:
+    member_id = erased.member_id
+    references = list(erased.references)
     if directory.member_status(member_id) == ERASED:
-        return _dropped(event, f"member {member_id} was erased already")
+        return _dropped(erased, f"member {member_id} was erased already")
     # Never waits: whatever about this person arrives later is dropped. Read the address before
     # forgetting it: the confirmation is the last mail this person gets (if notify knew them).
     person = directory.member(member_id)
@@ -485,56 +499,54 @@ def _member_erased(event: Event, directory: Directory, _: Secretariat) -> list[N
     if person is None:
         return []
     context = {"government_name": person.government_name}
-    return [Notification(event.event_id, ERASURE, person, context)]
+    return [Notification(erased.event_id, ERASURE, person, context)]
 
 
-def _application_erased(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+def application_erased(erased: ApplicationErased, directory: Directory,
+                       _: Secretariat) -> list[Notification]:
     """An applicant who never became a member is erased: confirmed to them, then forgotten."""
-    reference = event.data["reference"]
-    person = directory.applicant(reference)
-    directory.forget_member(None, [reference])
+    person = directory.applicant(erased.reference)
+    directory.forget_member(None, [erased.reference])
     if person is None:
         return []
-    return [Notification(event.event_id, ERASURE, person,
+    return [Notification(erased.event_id, ERASURE, person,
                          {"government_name": person.government_name})]
 
 
-def _member_contact_changed(
-    event: Event, directory: Directory, _: Secretariat
-) -> list[Notification]:
+def member_contact_changed(change: MemberContactChanged, directory: Directory,
+                           _: Secretariat) -> list[Notification]:
     """A new contact person: later mail goes to them, and they are told they are the contact."""
-    data = event.data
-    previous = directory.member(data["member_id"])
-    government = data.get("government_name") or (previous.government_name if previous else "")
-    contact = Contact(email=data["contact_email"], name=data["contact_name"],
-                      language=data["language"], government_name=government)
-    directory.add_member(data["member_id"], contact, None)
-    if directory.member_status(data["member_id"]) in (None, ERASED):
-        directory.set_member_status(data["member_id"], "active")
-    return [Notification(event.event_id, CONTACT_CHANGED, contact,
+    previous = directory.member(change.member_id)
+    government = change.government_name or (previous.government_name if previous else "")
+    contact = Contact(email=change.contact_email, name=change.contact_name,
+                      language=change.language, government_name=government)
+    directory.add_member(change.member_id, contact, None)
+    if directory.member_status(change.member_id) in (None, ERASED):
+        directory.set_member_status(change.member_id, "active")
+    return [Notification(change.event_id, CONTACT_CHANGED, contact,
                          {"government_name": government})]
 
 
-def _wave_opened(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
+def wave_opened(opened: WaveOpened, directory: Directory,
+                _: Secretariat) -> list[Notification]:
     """A wave's announcement, once per wave and person: its mails are keyed by the wave
     (``announcement_id``), not by the event, since the same wave may be told in another event
     (``hrc waves announce`` sends it again with a fresh id, for a service that missed it)."""
-    data = event.data
     wave = Wave(
-        number=data["number"],
-        name=dict(data["name"]),
-        theme=dict(data["theme"]),
-        opens_at=data.get("opens_at"),
-        closes_at=data.get("closes_at"),
-        description=data.get("description"),
-        opened_at=event.occurred_at,
+        number=opened.number,
+        name=dict(opened.name),
+        theme=dict(opened.theme),
+        opens_at=opened.opens_at,
+        closes_at=opened.closes_at,
+        description=opened.description,
+        opened_at=opened.occurred_at,
     )
     directory.add_wave(wave)
-    if data.get("repeated"):
+    if opened.repeated:
         # Told again, no news. Had notify missed the opening too (its database rebuilt, and
         # with it the log of who was mailed), a second announcement to every member is worse
         # than none.
-        return _dropped(event, f"wave {wave.number} told again: announced when it opened")
+        return _dropped(opened, f"wave {wave.number} told again: announced when it opened")
     mails = []
     # An unsubscribed address is skipped as if it had been announced to already.
     seen: set[str] = set(directory.unsubscribed())
@@ -563,8 +575,8 @@ def _announcement_context(audience: str, person: Contact, wave: Wave) -> dict[st
     }
 
 
-def _wave_closed(event: Event, directory: Directory, _: Secretariat) -> list[Notification]:
-    directory.close_wave(event.data["number"], event.occurred_at)
+def wave_closed(closed: WaveClosed, directory: Directory, _: Secretariat) -> list[Notification]:
+    directory.close_wave(closed.number, closed.occurred_at)
     return []
 
 
@@ -573,68 +585,67 @@ def announcement_id(wave: int) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"notify:wave.opened/{wave}"))
 
 
-def _digest_ready(event: Event, _: Directory, __: Secretariat) -> list[Notification]:
-    data = event.data
+def digest_ready(ready: DigestReady, _: Directory, __: Secretariat) -> list[Notification]:
     context = {
-        "digest": data["digest"],
-        "period": dict(data["period"]),
-        "subject": data["subject"],
-        "html": data["html"],
-        "text": data["text"],
-        "attachments": [dict(a) for a in data.get("attachments") or []],
+        "digest": ready.digest,
+        "period": dict(ready.period),
+        "subject": ready.subject,
+        "html": ready.html,
+        "text": ready.text,
+        "attachments": [dict(a) for a in ready.attachments],
     }
-    language = data.get("language") or DEFAULT_LANGUAGE
+    language = ready.language or DEFAULT_LANGUAGE
     return [
-        Notification(event.event_id, DIGEST, Contact(address, "", language, ""), context)
-        for address in dict.fromkeys(data["recipients"])
+        Notification(ready.event_id, DIGEST, Contact(address, "", language, ""), context)
+        for address in dict.fromkeys(ready.recipients)
     ]
 
 
-def _password_reset(event: Event, _: Directory, __: Secretariat) -> list[Notification]:
+def password_reset(request: StaffPasswordResetRequested, _: Directory,
+                   __: Secretariat) -> list[Notification]:
     """A console account's reset link, in that account's language (the console sends it)."""
-    data = event.data
-    person = Contact(data["email"], "", data["language"], "")
-    return [Notification(event.event_id, PASSWORD_RESET, person,
-                         {"link": data["link"], "minutes": 30})]
+    person = Contact(request.email, "", request.language, "")
+    return [Notification(request.event_id, PASSWORD_RESET, person,
+                         {"link": request.link, "minutes": 30})]
 
 
 # The registry's review, as notify sees it: each step and the states it may follow ("received"
 # is notify's own state until the registry has filed the application, waitlisted or under review).
 _AFTER = {
-    "application.waitlisted": {"received"},
-    "application.under_review": {"received", "waitlisted", "info_requested"},
-    "application.info_requested": {"under_review"},
-    "application.accepted": {"under_review"},
-    "application.declined": {"under_review"},
-    "application.withdrawn": {"waitlisted", "under_review", "info_requested"},
+    ApplicationWaitlisted: {"received"},
+    ApplicationUnderReview: {"received", "waitlisted", "info_requested"},
+    ApplicationInfoRequested: {"under_review"},
+    ApplicationAccepted: {"under_review"},
+    ApplicationDeclined: {"under_review"},
+    ApplicationWithdrawn: {"waitlisted", "under_review", "info_requested"},
 }
 _FINAL = {"accepted", "declined", "withdrawn"}
 
 
-def _applicant_step(event: Event, directory: Directory) -> Contact | None:
+def _applicant_step(step: ApplicationStep, directory: Directory) -> Contact | None:
     """The applicant an application step is about, if the step applies now; None if it is to be
     dropped (the person erased, or the step overtaken by a final decision); NotYet if it must
     wait for the step before it."""
-    reference = event.data["reference"]
+    reference = step.reference
     status = directory.application_status(reference)
     if status == ERASED:
-        _dropped(event, f"application {reference} was erased")
+        _dropped(step, f"application {reference} was erased")
         return None
     applicant = directory.applicant(reference)
     if applicant is None:
         raise RecipientNotYetKnown(f"application {reference}")
-    if status in _AFTER[event.type]:
+    if status in _AFTER[type(step)]:
         return applicant
-    if status in _FINAL or (event.type == "application.waitlisted" and status != "received"):
+    if status in _FINAL or (isinstance(step, ApplicationWaitlisted) and status != "received"):
         # Nothing follows a final state, and a waitlisting only ever comes first: this step
         # happened before the one already applied, and its mail would contradict it.
-        _dropped(event, f"application {reference} is already {status}")
+        _dropped(step, f"application {reference} is already {status}")
         return None
     raise NotYet(f"application {reference} is {status}: waiting for the step before "
-                 f"{event.type}")
+                 f"{step.type}")
 
 
-def _dropped(event: Event, why: str) -> list[Notification]:
+def _dropped(event: TypedEvent, why: str) -> list[Notification]:
     """Nothing to do for this event, ever: said in the log, and the event is done (not parked)."""
     log.info("notify: dropped %s %s: %s", event.type, event.event_id, why)
     return []
@@ -651,9 +662,10 @@ def _staff_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in facts.items() if key != PAGE_URL}
 
 
-def _known_applicant(event: Event, directory: Directory) -> Contact | None:
+def _known_applicant(event: ApplicationInfoProvided | ApplicationLinkRequested,
+                     directory: Directory) -> Contact | None:
     """The applicant an event from their own page is about; None once they are erased."""
-    reference = event.data["reference"]
+    reference = event.reference
     if directory.application_status(reference) == ERASED:
         _dropped(event, f"application {reference} was erased")
         return None
@@ -661,25 +673,3 @@ def _known_applicant(event: Event, directory: Directory) -> Contact | None:
     if applicant is None:
         raise RecipientNotYetKnown(f"application {reference}")
     return applicant
-
-
-_REACTIONS = {
-    "application.received": _application_received,
-    "application.waitlisted": _application_queued,
-    "application.under_review": _application_queued,
-    "application.info_requested": _info_requested,
-    "application.info_provided": _info_provided,
-    "application.link_requested": _link_requested,
-    "application.accepted": _accepted,
-    "application.declined": _declined,
-    "application.withdrawn": _application_withdrawn,
-    "member.joined": _member_joined,
-    "member.withdrawn": _member_withdrawn,
-    "member.erased": _member_erased,
-    "member.contact_changed": _member_contact_changed,
-    "application.erased": _application_erased,
-    "wave.opened": _wave_opened,
-    "wave.closed": _wave_closed,
-    "digest.ready": _digest_ready,
-    "staff.password_reset_requested": _password_reset,
-}

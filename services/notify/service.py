@@ -6,18 +6,17 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
-from services.notify import db, domain, unsubscribe
+from services.notify import db, unsubscribe
 from services.notify import settings as notify_settings
 from services.notify.db import announced_tokens, read_ahead
 from services.notify.delivery import MailDelivery
+from services.notify.handlers import inbox_handlers
 from services.notify.mail import Renderer
 from shared import subject_access
 from shared.clock import utcnow
 from shared.config import service_settings
 from shared.db import database_for
-from shared.events import subscriptions
 from shared.http import HttpError, route
-from shared.inbox import Waiting
 from shared.parked_events import ParkedEventRoutes
 from shared.reliability import Inbox, Loop, Outbox, subscribed
 from shared.retry import Backoff
@@ -25,26 +24,6 @@ from shared.service import Service
 from shared.staff_access import StaffAccess
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def handlers(config):
-    """Every subscribed event: update the projection and queue its mails, in one transaction.
-
-    An event that arrives before the one it follows (``domain.NotYet``) waits for it in the
-    inbox without using up its retries; a handler that fails otherwise is rolled back, retried,
-    and parked when it keeps failing. Nothing is sent from here.
-    """
-    secretariat = service_settings(config, notify_settings.load).secretariat
-
-    def notify(event, session):
-        try:
-            mails = domain.handle(event, db.SqlDirectory(session), secretariat)
-        except domain.NotYet as exc:
-            raise Waiting(str(exc)) from exc
-        db.queue(session, mails)
-
-    return {**{event_type.name: notify for event_type in subscriptions("notify")},
-            "staff.token_issued": db.announced_tokens.remember}
 
 
 class Mailer(DependencyProvider):
@@ -136,7 +115,7 @@ class Unsubscribes(DependencyProvider):
 @subscribed
 class NotifyService(Service, ParkedEventRoutes):
     name = "notify"
-    inbox = Inbox(handlers, prepare=read_ahead)
+    inbox = Inbox(inbox_handlers, prepare=read_ahead)
     mailer = Mailer()
     staff = StaffAccess(announced_tokens.digests)
     unsubscribes = Unsubscribes()

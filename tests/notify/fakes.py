@@ -1,11 +1,14 @@
-"""An in-memory Directory: notify's projection as a test can read it."""
+"""An in-memory Directory: notify's projection as a test can read it; ``handle`` runs an event
+through notify's handler over it."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from services.notify.domain import ERASED, Contact, Wave
+from services.notify.domain import ERASED, Contact, Notification, Secretariat, Wave
+from services.notify.handlers import Notifying, handlers
+from shared.events import Event
 
 
 @dataclass
@@ -111,3 +114,10 @@ class FakeDirectory:
 
     def unsubscribed(self) -> set[str]:
         return self.unsubscribed_addresses
+
+
+def handle(event: Event, directory: FakeDirectory, desk: Secretariat) -> list[Notification]:
+    """The mails notify's handler of ``event`` queues, over ``directory``."""
+    notifying = Notifying(directory, desk)
+    handlers()[event.type](event, notifying)
+    return notifying.queued

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from services.notify import db
 from services.notify.delivery import MailDelivery, SmtpServer, SmtpTransport, Transport
 from services.notify.domain import Secretariat
+from services.notify.handlers import inbox_handlers
 from services.notify.mail import MailSettings, Renderer
-from services.notify.service import MIGRATIONS, handlers
+from services.notify.service import MIGRATIONS
 from shared import config as shared_config
 from shared import db as shared_db
 from shared import inbox
@@ -98,7 +99,7 @@ def make_notify(database, transport: Transport, backoff: Backoff = FAST,
                 staff_language: str = "en") -> Notify:
     settings = shared_config.load({"STAFF_EMAILS": ",".join(STAFF),
                                    "STAFF_LANGUAGE": staff_language})
-    processor = inbox.InboxProcessor(database, handlers({"SETTINGS": settings}),
+    processor = inbox.InboxProcessor(database, inbox_handlers({"SETTINGS": settings}),
                                      backoff=Backoff(0.01, 0.05, max_attempts=3),
                                      wait_seconds=0.05)
     delivery = MailDelivery(database, transport, Renderer(), MAIL,

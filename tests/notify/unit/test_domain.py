@@ -3,10 +3,10 @@ from datetime import datetime
 import pytest
 
 from services.notify import domain
-from services.notify.domain import Contact, RecipientNotYetKnown, Secretariat, handle
+from services.notify.domain import Contact, RecipientNotYetKnown, Secretariat
 from shared.events import new_event
 from tests.notify import samples
-from tests.notify.fakes import FakeDirectory
+from tests.notify.fakes import FakeDirectory, handle
 
 DESK = Secretariat(emails=("staff@uclg.example", "ops@uclg.example"), language="es")
 REF = "HRC-2026-7KQ2M"

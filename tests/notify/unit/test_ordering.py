@@ -9,10 +9,10 @@ import random
 import pytest
 
 from services.notify import domain
-from services.notify.domain import NotYet, Secretariat, handle
+from services.notify.domain import NotYet, Secretariat
 from shared.events import new_event
 from tests.notify import samples
-from tests.notify.fakes import FakeDirectory
+from tests.notify.fakes import FakeDirectory, handle
 
 DESK = Secretariat(emails=("staff@uclg.example",), language="en")
 REF = "HRC-2026-7KQ2M"
