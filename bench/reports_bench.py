@@ -32,14 +32,12 @@ from services.reports.domain import (  # noqa: E402
     DigestSchedule,  # noqa: E402
     InMemoryStore,
     Period,
-    project,
 )
+from services.reports.handlers import INBOX_OPTIONS, inbox_handlers, project  # noqa: E402
 from services.reports.reporting import (  # noqa: E402
-    INBOX_OPTIONS,
     DigestDesk,
     DigestSettings,
     compose_digest,
-    handlers,
     rebuild,
 )
 from services.reports.service import MIGRATIONS  # noqa: E402
@@ -141,7 +139,7 @@ def bench_incremental(url: str, count: int) -> None:
     database = shared_db.database_for(url)
     for event in synthetic_events(count, seed=2):
         inbox.store(database, event.as_message())
-    processor = InboxProcessor(database, handlers({}), **INBOX_OPTIONS)
+    processor = InboxProcessor(database, inbox_handlers({}), **INBOX_OPTIONS)
     began = time.perf_counter()
     handled = 0
     while done := processor.process_due():

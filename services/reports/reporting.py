@@ -10,19 +10,17 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from services.reports import db
 from services.reports.domain import (
     DIGEST,
-    HANDLERS,
     DigestContent,
     DigestSchedule,
     InMemoryStore,
@@ -31,16 +29,15 @@ from services.reports.domain import (
     build_digest,
     digest_ready_data,
     members_chart,
-    project,
     render_digest,
 )
 from services.reports.domain.digest import digest_instant, digest_of
 from services.reports.domain.i18n import check_language
 from services.reports.domain.progress import overview_of
+from services.reports.handlers import project
 from shared import outbox
 from shared.db import Database
-from shared.erasure import Person, scrub_events
-from shared.events import Event, new_event
+from shared.events import new_event
 from shared.inbox import stored_event
 
 log = logging.getLogger(__name__)
@@ -53,54 +50,10 @@ def run_here(function: Callable[..., T], *args: Any) -> T:
     return function(*args)
 
 
-# --- the read model, fed by the inbox ---------------------------------------------------------
+# --- the read model: fed by handlers.py, rebuilt here from the inbox ------------------------
 
 # The event_id of the delivery-log row that starts a new installation's schedule (nothing sent).
 SCHEDULE_START = "schedule-start"
-
-
-def handlers(config: Mapping[str, Any]) -> dict[str, Callable[[Event, Session], None]]:
-    """The inbox handler of every event reports follows."""
-    table: dict[str, Callable[[Event, Session], None]] = dict.fromkeys(HANDLERS, project_event)
-    table["member.erased"] = forget_person
-    table["application.erased"] = forget_person
-    table["staff.token_issued"] = db.announced_tokens.remember
-    return table
-
-
-# How reports' inbox runs (the service and its benchmark): a whole batch per transaction (a
-# projection is a few small writes; a commit per 25 cost more than the writes), and the events
-# taken as the inbox validated and stored them, as a rebuild does.
-def read_ahead(events: list[Event], session: Session) -> None:
-    """The rows a group of events will project onto, read in three statements instead of one
-    per event (the inbox's ``prepare``)."""
-    db.SqlStore.for_session(session).read_ahead(
-        references=(e.data["reference"] for e in events
-                    if isinstance(e.data.get("reference"), str)),
-        member_ids=(e.data["member_id"] for e in events
-                    if isinstance(e.data.get("member_id"), int)),
-        wave_numbers=(e.data["number"] for e in events
-                      if e.type.startswith("wave.") and isinstance(e.data.get("number"), int)))
-
-
-INBOX_OPTIONS: dict[str, Any] = {"group_size": 100, "read_event": stored_event,
-                                 "prepare": read_ahead}
-
-
-
-
-def project_event(event: Event, session: Session) -> None:
-    project(event, db.SqlStore.for_session(session))
-
-
-def forget_person(event: Event, session: Session) -> None:
-    """member.erased / application.erased: the read model names no person, so it stays as it is
-    (an erased contact's government is still a member, counted); the inbox copies a rebuild
-    would replay lose the person's data (``shared.erasure``)."""
-    project_event(event, session)
-    member_id = event.data.get("member_id")
-    references = [*event.data.get("references", ()), event.data.get("reference")]
-    scrub_events(session, Person.of(references, [member_id] if member_id is not None else []))
 
 
 def rebuild(database: Database) -> int:

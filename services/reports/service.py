@@ -23,6 +23,7 @@ from services.reports.domain import (
     public_progress_json,
     render_progress_html,
 )
+from services.reports.handlers import INBOX_OPTIONS, inbox_handlers
 from services.reports.offload import in_thread
 from services.reports.public import PublicDirectory
 from services.reports.scheduler import DigestScheduler
@@ -58,7 +59,7 @@ class DirectoryPages(DependencyProvider):
 @subscribed
 class ReportsService(Service, ParkedEventRoutes):
     name = "reports"
-    inbox = Inbox(reporting.handlers, **reporting.INBOX_OPTIONS)
+    inbox = Inbox(inbox_handlers, **INBOX_OPTIONS)
     digests = DigestScheduler()
     staff = StaffAccess(reports_db.announced_tokens.digests)
     directory = DirectoryPages()

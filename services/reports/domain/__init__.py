@@ -7,7 +7,6 @@ from .i18n import LANGUAGES
 from .periods import DigestSchedule, Period
 from .progress import DEADLINE, GOAL, MILESTONES, Overview, Progress, overview
 from .readmodel import (
-    HANDLERS,
     ApplicationView,
     Decision,
     InMemoryStore,
@@ -15,7 +14,6 @@ from .readmodel import (
     ReadModelStore,
     WaveView,
     parse_instant,
-    project,
 )
 from .render import (
     RenderedDigest,
@@ -31,7 +29,6 @@ __all__ = [
     "DEADLINE",
     "DIGEST",
     "GOAL",
-    "HANDLERS",
     "LANGUAGES",
     "MILESTONES",
     "WAITING_AFTER",
@@ -59,7 +56,6 @@ __all__ = [
     "parse_instant",
     "progress_csv",
     "progress_json",
-    "project",
     "public_progress_json",
     "render_digest",
     "render_progress_html",

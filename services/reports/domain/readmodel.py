@@ -8,13 +8,28 @@ any order, which is what makes a rebuild equal to the incrementally built model.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from shared.clock import parse_instant
-from shared.events import Event
+from shared.events import (
+    ApplicationAccepted,
+    ApplicationDeclined,
+    ApplicationInfoRequested,
+    ApplicationReceived,
+    ApplicationStep,
+    ApplicationUnderReview,
+    ApplicationWaitlisted,
+    ApplicationWithdrawn,
+    MemberJoined,
+    MemberListingChanged,
+    MemberWithdrawn,
+    TypedEvent,
+    WaveClosed,
+    WaveOpened,
+)
 
 PENDING = ("received", "waitlisted", "under_review", "info_requested")
 STATUSES = (*PENDING, "accepted", "declined", "withdrawn")
@@ -219,11 +234,8 @@ class InMemoryStore:
         return self._waves.values()
 
 
-def project(event: Event, store: ReadModelStore) -> None:
-    """Apply one event to the read model; events reports does not follow change nothing."""
-    handler = HANDLERS.get(event.type)
-    if handler is not None:
-        handler(event, parse_instant(event.occurred_at), store)
+# --- the projection: one function per event type (reports' handlers call them) ---------------
+# Each takes its typed event; the instant it applies at is the event's ``occurred_at``.
 
 
 def _application(store: ReadModelStore, reference: str) -> ApplicationView:
@@ -234,113 +246,101 @@ def _member(store: ReadModelStore, member_id: int) -> MemberView:
     return store.member(member_id) or MemberView(member_id=member_id)
 
 
-def _on_received(event: Event, at: datetime, store: ReadModelStore) -> None:
-    data = event.data
-    view = _application(store, data["reference"])
-    view.received_at = parse_instant(data.get("submitted_at")) or at
+def _at(event: TypedEvent) -> datetime | None:
+    return parse_instant(event.occurred_at)
+
+
+def application_received(received: ApplicationReceived, store: ReadModelStore) -> None:
+    view = _application(store, received.reference)
+    view.received_at = parse_instant(received.submitted_at) or _at(received)
     if not view.erased:
-        view.government_name = data["government_name"]
-    view.country = data["country"].upper()
-    view.jurisdiction_type = data["jurisdiction_type"]
-    view.population = data["population"]
-    view.themes = tuple(sorted(set(data["themes"])))
-    view.language = data["language"]
+        view.government_name = received.government_name
+    view.country = received.country.upper()
+    view.jurisdiction_type = received.jurisdiction_type
+    view.population = received.population
+    view.themes = tuple(sorted(set(received.themes)))
+    view.language = received.language
     view.move_to("received", view.received_at)
     store.save_application(view)
 
 
-def _step(status: str) -> Callable[[Event, datetime, ReadModelStore], None]:
-    def on_step(event: Event, at: datetime, store: ReadModelStore) -> None:
-        data = event.data
-        view = _application(store, data["reference"])
-        view.application_id = data["application_id"]
-        if data.get("wave") is not None:
-            view.wave = data["wave"]
-        if data.get("member_id") is not None:
-            view.member_id = data["member_id"]
-        view.move_to(status, at)
-        store.save_application(view)
-        if status in OUTCOMES:
-            store.record_decision(
-                Decision(
-                    event_id=event.event_id,
-                    reference=view.reference,
-                    outcome=status,
-                    decided_at=at,
-                    wave=data.get("wave"),
-                )
+# The status each step of the registry's review moves an application to.
+STEP_STATUS: dict[type[ApplicationStep], str] = {
+    ApplicationWaitlisted: "waitlisted",
+    ApplicationUnderReview: "under_review",
+    ApplicationInfoRequested: "info_requested",
+    ApplicationAccepted: "accepted",
+    ApplicationDeclined: "declined",
+    ApplicationWithdrawn: "withdrawn",
+}
+
+
+def application_step(step: ApplicationStep, store: ReadModelStore) -> None:
+    status, at = STEP_STATUS[type(step)], _at(step)
+    wave = getattr(step, "wave", None)
+    view = _application(store, step.reference)
+    view.application_id = step.application_id
+    if wave is not None:
+        view.wave = wave
+    if isinstance(step, ApplicationAccepted):
+        view.member_id = step.member_id
+    view.move_to(status, at)
+    store.save_application(view)
+    if status in OUTCOMES:
+        store.record_decision(
+            Decision(
+                event_id=step.event_id,
+                reference=view.reference,
+                outcome=status,
+                decided_at=at,
+                wave=wave,
             )
+        )
 
-    return on_step
 
-
-def _on_member_joined(event: Event, at: datetime, store: ReadModelStore) -> None:
-    data = event.data
-    view = _member(store, data["member_id"])
-    view.wave = data["wave"]
+def member_joined(joined: MemberJoined, store: ReadModelStore) -> None:
+    view = _member(store, joined.member_id)
+    view.wave = joined.wave
     if not view.erased:
-        view.government_name = data["government_name"]
-    view.country = data["country"].upper()
-    view.region = data["region"]
-    view.jurisdiction_type = data.get("jurisdiction_type")
-    view.population = data.get("population")
-    view.themes = tuple(sorted(set(data.get("themes") or ())))
-    view.reference = data.get("reference")
-    view.joined_at = parse_instant(data.get("joined_at")) or at
+        view.government_name = joined.government_name
+    view.country = joined.country.upper()
+    view.region = joined.region
+    view.jurisdiction_type = joined.jurisdiction_type
+    view.population = joined.population
+    view.themes = tuple(sorted(set(joined.themes or ())))
+    view.reference = joined.reference
+    view.joined_at = parse_instant(joined.joined_at) or _at(joined)
     if not view.erased:
-        view.website = data.get("website")
+        view.website = joined.website
     # The form's answer, unless staff changed it since (a change always comes after joining).
-    view.change_listing(bool(data.get("listing_consent")), view.joined_at)
+    view.change_listing(bool(joined.listing_consent), view.joined_at)
     store.save_member(view)
 
 
-def _on_listing_changed(event: Event, at: datetime, store: ReadModelStore) -> None:
-    view = _member(store, event.data["member_id"])
-    view.change_listing(bool(event.data["listing_consent"]), at)
+def listing_changed(change: MemberListingChanged, store: ReadModelStore) -> None:
+    view = _member(store, change.member_id)
+    view.change_listing(bool(change.listing_consent), _at(change))
     store.save_member(view)
 
 
-def _on_member_withdrawn(event: Event, at: datetime, store: ReadModelStore) -> None:
-    view = _member(store, event.data["member_id"])
-    view.leave(at, "withdrawn")
+def member_withdrawn(withdrawal: MemberWithdrawn, store: ReadModelStore) -> None:
+    view = _member(store, withdrawal.member_id)
+    view.leave(_at(withdrawal), "withdrawn")
     store.save_member(view)
 
 
-def _on_person_erased(event: Event, at: datetime, store: ReadModelStore) -> None:
-    """member.erased / application.erased: erasure is about a person, and the read model names
-    none (a government's name is not personal data): the member stays, counted in its wave."""
-
-
-def _on_wave_opened(event: Event, at: datetime, store: ReadModelStore) -> None:
-    data = event.data
-    view = store.wave(data["number"]) or WaveView(number=data["number"])
+def wave_opened(opened: WaveOpened, store: ReadModelStore) -> None:
+    at = _at(opened)
+    view = store.wave(opened.number) or WaveView(number=opened.number)
     if view.opened_at is None or at >= view.opened_at:
-        view.name, view.theme = dict(data["name"]), dict(data["theme"])
-        view.opens_at = parse_instant(data["opens_at"])
-        view.closes_at = parse_instant(data.get("closes_at"))
+        view.name, view.theme = dict(opened.name), dict(opened.theme)
+        view.opens_at = parse_instant(opened.opens_at)
+        view.closes_at = parse_instant(opened.closes_at)
         view.opened_at = at
     store.save_wave(view)
 
 
-def _on_wave_closed(event: Event, at: datetime, store: ReadModelStore) -> None:
-    view = store.wave(event.data["number"]) or WaveView(number=event.data["number"])
-    view.closed_at = max(filter(None, (view.closed_at, at)))
+def wave_closed(closed: WaveClosed, store: ReadModelStore) -> None:
+    view = store.wave(closed.number) or WaveView(number=closed.number)
+    view.closed_at = max(filter(None, (view.closed_at, _at(closed))))
     store.save_wave(view)
-
-
-HANDLERS: dict[str, Callable[[Event, datetime, Any], None]] = {
-    "application.received": _on_received,
-    "application.waitlisted": _step("waitlisted"),
-    "application.under_review": _step("under_review"),
-    "application.info_requested": _step("info_requested"),
-    "application.accepted": _step("accepted"),
-    "application.declined": _step("declined"),
-    "application.withdrawn": _step("withdrawn"),
-    "member.joined": _on_member_joined,
-    "member.withdrawn": _on_member_withdrawn,
-    "member.listing_changed": _on_listing_changed,
-    "member.erased": _on_person_erased,
-    "application.erased": _on_person_erased,
-    "wave.opened": _on_wave_opened,
-    "wave.closed": _on_wave_closed,
-}

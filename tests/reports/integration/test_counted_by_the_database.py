@@ -6,9 +6,10 @@ from dataclasses import replace
 import pytest
 
 from services.reports import db
-from services.reports.domain import InMemoryStore, Period, build_digest, overview, project
+from services.reports.domain import InMemoryStore, Period, build_digest, overview
 from services.reports.domain.digest import digest_of
 from services.reports.domain.progress import overview_of
+from services.reports.handlers import project
 from services.reports.reporting import campaign_overview
 from tests.reports.integration.test_read_model import feed
 from tests.reports.streams import (

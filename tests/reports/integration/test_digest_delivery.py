@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from services.reports import db
 from services.reports.domain import DigestSchedule, Period
-from services.reports.reporting import SCHEDULE_START, DigestDesk, DigestSettings, handlers
+from services.reports.handlers import inbox_handlers
+from services.reports.reporting import SCHEDULE_START, DigestDesk, DigestSettings
 from services.reports.service import MIGRATIONS
 from shared import inbox
 from shared.db import Database, migrate
@@ -142,7 +143,7 @@ def test_nothing_is_delivered_while_the_read_model_is_behind(database):
     for event in late[-5:]:
         assert inbox.store(database, event.as_message())
     assert desk.deliver_due(at("2024-01-08T09:00:00")) == []
-    while InboxProcessor(database, handlers({})).process_due():
+    while InboxProcessor(database, inbox_handlers({})).process_due():
         pass
     assert len(desk.deliver_due(at("2024-01-08T09:00:00"))) == 1
 

@@ -13,7 +13,7 @@ from nameko.containers import ServiceContainer
 from nameko.testing.services import restrict_entrypoints
 
 from services.reports.domain.directory import FIELDS
-from services.reports.reporting import handlers
+from services.reports.handlers import inbox_handlers
 from services.reports.service import MIGRATIONS, ReportsService
 from shared import inbox, topology
 from shared.db import database_for, migrate
@@ -198,7 +198,7 @@ def test_etag_and_304_and_the_listing_follows_a_withdrawn_consent(served):
 def feed_more(database, *events) -> None:
     for event in events:
         inbox.store(database, event.as_message())
-    processor = InboxProcessor(database, handlers({}))
+    processor = InboxProcessor(database, inbox_handlers({}))
     while processor.process_due():
         pass
     # The served container's own inbox loop may have claimed a row first: it is done when

@@ -1,7 +1,8 @@
 """Charts drawn off the hub, several asked for at once, in a monkey-patched process."""
 import eventlet
 
-from services.reports.domain import InMemoryStore, members_chart, overview, project
+from services.reports.domain import InMemoryStore, members_chart, overview
+from services.reports.handlers import project
 from services.reports.offload import in_thread
 from tests.reports.streams import at, seeded_stream
 

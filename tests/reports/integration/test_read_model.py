@@ -5,8 +5,9 @@ from dataclasses import asdict
 from sqlalchemy import select
 
 from services.reports import db
-from services.reports.domain import InMemoryStore, overview, project
-from services.reports.reporting import INBOX_OPTIONS, handlers, rebuild, snapshot
+from services.reports.domain import InMemoryStore, overview
+from services.reports.handlers import INBOX_OPTIONS, inbox_handlers, project
+from services.reports.reporting import rebuild, snapshot
 from shared import inbox
 from shared.inbox import InboxProcessor, InboxRow
 from tests.reports.streams import at, erased, joined, received, seeded_stream
@@ -16,7 +17,7 @@ def feed(database, events) -> None:
     for event in events:
         assert inbox.store(database, event.as_message())
     # As the service runs it: a batch per transaction, read ahead, events taken as stored.
-    processor = InboxProcessor(database, handlers({}), **INBOX_OPTIONS)
+    processor = InboxProcessor(database, inbox_handlers({}), **INBOX_OPTIONS)
     while processor.process_due():
         pass
     with database.transaction() as session:

@@ -3,7 +3,8 @@ from io import BytesIO
 
 import matplotlib.image
 
-from services.reports.domain import InMemoryStore, badge_svg, members_chart, overview, project
+from services.reports.domain import InMemoryStore, badge_svg, members_chart, overview
+from services.reports.handlers import project
 from tests.reports.streams import at, seeded_stream
 
 SVG = "{http://www.w3.org/2000/svg}"

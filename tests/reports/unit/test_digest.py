@@ -12,10 +12,10 @@ from services.reports.domain import (
     build_digest,
     digest_ready_data,
     members_chart,
-    project,
     public_progress_json,
     render_digest,
 )
+from services.reports.handlers import project
 from shared.events import new_event
 from tests.reports.streams import PERIOD_END, PERIOD_START, at, received, seeded_stream
 

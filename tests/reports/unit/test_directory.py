@@ -3,7 +3,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from services.reports.domain import InMemoryStore, project
+from services.reports.domain import InMemoryStore
 from services.reports.domain.directory import (
     FIELDS,
     directory,
@@ -13,6 +13,7 @@ from services.reports.domain.directory import (
     render_directory_html,
 )
 from services.reports.domain.worldmap import DOTS, load_atlas
+from services.reports.handlers import project
 from tests.reports.streams import joined, withdrawn
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -1,7 +1,8 @@
 """Who the public directory lists is the read model's decision: consent, and a member still."""
 import pytest
 
-from services.reports.domain import InMemoryStore, project
+from services.reports.domain import InMemoryStore
+from services.reports.handlers import project
 from shared.events import new_event
 from tests.reports.streams import at, erased, joined, withdrawn
 

@@ -1,7 +1,8 @@
 import pytest
 
-from services.reports.domain import InMemoryStore, overview, project
+from services.reports.domain import InMemoryStore, overview
 from services.reports.domain.progress import membership_changes, population_band, progress
+from services.reports.handlers import project
 from tests.reports.streams import at, joined, seeded_stream, withdrawn
 
 

@@ -1,7 +1,8 @@
 import random
 from dataclasses import asdict
 
-from services.reports.domain import HANDLERS, InMemoryStore, project
+from services.reports.domain import InMemoryStore
+from services.reports.handlers import project
 from shared.events import subscriptions
 from tests.reports.streams import (
     at,
@@ -33,12 +34,14 @@ def state(store: InMemoryStore) -> dict:
     }
 
 
-def test_every_event_reports_subscribes_to_has_a_handler():
-    from services.reports.reporting import handlers
+def test_every_event_reports_subscribes_to_has_one_handler():
+    from services.reports.handlers import handlers, inbox_handlers, projections
 
-    assert {t.name for t in subscriptions("reports")} == set(handlers({}))
-    # Every subscription but the staff token feeds the read model.
-    assert set(handlers({})) - set(HANDLERS) == {"staff.token_issued"}
+    assert handlers.types().isdisjoint(projections.types())
+    assert {t.name for t in subscriptions("reports")} == handlers.types() | projections.types()
+    assert set(inbox_handlers({})) == handlers.types() | projections.types()
+    # Every subscription but erasures and the staff token feeds the read model.
+    assert handlers.types() == {"member.erased", "application.erased", "staff.token_issued"}
 
 
 def test_an_application_moves_through_its_statuses():
