@@ -28,14 +28,10 @@ import requests  # noqa: E402
 from nameko.containers import ServiceContainer  # noqa: E402
 
 from services.reports import db  # noqa: E402
-from services.reports.domain import (  # noqa: E402
-    InMemoryStore,
-    MemberView,
-    WaveView,
-    worldmap,  # noqa: E402
-)
+from services.reports.domain import InMemoryStore, MemberView, WaveView  # noqa: E402
 from services.reports.domain.directory import REGIONS  # noqa: E402
 from services.reports.service import MIGRATIONS, DirectoryPages, ReportsService  # noqa: E402
+from services.reports.views import worldmap  # noqa: E402
 from shared import db as shared_db  # noqa: E402
 from shared import topology  # noqa: E402
 from shared.events import THEMES  # noqa: E402

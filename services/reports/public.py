@@ -17,10 +17,10 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from services.reports import db as reports_db
-from services.reports.domain import LANGUAGES, worldmap
-from services.reports.domain.directory import (
-    Directory,
-    directory,
+from services.reports.domain import LANGUAGES
+from services.reports.domain.directory import Directory, directory
+from services.reports.views import worldmap
+from services.reports.views.directory import (
     directory_csv,
     directory_json,
     directory_map_svg,
@@ -37,7 +37,8 @@ _HERE = Path(__file__).resolve().parent
 # A new release renders differently: its ETags differ from the last one's.
 _RELEASE = hashlib.blake2b(b"".join(
     p.read_bytes() for p in (_HERE / "templates" / "directory.html",
-                             _HERE / "domain" / "directory.py", _HERE / "domain" / "worldmap.py")
+                             _HERE / "domain" / "directory.py", _HERE / "views" / "directory.py",
+                             _HERE / "views" / "worldmap.py")
 ), digest_size=8).hexdigest()
 
 KINDS: dict[str, tuple[str, Callable[[Directory, str], Any]]] = {

@@ -27,14 +27,12 @@ from services.reports.domain import (
     Overview,
     Period,
     build_digest,
-    digest_ready_data,
-    members_chart,
-    render_digest,
 )
 from services.reports.domain.digest import digest_instant, digest_of
-from services.reports.domain.i18n import check_language
 from services.reports.domain.progress import overview_of
 from services.reports.handlers import project
+from services.reports.views import digest_ready_data, members_chart, render_digest
+from services.reports.views.i18n import check_language
 from shared import outbox
 from shared.db import Database
 from shared.events import new_event

@@ -12,10 +12,12 @@ from werkzeug.wrappers import Response
 from services.reports import db as reports_db
 from services.reports import reporting
 from services.reports import settings as reports_settings
-from services.reports.domain import (
-    LANGUAGES,
-    Period,
-    UnknownLanguage,
+from services.reports.domain import LANGUAGES, Period, UnknownLanguage
+from services.reports.handlers import INBOX_OPTIONS, inbox_handlers
+from services.reports.offload import in_thread
+from services.reports.public import PublicDirectory
+from services.reports.scheduler import DigestScheduler
+from services.reports.views import (
     badge_svg,
     members_chart,
     progress_csv,
@@ -23,10 +25,6 @@ from services.reports.domain import (
     public_progress_json,
     render_progress_html,
 )
-from services.reports.handlers import INBOX_OPTIONS, inbox_handlers
-from services.reports.offload import in_thread
-from services.reports.public import PublicDirectory
-from services.reports.scheduler import DigestScheduler
 from shared import subject_access
 from shared.config import service_settings
 from shared.db import database_for

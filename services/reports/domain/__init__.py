@@ -1,9 +1,9 @@
-"""The reports domain: the read model, progress, digest periods and content. Pure Python."""
-from .badge import badge_svg
-from .chart import members_chart
+"""The reports domain: the read model, progress, digest periods and content, the directory's
+listing. Pure Python: it renders nothing (that is ``views``)."""
+from shared.campaign import LANGUAGES
+
 from .digest import DIGEST, WAITING_AFTER, DigestContent, build_digest
 from .errors import DomainError, InvalidPeriod, InvalidSchedule, UnknownLanguage
-from .i18n import LANGUAGES
 from .periods import DigestSchedule, Period
 from .progress import DEADLINE, GOAL, MILESTONES, Overview, Progress, overview
 from .readmodel import (
@@ -15,21 +15,12 @@ from .readmodel import (
     WaveView,
     parse_instant,
 )
-from .render import (
-    RenderedDigest,
-    digest_ready_data,
-    progress_csv,
-    progress_json,
-    public_progress_json,
-    render_digest,
-    render_progress_html,
-)
 
 __all__ = [
+    "LANGUAGES",
     "DEADLINE",
     "DIGEST",
     "GOAL",
-    "LANGUAGES",
     "MILESTONES",
     "WAITING_AFTER",
     "ApplicationView",
@@ -45,18 +36,9 @@ __all__ = [
     "Period",
     "Progress",
     "ReadModelStore",
-    "RenderedDigest",
     "UnknownLanguage",
     "WaveView",
-    "badge_svg",
     "build_digest",
-    "digest_ready_data",
-    "members_chart",
     "overview",
     "parse_instant",
-    "progress_csv",
-    "progress_json",
-    "public_progress_json",
-    "render_digest",
-    "render_progress_html",
 ]

@@ -12,9 +12,9 @@ import requests
 from nameko.containers import ServiceContainer
 from nameko.testing.services import restrict_entrypoints
 
-from services.reports.domain.directory import FIELDS
 from services.reports.handlers import inbox_handlers
 from services.reports.service import MIGRATIONS, ReportsService
+from services.reports.views.directory import FIELDS
 from shared import inbox, topology
 from shared.db import database_for, migrate
 from shared.events import new_event

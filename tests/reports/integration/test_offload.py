@@ -1,9 +1,10 @@
 """Charts drawn off the hub, several asked for at once, in a monkey-patched process."""
 import eventlet
 
-from services.reports.domain import InMemoryStore, members_chart, overview
+from services.reports.domain import InMemoryStore, overview
 from services.reports.handlers import project
 from services.reports.offload import in_thread
+from services.reports.views import members_chart
 from tests.reports.streams import at, seeded_stream
 
 

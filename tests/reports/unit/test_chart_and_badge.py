@@ -3,8 +3,9 @@ from io import BytesIO
 
 import matplotlib.image
 
-from services.reports.domain import InMemoryStore, badge_svg, members_chart, overview
+from services.reports.domain import InMemoryStore, overview
 from services.reports.handlers import project
+from services.reports.views import badge_svg, members_chart
 from tests.reports.streams import at, seeded_stream
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -5,17 +5,14 @@ from io import BytesIO, StringIO
 import matplotlib.image
 import pytest
 
-from services.reports.domain import (
-    InMemoryStore,
-    Period,
-    UnknownLanguage,
-    build_digest,
+from services.reports.domain import InMemoryStore, Period, UnknownLanguage, build_digest
+from services.reports.handlers import project
+from services.reports.views import (
     digest_ready_data,
     members_chart,
     public_progress_json,
     render_digest,
 )
-from services.reports.handlers import project
 from shared.events import new_event
 from tests.reports.streams import PERIOD_END, PERIOD_START, at, received, seeded_stream
 

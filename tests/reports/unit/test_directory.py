@@ -4,16 +4,16 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from services.reports.domain import InMemoryStore
-from services.reports.domain.directory import (
+from services.reports.domain.directory import directory
+from services.reports.handlers import project
+from services.reports.views.directory import (
     FIELDS,
-    directory,
     directory_csv,
     directory_json,
     directory_map_svg,
     render_directory_html,
 )
-from services.reports.domain.worldmap import DOTS, load_atlas
-from services.reports.handlers import project
+from services.reports.views.worldmap import DOTS, load_atlas
 from tests.reports.streams import joined, withdrawn
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -8,11 +8,11 @@ from datetime import timedelta
 from io import StringIO
 from typing import Any
 
+from services.reports.domain.digest import DigestContent
+from services.reports.domain.progress import Overview, Progress, pending_count
 from shared.campaign import campaign_name
 
-from .digest import DigestContent
 from .i18n import check_language, environment, translations
-from .progress import Overview, Progress, pending_count
 
 CHART_CID = "progress-chart"
 # A digest lists at most this many lines per section; the CSV attachment has them all.

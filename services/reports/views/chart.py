@@ -13,10 +13,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
+from services.reports.domain.progress import GOAL, MILESTONES, Progress
 from shared.campaign import campaign_name
 
 from .i18n import translations
-from .progress import GOAL, MILESTONES, Progress
 
 CAMPAIGN_GREEN = "#00843d"
 PATH_GREY = "#8a8a8a"

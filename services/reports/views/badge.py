@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
+from services.reports.domain.progress import GOAL
 from shared.campaign import campaign_name
-
-from .progress import GOAL
 
 # Verdana 11px averages close to this; the badge only needs to be roomy, not exact.
 CHAR_WIDTH = 6.6

@@ -15,9 +15,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from services.reports.domain.errors import UnknownLanguage
 from shared.campaign import LANGUAGES, campaign_name
-
-from .errors import UnknownLanguage
 
 CATALOGS = Path(__file__).resolve().parent.parent / "translations"
 
