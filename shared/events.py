@@ -648,6 +648,9 @@ class ApplicationErased(TypedEvent):
 # Every step of the registry's review that carries the application's id and reference.
 ApplicationStep = (ApplicationWaitlisted | ApplicationUnderReview | ApplicationInfoRequested
                    | ApplicationAccepted | ApplicationDeclined | ApplicationWithdrawn)
+APPLICATION_STEPS: tuple[type[TypedEvent], ...] = (
+    ApplicationWaitlisted, ApplicationUnderReview, ApplicationInfoRequested,
+    ApplicationAccepted, ApplicationDeclined, ApplicationWithdrawn)
 
 
 # --- members -------------------------------------------------------------------------------------

@@ -52,19 +52,21 @@ class Handlers:
         self._dependencies = dependencies
         self._by_type: dict[str, tuple[type[TypedEvent] | None, Any, tuple[str, ...]]] = {}
 
-    def handles(self, event_type: str | type[TypedEvent]) -> Callable[[Any], Any]:
+    def handles(self, *event_types: str | type[TypedEvent]) -> Callable[[Any], Any]:
         """For an event type's name the handler takes the Event; for a typed event (a
-        ``shared.events.TypedEvent``) it takes that, built here from the validated Event."""
-        name = event_type if isinstance(event_type, str) else event_type.type
-        kind = None if isinstance(event_type, str) else event_type
+        ``shared.events.TypedEvent``) it takes that, built here from the validated Event.
+        One handler may handle several types (``handles(*APPLICATION_STEPS)``)."""
 
         def register(handler: Any) -> Any:
-            if name in self._by_type:
-                raise ValueError(f"{name} already has a handler")
             wanted = tuple(inspect.signature(handler).parameters)[2:]
             if wanted and self._dependencies is None:
                 raise ValueError(f"{handler.__name__} wants {wanted}: no dependencies given")
-            self._by_type[name] = (kind, handler, wanted)
+            for event_type in event_types:
+                name = event_type if isinstance(event_type, str) else event_type.type
+                if name in self._by_type:
+                    raise ValueError(f"{name} already has a handler")
+                kind = None if isinstance(event_type, str) else event_type
+                self._by_type[name] = (kind, handler, wanted)
             return handler
 
         return register

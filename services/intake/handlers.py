@@ -13,14 +13,9 @@ from services.intake import casefile
 from services.intake import db as intake_db
 from shared.erasure import Person, scrub_events
 from shared.events import (
-    ApplicationAccepted,
-    ApplicationDeclined,
+    APPLICATION_STEPS,
     ApplicationErased,
-    ApplicationInfoRequested,
     ApplicationStep,
-    ApplicationUnderReview,
-    ApplicationWaitlisted,
-    ApplicationWithdrawn,
     MemberErased,
     StaffTokenIssued,
     WaveClosed,
@@ -31,12 +26,7 @@ from shared.inbox import Handlers
 handlers = Handlers()
 
 
-@handlers.handles(ApplicationWaitlisted)
-@handlers.handles(ApplicationUnderReview)
-@handlers.handles(ApplicationInfoRequested)
-@handlers.handles(ApplicationAccepted)
-@handlers.handles(ApplicationDeclined)
-@handlers.handles(ApplicationWithdrawn)
+@handlers.handles(*APPLICATION_STEPS)
 def follow_step(step: ApplicationStep, session: Session) -> None:
     casefile.follow(step, session)
 

@@ -89,8 +89,7 @@ def application_received(received: ApplicationReceived, notifying: Notifying) ->
     notifying.apply(domain.application_received, received)
 
 
-@handlers.handles(ApplicationWaitlisted)
-@handlers.handles(ApplicationUnderReview)
+@handlers.handles(ApplicationWaitlisted, ApplicationUnderReview)
 def application_filed(filed: ApplicationWaitlisted | ApplicationUnderReview,
                       notifying: Notifying) -> None:
     notifying.apply(domain.application_filed, filed)

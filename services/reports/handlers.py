@@ -23,15 +23,10 @@ from services.reports.domain import readmodel
 from services.reports.domain.readmodel import ReadModelStore
 from shared.erasure import Person, scrub_events
 from shared.events import (
-    ApplicationAccepted,
-    ApplicationDeclined,
+    APPLICATION_STEPS,
     ApplicationErased,
-    ApplicationInfoRequested,
     ApplicationReceived,
     ApplicationStep,
-    ApplicationUnderReview,
-    ApplicationWaitlisted,
-    ApplicationWithdrawn,
     Event,
     MemberErased,
     MemberJoined,
@@ -101,12 +96,7 @@ def application_received(received: ApplicationReceived, store: ReadModelStore) -
     readmodel.application_received(received, store)
 
 
-@projections.handles(ApplicationWaitlisted)
-@projections.handles(ApplicationUnderReview)
-@projections.handles(ApplicationInfoRequested)
-@projections.handles(ApplicationAccepted)
-@projections.handles(ApplicationDeclined)
-@projections.handles(ApplicationWithdrawn)
+@projections.handles(*APPLICATION_STEPS)
 def application_step(step: ApplicationStep, store: ReadModelStore) -> None:
     readmodel.application_step(step, store)
 

@@ -57,3 +57,19 @@ def test_a_handler_that_names_a_dependency_needs_somewhere_to_take_it_from():
     handlers = Handlers()
     with pytest.raises(ValueError, match="desk"):
         handlers.handles("wave.closed")(lambda event, session, desk: None)
+
+
+def test_one_handler_may_handle_every_step_of_the_review():
+    from shared.events import APPLICATION_STEPS, ApplicationStep, new_event
+
+    handlers = Handlers()
+    taken = []
+
+    @handlers.handles(*APPLICATION_STEPS)
+    def follow(step: ApplicationStep, session):
+        taken.append(type(step).__name__)
+
+    assert handlers.types() == {kind.type for kind in APPLICATION_STEPS}
+    handlers()["application.declined"](new_event("application.declined", {
+        "application_id": 1, "reference": "HRC-2026-ABCDE", "reason": "Incomplete"}), None)
+    assert taken == ["ApplicationDeclined"]
