@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from services.registry import actions
 from services.registry.db import NotFound, registry
@@ -239,3 +239,32 @@ def test_an_application_arriving_while_a_wave_opens_is_not_left_on_the_waitlist(
 def receive_in_own_transaction(database, data):
     with registry(database) as store:
         return actions.receive_application(store, ApplicationReceived.from_data(data))
+
+
+def versions(database) -> dict[str, int]:
+    with database.engine.connect() as connection:
+        return dict(connection.execute(text(
+            "SELECT 'application', version FROM applications UNION ALL "
+            "SELECT 'member', version FROM members")).all())
+
+
+def test_the_session_writes_what_the_domain_changed_and_nothing_else(database):
+    """The mapped domain objects: one per row in a transaction, an untouched one is not
+    written (its version stays), a list changed in place is written."""
+    application = receive(database)
+    open_wave_4(database)
+    with registry(database) as store:
+        _, member = actions.accept(store, "alice", application.id, None, NOW)
+    before = versions(database)
+    with registry(database) as store:
+        assert store.application(application.id) is store.application_by_reference(
+            application.reference)
+        store.member(member.id)
+        store.applications(theme="housing")
+    assert versions(database) == before
+    with registry(database) as store:
+        stored = store.member(member.id)
+        stored.waves.append(5)
+    with registry(database) as store:
+        assert store.member(member.id).waves == [4, 5]
+    assert versions(database) == {**before, "member": before["member"] + 1}
