@@ -24,12 +24,14 @@ from collections import Counter
 from pathlib import Path
 
 from bench.intake_bench import process_cpu
-from bench.pipeline import application, bare_http_rate, offer, served_intake
+from bench.pipeline import application, offer, served_bare, served_intake
 from tests.support import infra
 
 
-def saturate(port: int, seconds: float, connections: int, pid: int | None = None):
-    """(best 202/s, its p99 ms, CPU ms per 202 at that rate): rates doubling from 50/s."""
+def saturate(port: int, seconds: float, connections: int, pid: int | None = None,
+             step: float = 2.0):
+    """(best 202/s, its p99 ms, CPU ms per 202 at that rate): rates from 50/s, times ``step``
+    each time, until the answers fall behind."""
     best, rate, numbers = (0.0, float("nan"), float("nan")), 50.0, iter(range(0, 10**9, 100_000))
     while rate <= 20_000:
         cpu = process_cpu(pid) if pid else 0.0
@@ -43,20 +45,20 @@ def saturate(port: int, seconds: float, connections: int, pid: int | None = None
             best = (achieved, p99, spent)
         if achieved < 0.8 * rate:
             break
-        rate *= 2
+        rate *= step
     return best
 
 
-def intake(tree: Path, seconds: float, connections: int, spy: Path | None):
+def intake(tree: Path, seconds: float, connections: int, spy: Path | None, step: float):
     with served_intake(tree, connections) as (port, process):
         if spy is None:
-            return saturate(port, seconds, connections, process.pid)
+            return saturate(port, seconds, connections, process.pid, step)
         recorder = subprocess.Popen(
             [str(Path(sys.executable).parent / "py-spy"), "record", "-f", "raw", "-r", "200",
              "-o", str(spy), "--pid", str(process.pid)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            return saturate(port, seconds, connections, process.pid)
+            return saturate(port, seconds, connections, process.pid, step)
         finally:
             recorder.send_signal(signal.SIGINT)
             recorder.wait(30)
@@ -79,22 +81,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=2.0, help="per rate")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--step", type=float, default=2.0,
+                        help="rate factor between steps (bench pipeline doubles)")
     parser.add_argument("--py-spy", type=Path, metavar="DIR")
     args = parser.parse_args(argv)
     trees = [t.resolve() for t in (args.tree or [infra.PROJECT])]
     ratios: dict[Path, list[float]] = {t: [] for t in trees}
     for round_ in range(args.rounds):
         load = os.getloadavg()[0]
-        anchor, _ = bare_http_rate(args.seconds, args.connections)
-        print(f"round {round_ + 1}: bare @http {anchor:7.0f} req/s              (load {load:.2f})",
-              flush=True)
+        with served_bare(args.connections) as (port, process):
+            anchor, p99, cpu = saturate(port, args.seconds, args.connections, process.pid,
+                                        args.step)
+        print(f"round {round_ + 1}: bare @http {anchor:7.0f} req/s  p99 {p99:6.1f} ms  "
+              f"CPU {cpu:4.2f} ms each                 (load {load:.2f})", flush=True)
         for index, tree in enumerate(trees):
             spy = None
             if args.py_spy is not None:
                 args.py_spy.mkdir(parents=True, exist_ok=True)
                 spy = args.py_spy / f"intake-{index}-{round_ + 1}.txt"
             load = os.getloadavg()[0]
-            rate, p99, cpu = intake(tree, args.seconds, args.connections, spy)
+            rate, p99, cpu = intake(tree, args.seconds, args.connections, spy, args.step)
             ratios[tree].append(rate / anchor)
             print(f"round {round_ + 1}: intake    {rate:7.0f} 202/s  p99 {p99:6.1f} ms  "
                   f"CPU {cpu:4.2f} ms each  {rate / anchor:6.1%} of bare  (load {load:.2f})  "

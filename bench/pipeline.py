@@ -138,13 +138,21 @@ async def offer(port: int, rate: float, seconds: float, connections: int, body,
 
 
 def bare_http_rate(seconds: float, connections: int) -> tuple[float, float]:
+    with served_bare(connections) as (port, _process):
+        return saturate(port, seconds, connections, lambda n: application(n, "bare"))
+
+
+@contextlib.contextmanager
+def served_bare(connections: int):
+    """The bare @http anchor (bench/bare_http.py) in its own process, warmed up: yields its
+    port and process."""
     port = infra.free_port()
     process = subprocess.Popen([sys.executable, "-m", "bench.bare_http", "--port", str(port)],
                                cwd=infra.PROJECT)
     try:
         infra.wait_for(lambda: infra.reachable(("127.0.0.1", port)), 30, what="bare @http")
         asyncio.run(offer(port, 100, 1, connections, lambda n: application(n, "warm"), 0))
-        return saturate(port, seconds, connections, lambda n: application(n, "bare"))
+        yield port, process
     finally:
         process.kill()  # stateless; nameko's graceful stop waits on idle keep-alive connections
         process.wait(10)
