@@ -6,6 +6,7 @@ An event is validated when it is written (``new_event``) and when it is received
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -488,12 +489,15 @@ class TypedEvent:
         if missing:
             raise InvalidEvent({"data": {name: ["Missing data for required field."]
                                          for name in missing}})
-        return cls(**{f.name: _frozen(data[f.name]) for f in _data_fields(cls)
-                      if f.name in data}, **envelope)
+        values = {name: data[name] for name in _names(cls) if name in data}
+        for name, value in values.items():
+            if value.__class__ is list:
+                values[name] = _frozen(value)
+        return cls(**values, **envelope)
 
     def as_data(self) -> dict[str, Any]:
         """The event's data as the catalogue's schema has it (lists, not tuples)."""
-        return {f.name: _plain(getattr(self, f.name)) for f in _data_fields(type(self))}
+        return {name: _plain(getattr(self, name)) for name in _names(type(self))}
 
 
 def typed(event: Event) -> TypedEvent:
@@ -505,18 +509,26 @@ def typed(event: Event) -> TypedEvent:
     return kind.of(event)
 
 
+# Asked for every event a handler takes (a rebuild builds a million): worked out once per type.
+@functools.cache
 def _data_fields(cls: type[TypedEvent]) -> tuple[dataclasses.Field, ...]:
     return tuple(f for f in dataclasses.fields(cls) if not f.kw_only)
 
 
+@functools.cache
+def _names(cls: type[TypedEvent]) -> tuple[str, ...]:
+    return tuple(f.name for f in _data_fields(cls))
+
+
+@functools.cache
 def _required(cls: type[TypedEvent]) -> tuple[str, ...]:
     return tuple(f.name for f in _data_fields(cls)
                  if f.default is dataclasses.MISSING
                  and f.default_factory is dataclasses.MISSING)
 
 
-def _frozen(value: Any) -> Any:
-    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
+def _frozen(values: list) -> tuple:
+    return tuple(_frozen(v) if v.__class__ is list else v for v in values)
 
 
 def _plain(value: Any) -> Any:
