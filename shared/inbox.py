@@ -6,7 +6,6 @@ nameko acks a message whose handler raised and the message is gone; so the handl
 """
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import traceback
@@ -44,13 +43,10 @@ class Handlers:
         def receive_application(received: ApplicationReceived, session): ...
 
     so that the path of an event reads from one module (the service's ``handlers.py``).
-    ``Inbox(handlers)`` takes it as it is. What handlers need from the service's settings comes
-    from ``dependencies(config)``, passed by name to each handler that names it after the
-    session (``def notify(event, session, secretariat)``)."""
+    ``Inbox(handlers)`` takes it as it is."""
 
-    def __init__(self, dependencies: Callable[[Any], Mapping[str, Any]] | None = None) -> None:
-        self._dependencies = dependencies
-        self._by_type: dict[str, tuple[type[TypedEvent] | None, Any, tuple[str, ...]]] = {}
+    def __init__(self) -> None:
+        self._by_type: dict[str, tuple[type[TypedEvent] | None, Any]] = {}
 
     def handles(self, *event_types: str | type[TypedEvent]) -> Callable[[Any], Any]:
         """For an event type's name the handler takes the Event; for a typed event (a
@@ -58,15 +54,12 @@ class Handlers:
         One handler may handle several types (``handles(*APPLICATION_STEPS)``)."""
 
         def register(handler: Any) -> Any:
-            wanted = tuple(inspect.signature(handler).parameters)[2:]
-            if wanted and self._dependencies is None:
-                raise ValueError(f"{handler.__name__} wants {wanted}: no dependencies given")
             for event_type in event_types:
                 name = event_type if isinstance(event_type, str) else event_type.type
                 if name in self._by_type:
                     raise ValueError(f"{name} already has a handler")
                 kind = None if isinstance(event_type, str) else event_type
-                self._by_type[name] = (kind, handler, wanted)
+                self._by_type[name] = (kind, handler)
             return handler
 
         return register
@@ -76,16 +69,12 @@ class Handlers:
         return frozenset(self._by_type)
 
     def __call__(self, config: object = None) -> dict[str, Handler]:
-        wanted = {key for _, _, keys in self._by_type.values() for key in keys}
-        given = dict(self._dependencies(config)) if wanted and self._dependencies else {}
-        return {name: _bound(kind, handler, {key: given[key] for key in keys})
-                for name, (kind, handler, keys) in self._by_type.items()}
+        return {name: handler if kind is None else _typed(kind, handler)
+                for name, (kind, handler) in self._by_type.items()}
 
 
-def _bound(kind: type[TypedEvent] | None, handler: Any, given: dict[str, Any]) -> Handler:
-    if kind is None:
-        return handler if not given else lambda event, session: handler(event, session, **given)
-    return lambda event, session: handler(kind.of(event), session, **given)
+def _typed(kind: type[TypedEvent], handler: Any) -> Handler:
+    return lambda event, session: handler(kind.of(event), session)
 
 
 # ``last_error`` of an event that waits for another (see ``Waiting``) starts with this.

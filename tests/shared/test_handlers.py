@@ -37,28 +37,6 @@ def test_a_typed_handler_takes_its_event_built_from_the_envelope():
     assert taken == [ApplicationWithdrawalRequested(reference="HRC-2026-ABCDE", reason=None)]
 
 
-def test_a_handler_takes_what_it_names_from_the_services_settings():
-    from shared.events import WaveClosed, new_event
-
-    handlers = Handlers(lambda config: {"desk": config["DESK"], "unused": object()})
-    taken = []
-
-    @handlers.handles(WaveClosed)
-    def closed(event, session, desk):
-        taken.append((event.number, desk))
-
-    handlers({"DESK": "staff@localhost"})["wave.closed"](new_event("wave.closed", {"number": 2}),
-                                                         None)
-    assert taken == [(2, "staff@localhost")]
-    assert handlers.types() == {"wave.closed"}
-
-
-def test_a_handler_that_names_a_dependency_needs_somewhere_to_take_it_from():
-    handlers = Handlers()
-    with pytest.raises(ValueError, match="desk"):
-        handlers.handles("wave.closed")(lambda event, session, desk: None)
-
-
 def test_one_handler_may_handle_every_step_of_the_review():
     from shared.events import APPLICATION_STEPS, ApplicationStep, new_event
 
