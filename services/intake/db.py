@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Connection,
     DateTime,
     ForeignKey,
     Index,
@@ -30,15 +31,16 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    null,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from services.intake import waves
+from services.intake import guards, waves
 from shared import db as shared_db
 from shared.events import Event
 from shared.outbox import OutboxRow, pending_row, record
@@ -239,25 +241,41 @@ class _Statements:
 _STATEMENTS = {"postgresql": _Statements(pg_insert), "sqlite": _Statements(sqlite_insert)}
 
 
+# PostgreSQL's name of the unique key of a submission's reference (migration 0001).
+REFERENCE_KEY = "submissions_reference_key"
 # The outbox columns shared.outbox.pending_row gives.
 PENDING_COLUMNS = ("event_id", "type", "payload", "created_at", "next_attempt_at", "attempts")
 
 
 def _one_statement_store(counted: bool):
     """store_submission's steps as one PostgreSQL statement: data-modifying CTEs, each step
-    gated on the one before through its RETURNING. A repeated payload updates its row to itself
-    (rather than not at all) so that RETURNING names the reference it already had, as of the
-    latest commit: a concurrent twin's, once it committed, not the statement's snapshot."""
+    gated on the one before through its RETURNING. Over the rate limit the counter is not
+    raised and nothing follows (no row: the answer's reference is NULL). A repeated payload
+    updates its row to itself (rather than not at all) so that RETURNING names the reference it
+    already had, as of the latest commit: a concurrent twin's, once it committed, not the
+    statement's snapshot. A taken reference fails the whole statement (its unique key)."""
     payloads, submissions = RecentPayload.__table__, Submission.__table__
     keys, outbox, windows = PageKey.__table__, OutboxRow.__table__, RateWindow.__table__
 
     def param(name: str, column):
         return cast(bindparam(name, type_=column.type), column.type)
 
-    claim = pg_insert(payloads).values(fingerprint=param("s_fingerprint", payloads.c.fingerprint),
-                                       reference=param("s_reference", payloads.c.reference),
-                                       first_seen_at=param("s_received_at",
-                                                           payloads.c.first_seen_at))
+    admitted = true()
+    if counted:
+        count = pg_insert(windows).values(
+            client=param("c_client", windows.c.client), window=param("c_window", windows.c.window),
+            count=1, expires_at=param("c_expires_at", windows.c.expires_at))
+        counting = count.on_conflict_do_update(
+            index_elements=[windows.c.client, windows.c.window],
+            set_={"count": windows.c.count + 1},
+            where=windows.c.count < bindparam("c_limit", type_=Integer),
+        ).returning(windows.c.count).cte("counted")
+        admitted = exists(select(counting.c.count))
+    claim = pg_insert(payloads).from_select(
+        ["fingerprint", "reference", "first_seen_at"],
+        select(param("s_fingerprint", payloads.c.fingerprint),
+               param("s_reference", payloads.c.reference),
+               param("s_received_at", payloads.c.first_seen_at)).where(admitted))
     stale = payloads.c.first_seen_at <= bindparam("s_cutoff", type_=DateTime)
     claimed = claim.on_conflict_do_update(
         index_elements=[payloads.c.fingerprint],
@@ -267,13 +285,13 @@ def _one_statement_store(counted: bool):
     ).returning(payloads.c.reference).cte("claimed")
     ours = exists(select(claimed.c.reference).where(
         claimed.c.reference == bindparam("s_reference", type_=String)))
-    submitted = pg_insert(submissions).from_select(
+    submitted = insert(submissions).from_select(
         ["reference", "received_at", "payload", "event_id"],
         select(param("s_reference", submissions.c.reference),
                param("s_received_at", submissions.c.received_at),
                param("s_payload", submissions.c.payload),
                param("o_event_id", submissions.c.event_id)).where(ours),
-    ).on_conflict_do_nothing().returning(submissions.c.id).cte("submitted")
+    ).returning(submissions.c.id).cte("submitted")
     stored = exists(select(submitted.c.id))
     page_key = insert(keys).from_select(
         ["digest", "reference", "issued_at"],
@@ -284,20 +302,8 @@ def _one_statement_store(counted: bool):
     event = insert(outbox).from_select(
         columns, select(*(param(f"o_{name}", outbox.c[name]) for name in columns)).where(stored),
     ).cte("event")
-    answer = [select(claimed.c.reference).scalar_subquery().label("reference"),
-              stored.label("stored")]
-    if counted:
-        count = pg_insert(windows).values(
-            client=param("c_client", windows.c.client), window=param("c_window", windows.c.window),
-            count=1, expires_at=param("c_expires_at", windows.c.expires_at))
-        counting = count.on_conflict_do_update(
-            index_elements=[windows.c.client, windows.c.window],
-            set_={"count": windows.c.count + 1},
-        ).returning(windows.c.count).cte("counted")
-        answer.append(select(counting.c.count).scalar_subquery().label("count"))
-    else:
-        answer.append(null().label("count"))
-    return select(*answer).add_cte(page_key, event)
+    return select(select(claimed.c.reference).scalar_subquery().label("reference"),
+                  stored.label("stored")).add_cte(page_key, event)
 
 
 _STORE_IN_ONE = {counted: _one_statement_store(counted) for counted in (False, True)}
@@ -375,55 +381,66 @@ class NewSubmission:
 @dataclass(frozen=True)
 class Stored:
     """What ``store_submission`` found: the payload's reference (``submission.reference``
-    unless the same payload came within the window), whether the submission was stored, and
-    the client's request count (None when not counted)."""
+    unless the same payload came within the window) and whether the submission was stored."""
 
     reference: str
     new: bool
-    count: int | None
 
 
 def store_submission(session: Session, submission: NewSubmission, cutoff: datetime,
-                     counter: tuple[str, int, datetime] | None) -> Stored:
-    """Claim the payload's fingerprint (unless it was seen after ``cutoff``), count the request
-    under ``counter`` (client, window, expires_at), and if the payload is new store the
-    submission, its page key and its outbox event. Raises ReferenceTaken if the reference is
-    already used.
+                     admission: guards.Admission | None) -> Stored:
+    """Count the request (``admission``: raises TooManyRequests over the limit, and nothing is
+    stored or counted), claim the payload's fingerprint (unless it was seen after ``cutoff``),
+    and if the payload is new store the submission, its page key and its outbox event, in the
+    caller's transaction. Raises ReferenceTaken if the reference is already used.
 
-    On PostgreSQL this is one statement (a round trip, where the steps one by one were five):
-    the caller's transaction still decides, so a rate limit refusal rolls it all back.
+    On PostgreSQL this is one statement (a round trip, where the steps one by one were five).
     """
     if session.get_bind().dialect.name == "postgresql":
-        return _store_in_one(session, submission, cutoff, counter)
-    count = None if counter is None else count_request(session, *counter)
+        return _store_in_one(session, submission, cutoff, admission)
+    if admission is not None:
+        admission.check(count_request(session, *admission.counter))
     claimed = claim_payload(session, submission.fingerprint, submission.reference,
                             submission.received_at, submission.received_at - cutoff)
     if claimed != submission.reference:
-        return Stored(claimed, False, count)
+        return Stored(claimed, False)
     add_submission(session, submission.reference, submission.received_at, submission.payload,
                    submission.event.event_id)
     add_page_key(session, submission.reference, submission.page_key_digest,
                  submission.received_at)
     record(session, submission.event)
-    return Stored(submission.reference, True, count)
+    return Stored(submission.reference, True)
 
 
-def _store_in_one(session: Session, submission: NewSubmission, cutoff: datetime,
-                  counter: tuple[str, int, datetime] | None) -> Stored:
-    event = submission.event
+def store_alone(database: shared_db.Database, submission: NewSubmission, cutoff: datetime,
+                admission: guards.Admission | None) -> Stored:
+    """PostgreSQL: ``store_submission``'s one statement, committed by itself (no transaction
+    around it: one round trip, where BEGIN, the statement and COMMIT were three). All of it or
+    nothing is committed, as in a transaction: the limit is applied in the statement."""
+    with database.statement() as connection:
+        return _store_in_one(connection, submission, cutoff, admission)
+
+
+def _store_in_one(executor: Session | Connection, submission: NewSubmission, cutoff: datetime,
+                  admission: guards.Admission | None) -> Stored:
     values = {
         "s_fingerprint": submission.fingerprint, "s_reference": submission.reference,
         "s_received_at": submission.received_at, "s_cutoff": cutoff,
         "s_payload": submission.payload, "s_digest": submission.page_key_digest,
-        **{f"o_{name}": value
-           for name, value in pending_row(event).items()},
+        **{f"o_{name}": value for name, value in pending_row(submission.event).items()},
     }
-    if counter is not None:
-        values.update(zip(("c_client", "c_window", "c_expires_at"), counter, strict=True))
-    row = session.execute(_STORE_IN_ONE[counter is not None], values).one()
-    if row.reference == submission.reference and not row.stored:
-        raise ReferenceTaken(submission.reference)
-    return Stored(row.reference, row.stored, row.count)
+    if admission is not None:
+        values.update(zip(("c_client", "c_window", "c_expires_at"), admission.counter,
+                          strict=True), c_limit=admission.limit.requests)
+    try:
+        row = executor.execute(_STORE_IN_ONE[admission is not None], values).one()
+    except IntegrityError as error:
+        if getattr(getattr(error.orig, "diag", None), "constraint_name", None) == REFERENCE_KEY:
+            raise ReferenceTaken(submission.reference) from error
+        raise
+    if row.reference is None:
+        admission.refuse()
+    return Stored(row.reference, row.stored)
 
 
 def submission_exists(session: Session, reference: str) -> bool:

@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from services.intake.domain import DomainError
 from shared.clock import naive_utc
@@ -98,9 +99,11 @@ class Admission:
 
     def check(self, count: int) -> None:
         """Raises TooManyRequests if the ``count``-th request is over the limit."""
-        wait = self.over(count)
-        if wait is not None:
-            raise TooManyRequests(wait)
+        if not self.limit.allows(count):
+            self.refuse()
+
+    def refuse(self) -> NoReturn:
+        raise TooManyRequests(self.limit.retry_after(self.now))
 
 
 def client_address(peer: str | None, forwarded_for: str | None,

@@ -1,12 +1,11 @@
 """Intake's tables and the submission desk on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime, timedelta
 
 import eventlet
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.exc import IntegrityError
 
 from services.intake import db as intake_db
@@ -125,16 +124,34 @@ def test_a_submission_over_the_rate_limit_stores_nothing_and_is_not_counted(data
 
 def test_a_new_submission_is_one_statement_on_postgresql(database):
     statements = []
-    listen = functools.partial(event.listen, database.engine, "before_cursor_execute")
-    listen(lambda conn, cursor, sql, *_: statements.append(sql))
-    receipt = submissions.receive(database, application(), now=NOW,
-                                  admission=guards.RateLimit(5, 60).admission("a", NOW))
-    again = submissions.receive(database, application(), now=NOW,
-                                admission=guards.RateLimit(5, 60).admission("a", NOW))
+
+    def executed(conn, cursor, sql, *_):
+        statements.append(sql)
+
+    # Every engine: on PostgreSQL the statement runs on the database's autocommit connections.
+    event.listen(Engine, "before_cursor_execute", executed)
+    try:
+        receipt = submissions.receive(database, application(), now=NOW,
+                                      admission=guards.RateLimit(5, 60).admission("a", NOW))
+        again = submissions.receive(database, application(), now=NOW,
+                                    admission=guards.RateLimit(5, 60).admission("a", NOW))
+    finally:
+        event.remove(Engine, "before_cursor_execute", executed)
     assert again == submissions.Receipt(receipt.reference, new=False)
     # SQLite takes the steps one by one: count, claim, submission, page key, event; a repeat
     # counts, claims, and reads the reference the payload already had.
     assert len(statements) == (2 if database.is_postgresql else 5 + 3)
+
+
+def test_over_the_rate_limit_a_keyed_submission_stores_nothing_either(database):
+    limit = guards.RateLimit(1, 60)
+    submissions.receive(database, application(), idempotency_key="k1", now=NOW,
+                        admission=limit.admission("a", NOW))
+    with pytest.raises(guards.TooManyRequests):
+        submissions.receive(database, application(population=2), idempotency_key="k2",
+                            now=NOW, admission=limit.admission("a", NOW))
+    assert count(database, intake_db.Submission) == 1 == count(database, OutboxRow)
+    assert count(database, intake_db.IdempotencyKey) == 1
 
 
 def test_rate_windows_count_per_client_and_window(database):
