@@ -149,13 +149,10 @@ class Routes:
     """
 
     def __init__(self, errors: ErrorTable = (), *, detail: Callable[[Exception], Any] = str,
-                 after: Callable[[Any], None] | None = None,
                  entrypoint: type[HttpRequestHandler] = JsonHttpEntrypoint):
-        """``detail``: what a table error says; ``after(service)``: run after a route that
-        answered without error (the registry wakes its outbox there)."""
+        """``detail``: what a table error says."""
         self.errors = tuple(errors)
         self.detail = detail
-        self.after = after
         self.entrypoint = entrypoint
 
     def __call__(self, method: str, path: str, *, staff: bool = False, status: int = 200):
@@ -180,8 +177,6 @@ class Routes:
                     if refused is None:
                         raise
                     return refused
-                if self.after is not None:
-                    self.after(service)
                 return result if isinstance(result, Response) else json_response(result, status)
 
             return self.entrypoint.decorator(method, path)(entrypoint)

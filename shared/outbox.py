@@ -3,14 +3,19 @@ then a relay publishes it with publisher confirms and marks it sent.
 
 Delivery is at least once: a crash between publishing and marking re-publishes the event, and
 every consumer's inbox drops the duplicate by ``event_id``.
+
+The commit that adds events wakes the relays registered for its database (``wake_on_commit``),
+so no entrypoint, handler or loop wakes one by hand; a rollback wakes no one.
 """
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, func, insert, select
+from sqlalchemy import JSON, DateTime, Engine, Index, Integer, String, Text, func, insert, select
+from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared import leases
@@ -40,13 +45,15 @@ class OutboxRow(Base):
 
 
 def record(session: Session, *events: Event) -> None:
-    """Add events to the caller's transaction; they leave only if it commits."""
+    """Add events to the caller's transaction; they leave only if it commits, and its commit
+    wakes the relay."""
     if not events:
         return
     now = utcnow()
     # A Core insert of the table, not ORM objects nor an ORM bulk insert: this runs on every
     # submission and every mail sent, and the ORM's bookkeeping cost more than the insert.
     session.execute(insert(OutboxRow.__table__), [pending_row(event, now) for event in events])
+    recorded(session)
 
 
 def pending_row(event: Event, now: datetime | None = None) -> dict:
@@ -55,6 +62,66 @@ def pending_row(event: Event, now: datetime | None = None) -> dict:
     now = now or utcnow()
     return {"event_id": event.event_id, "type": event.type, "payload": event.as_message(),
             "created_at": now, "next_attempt_at": now, "attempts": 0}
+
+
+def recorded(session: Session) -> None:
+    """The caller's transaction holds outbox rows it wrote itself (``pending_row``, within a
+    statement of its own): its commit wakes the relay, as ``record``'s does."""
+    session.info[_RECORDED] = session.get_bind()
+
+
+def committed(database: Database) -> None:
+    """Outbox rows a service committed by itself, outside a session (an autocommit statement,
+    with ``pending_row``): wake the relay now, as the commit of a recording session would."""
+    _wake(database.engine)
+
+
+# In a session's info while its transaction holds events: the engine whose relays its commit
+# wakes.
+_RECORDED = "outbox.recorded"
+_wakers: dict[Engine, tuple[Callable[[], None], ...]] = {}
+_wakers_lock = threading.Lock()
+
+
+def wake_on_commit(database: Database, wake: Callable[[], None]) -> Callable[[], None]:
+    """Call ``wake`` after every commit on ``database`` that recorded events; returns the call
+    that stops it (a relay's loop registers its wake while it runs)."""
+    with _wakers_lock:
+        _wakers[database.engine] = (*_wakers.get(database.engine, ()), wake)
+
+    def stop() -> None:
+        with _wakers_lock:
+            left = tuple(w for w in _wakers.get(database.engine, ()) if w is not wake)
+            if left:
+                _wakers[database.engine] = left
+            else:
+                _wakers.pop(database.engine, None)
+
+    return stop
+
+
+@listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the events leave with the outer commit, or not at all
+    engine = session.info.pop(_RECORDED, None)
+    if engine is not None:
+        _wake(engine)
+
+
+def _wake(engine: Engine) -> None:
+    for wake in _wakers.get(engine, ()):
+        try:
+            wake()
+        except Exception:  # the commit stands; the relay's poll publishes the events
+            log.exception("outbox: waking the relay after a commit failed")
+
+
+@listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        # Committed (the wake is done) or rolled back (the events are gone): nothing to wake.
+        session.info.pop(_RECORDED, None)
 
 
 class Relay(WorkQueue):

@@ -1,7 +1,7 @@
 """The reliability rules as nameko dependencies, the same in every service.
 
-- ``Outbox``: a relay loop per container that publishes the service's outbox; ``wake()`` after
-  a commit that wrote events makes it publish at once instead of at the next poll.
+- ``Outbox``: a relay loop per container that publishes the service's outbox; a commit that
+  recorded events wakes it, to publish at once instead of at the next poll.
 - ``Inbox``: ``store(message)`` from an event handler, and a loop that processes stored events.
 - ``subscribed``: adds to a service class the event handlers of its catalogue subscriptions;
   each stores the message, and is requeued (not acked) if even storing fails, e.g. while the
@@ -20,7 +20,7 @@ from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 
 from shared import inbox as inbox_store
-from shared import leases
+from shared import leases, outbox
 from shared.broker import EventPublisher
 from shared.config import Knobs
 from shared.db import Database, database_for
@@ -117,6 +117,17 @@ def lease_duration(config: Mapping[str, Any]) -> timedelta:
 
 
 class Outbox(DependencyProvider):
+    """The service's relay loop. Every commit on the service's database that recorded events
+    wakes it (``shared.outbox.wake_on_commit``), and it polls besides.
+
+    ``wake_delay(config)``: seconds the wakes of a moment are gathered into one pass (0: at
+    once). Intake's submissions each commit an event, and a pass per submission published one
+    row at a time, with three transactions around each; gathered, a pass publishes a batch.
+    """
+
+    def __init__(self, wake_delay: Callable[[Mapping[str, Any]], float] = lambda config: 0.0):
+        self.wake_delay = wake_delay
+
     def setup(self) -> None:
         config = self.container.config
         self.database: Database = database_for(config["DB_URL"])
@@ -134,6 +145,9 @@ class Outbox(DependencyProvider):
             _settings_number(config, "RELAY_POLL_SECONDS", 1.0),
             self.relay.backoff,
         )
+        self.delay = self.wake_delay(config)
+        self._gathering: Any = None
+        self._stop_waking: Callable[[], None] | None = None
 
     def _relay_step(self) -> bool:
         sent, failure = self.relay.relay_due()
@@ -142,19 +156,31 @@ class Outbox(DependencyProvider):
         return failure is None
 
     def start(self) -> None:
+        self._stop_waking = outbox.wake_on_commit(self.database, self.wake)
         self.container.spawn_managed_thread(self.loop.run)
 
     def stop(self) -> None:
+        if self._stop_waking is not None:
+            self._stop_waking()
+            self._stop_waking = None
+        gathering, self._gathering = self._gathering, None
+        if gathering is not None:
+            gathering.cancel()
         self.loop.stop()
         self.publisher.close()
 
     def kill(self) -> None:
         self.stop()
 
-    def get_dependency(self, worker_ctx) -> Outbox:
-        return self
-
     def wake(self) -> None:
+        """Publish now, or once the wakes of ``wake_delay`` are gathered."""
+        if self.delay <= 0:
+            self.loop.wake()
+        elif self._gathering is None:
+            self._gathering = eventlet.spawn_after(self.delay, self._gathered)
+
+    def _gathered(self) -> None:
+        self._gathering = None
         self.loop.wake()
 
 
@@ -192,18 +218,17 @@ class Inbox(DependencyProvider):
 
     def _process_step(self) -> bool:
         while self.processor.process_due():
-            # Handlers write events to the outbox (and notify's mail to its log): have them
-            # published now, not at the next poll.
+            # Handlers write notify's mail to its log: have it sent now, not at the next poll
+            # (the events they record wake the relay with their commit).
             for follower in self._followers():
                 follower.wake()
             eventlet.sleep(0)
         return True
 
     def _followers(self) -> list[Any]:
-        """The outbox, and any loop that says it works on what handlers write
-        (``follows_inbox = True`` and a ``wake()``)."""
-        return [d for d in self.container.dependencies
-                if isinstance(d, Outbox) or getattr(d, "follows_inbox", False)]
+        """Any loop that says it works on what handlers write (``follows_inbox = True`` and a
+        ``wake()``)."""
+        return [d for d in self.container.dependencies if getattr(d, "follows_inbox", False)]
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self.loop.run)

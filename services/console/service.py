@@ -201,7 +201,6 @@ class ConsoleService(Service):
             return view.render("forgot.html", 422, values=request.form.to_dict(),
                                errors=errors, sent=False)
         self.desk.accounts.request_reset(values["email"])
-        self.outbox.wake()
         return view.render("forgot.html", values={}, errors={}, sent=True)
 
     @page("GET", "/password/<string:secret>", permission=None)

@@ -43,7 +43,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from services.intake import guards, waves
 from shared import db as shared_db
 from shared.events import Event
-from shared.outbox import OutboxRow, pending_row, record
+from shared.outbox import OutboxRow, committed, pending_row, record, recorded
 from shared.staff_access import AnnouncedTokens, IssuedTokenColumns
 from shared.subject_access import events_about
 
@@ -397,7 +397,10 @@ def store_submission(session: Session, submission: NewSubmission, cutoff: dateti
     On PostgreSQL this is one statement (a round trip, where the steps one by one were five).
     """
     if session.get_bind().dialect.name == "postgresql":
-        return _store_in_one(session, submission, cutoff, admission)
+        stored = _store_in_one(session, submission, cutoff, admission)
+        if stored.new:
+            recorded(session)
+        return stored
     if admission is not None:
         admission.check(count_request(session, *admission.counter))
     claimed = claim_payload(session, submission.fingerprint, submission.reference,
@@ -418,7 +421,10 @@ def store_alone(database: shared_db.Database, submission: NewSubmission, cutoff:
     around it: one round trip, where BEGIN, the statement and COMMIT were three). All of it or
     nothing is committed, as in a transaction: the limit is applied in the statement."""
     with database.statement() as connection:
-        return _store_in_one(connection, submission, cutoff, admission)
+        stored = _store_in_one(connection, submission, cutoff, admission)
+    if stored.new:
+        committed(database)
+    return stored
 
 
 def _store_in_one(executor: Session | Connection, submission: NewSubmission, cutoff: datetime,

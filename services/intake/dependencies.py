@@ -6,7 +6,6 @@ import gc
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import eventlet
 from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import Session
 
@@ -16,7 +15,6 @@ from services.intake import settings as intake_settings
 from shared.campaign import LANGUAGES
 from shared.config import service_settings
 from shared.db import Database, database_for
-from shared.reliability import Outbox
 
 SECRET_SETTING = "csrf_secret"
 
@@ -154,39 +152,13 @@ class PrivacyNotice(DependencyProvider):
         return self.notice
 
 
-class RelayNudge(DependencyProvider):
-    """Wakes the outbox relay shortly after a submission, once for all those of the moment.
+def relay_nudge_seconds(config) -> float:
+    """How long the relay gathers the wakes of intake's commits (INTAKE_RELAY_NUDGE_SECONDS).
 
-    Waking it after every submission made it publish one row at a time, with three
-    transactions around each; under load that cost more than the submissions themselves.
-    Gathering the wakes of ``INTAKE_RELAY_NUDGE_SECONDS`` lets each pass publish a batch.
-    """
-
-    def setup(self) -> None:
-        self.delay = service_settings(self.container.config,
-                                      intake_settings.load).relay_nudge_seconds
-        self._pending = None
-
-    def get_dependency(self, worker_ctx) -> RelayNudge:
-        return self
-
-    def __call__(self) -> None:
-        if self._pending is None:
-            self._pending = eventlet.spawn_after(self.delay, self._wake)
-
-    def _wake(self) -> None:
-        self._pending = None
-        for dependency in self.container.dependencies:
-            if isinstance(dependency, Outbox):
-                dependency.wake()
-
-    def stop(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.cancel()
-
-    def kill(self) -> None:
-        self.stop()
+    Woken by every submission, it published one row at a time, with three transactions around
+    each; under load that cost more than the submissions themselves. Gathered, each pass
+    publishes a batch."""
+    return service_settings(config, intake_settings.load).relay_nudge_seconds
 
 
 class LongLivedHeap(DependencyProvider):

@@ -27,23 +27,19 @@ TOO_MANY = (N_("Too many attempts"),
 
 @dataclass(frozen=True)
 class Desk:
-    """What a submission needs from the service: its database, its guard, the public address
-    its page links start with, and the relay's nudge."""
+    """What a submission needs from the service: its database, its guard and the public
+    address its page links start with."""
 
     database: Database
     guard: Guard
     page_base: str
-    publish_soon: Callable[[], None]
 
     def client(self, request: Request) -> str | None:
         return self.guard.client(request.remote_addr, request.headers.get("X-Forwarded-For"))
 
     def receive(self, application, admission, key: str | None = None) -> str:
-        receipt = submissions.receive(self.database, application, idempotency_key=key,
-                                      admission=admission, page_base=self.page_base)
-        if receipt.new:
-            self.publish_soon()
-        return receipt.reference
+        return submissions.receive(self.database, application, idempotency_key=key,
+                                   admission=admission, page_base=self.page_base).reference
 
 
 class Refused(Exception):

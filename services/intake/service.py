@@ -11,7 +11,8 @@ Settings (environment, or container config in tests):
 - ``INTAKE_TRUSTED_PROXIES``: comma-separated addresses of our own reverse proxies; behind
   them, the applicant's address is read from X-Forwarded-For (else every applicant would share
   the proxy's limit).
-- ``INTAKE_RELAY_NUDGE_SECONDS``: how soon after a submission the relay publishes (0.05).
+- ``INTAKE_RELAY_NUDGE_SECONDS``: how soon after a commit that recorded events (a submission)
+  the relay publishes, the wakes of that moment gathered into one pass (0.05).
 - ``INTAKE_URL``: intake's public address, which the page links in mails start with
   (``http://localhost:<INTAKE_PORT>``).
 - ``INTAKE_LINK_RATE_LIMIT``: "lost your link?" requests per client address (``5/hour``); each
@@ -52,14 +53,14 @@ from services.intake.dependencies import (
     LongLivedHeap,
     PrivacyNotice,
     PublicAddress,
-    RelayNudge,
+    relay_nudge_seconds,
 )
 from services.intake.domain import N_, FieldProblem
 from services.intake.handlers import handlers
 from shared import subject_access
 from shared.http import error_response, http, json_response, route
 from shared.parked_events import ParkedEventRoutes
-from shared.reliability import Inbox, subscribed
+from shared.reliability import Inbox, Outbox, subscribed
 from shared.service import Service
 from shared.staff_access import StaffAccess
 
@@ -86,12 +87,12 @@ TOO_MANY_LINKS = (N_("Too many requests"),
 class IntakeService(Service, ParkedEventRoutes):
     name = "intake"
     inbox = Inbox(handlers)
+    outbox = Outbox(wake_delay=relay_nudge_seconds)
     guard = FormGuard()
     link_guard = LinkGuard()
     address = PublicAddress()
     privacy = PrivacyNotice()
     staff = StaffAccess(intake_db.announced_tokens.digests)
-    publish_soon = RelayNudge()
     heap = LongLivedHeap()
 
     @http("GET", "/")
@@ -168,7 +169,6 @@ class IntakeService(Service, ParkedEventRoutes):
             return web.problem(language, NOTHING_TO_ANSWER, 409)
         except casefile.PageNotFound:
             return self._page_not_found(request)
-        self.outbox.wake()
         return web.see_page(case.reference, key, language)
 
     @http("GET", "/applications/<string:reference>/<string:key>/withdraw")
@@ -202,8 +202,7 @@ class IntakeService(Service, ParkedEventRoutes):
             return self._withdraw_page(request, case, key, values=values, status=422, errors={
                 "reason": [problem.translated(i18n.translations(language).gettext)]})
         try:
-            if casefile.request_withdrawal(self.db, case.reference, key, reason):
-                self.outbox.wake()
+            casefile.request_withdrawal(self.db, case.reference, key, reason)
         except applicant.CannotWithdraw:
             return web.problem(language, CANNOT_WITHDRAW, 409)
         except casefile.PageNotFound:
@@ -238,8 +237,7 @@ class IntakeService(Service, ParkedEventRoutes):
         except guards.QuietlyRefused:
             # This reference was mailed enough today: the same answer, no mail.
             return self._lost_link_page(request, language, sent=True)
-        if casefile.mail_link_again(self.db, reference, email, self.address):
-            self.outbox.wake()
+        casefile.mail_link_again(self.db, reference, email, self.address)
         return self._lost_link_page(request, language, sent=True)
 
     # -- staff: the answers' attachments ----------------------------------------------------------
@@ -300,7 +298,7 @@ class IntakeService(Service, ParkedEventRoutes):
         submissions.forget_expired(self.db)
 
     def _desk(self) -> posting.Desk:
-        return posting.Desk(self.db, self.guard, self.address, self.publish_soon)
+        return posting.Desk(self.db, self.guard, self.address)
 
     # -- the applicant's page, helpers ------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from shared.config import service_settings
 from shared.db import database_for
 from shared.http import HttpError, route
 from shared.parked_events import ParkedEventRoutes
-from shared.reliability import Inbox, Loop, Outbox, subscribed
+from shared.reliability import Inbox, Loop, subscribed
 from shared.retry import Backoff
 from shared.service import Service
 from shared.staff_access import StaffAccess
@@ -45,12 +45,8 @@ class Mailer(DependencyProvider):
                          Backoff(1.0, 30.0))
 
     def _step(self) -> bool:
-        report = self.delivery.deliver_all()
-        if report.sent or report.failed:
-            for outbox in self.container.dependencies:
-                if isinstance(outbox, Outbox):
-                    outbox.wake()
-        return not report.stalled
+        # Its notification.sent and .failed events wake the relay with the commit that marks.
+        return not self.delivery.deliver_all().stalled
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self.loop.run)

@@ -90,8 +90,8 @@ class StaffAccess(shared_staff.StaffAccess):
         log.warning("registry: generated a staff token (printed on stdout, not stored in clear)")
 
 
-# Every staff route: authenticated first, errors answered from ERRORS, the outbox woken after.
-route = Routes(ERRORS, detail=_detail, after=lambda service: service.outbox.wake())
+# Every staff route: authenticated first, errors answered from ERRORS.
+route = Routes(ERRORS, detail=_detail)
 
 
 @subscribed

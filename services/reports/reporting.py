@@ -194,11 +194,10 @@ class DigestDesk:
     ON_DEMAND = "on-demand"
 
     def __init__(self, database: Database, settings: DigestSettings,
-                 offload: Offload = run_here, wake_outbox: Callable[[], None] = lambda: None):
+                 offload: Offload = run_here):
         self.database = database
         self.settings = settings
         self.offload = offload
-        self.wake_outbox = wake_outbox
 
     def deliver_due(self, now: datetime | None = None) -> list[Period]:
         """Deliver every period due at ``now`` that no process has delivered; returns those
@@ -219,8 +218,6 @@ class DigestDesk:
                 # Another process is delivering these periods; the next call starts after its.
                 break
             delivered.append(period)
-        if delivered:
-            self.wake_outbox()
         return delivered
 
     def send_now(self, period: Period, language: str | None = None,
@@ -234,7 +231,6 @@ class DigestDesk:
         event = new_event("digest.ready", data)
         with self.database.transaction() as session:
             outbox.record(session, event)
-        self.wake_outbox()
         return event.event_id
 
     def _start_schedule(self, now: datetime) -> None:

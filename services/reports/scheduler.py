@@ -15,7 +15,7 @@ from services.reports.offload import in_thread
 from services.reports.reporting import DigestDesk
 from shared.config import service_settings
 from shared.db import database_for
-from shared.reliability import Loop, Outbox
+from shared.reliability import Loop
 from shared.retry import Backoff
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,6 @@ class DigestScheduler(DependencyProvider):
             settings.digest,
             # Charts and big digests are CPU work: in an OS thread, the hub keeps serving.
             offload=in_thread,
-            wake_outbox=self._wake_outbox,
         )
         self.loop = Loop(
             "reports digest scheduler",
@@ -44,11 +43,6 @@ class DigestScheduler(DependencyProvider):
     def _step(self) -> bool:
         self.desk.deliver_due()
         return True
-
-    def _wake_outbox(self) -> None:
-        for dependency in self.container.dependencies:
-            if isinstance(dependency, Outbox):
-                dependency.wake()
 
     def start(self) -> None:
         self.container.spawn_managed_thread(self._run)

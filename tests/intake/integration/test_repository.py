@@ -14,6 +14,7 @@ from services.intake.handlers import handlers
 from services.intake.schemas import ApplicationForm
 from services.intake.service import MIGRATIONS
 from shared import db as shared_db
+from shared import outbox
 from shared.events import checked_event, new_event
 from shared.outbox import OutboxRow
 from tests.intake.conftest import example
@@ -51,6 +52,19 @@ def test_a_submission_and_its_event_are_committed_together(database):
     assert row.event_id == submission.event_id
     assert row.payload["data"]["reference"] == receipt.reference
     assert row.payload["data"]["submitted_at"] == NOW.isoformat()
+
+
+def test_a_new_submission_s_commit_wakes_the_relay_and_a_repeat_s_does_not(database):
+    woken: list[str] = []
+    stop = outbox.wake_on_commit(database, lambda: woken.append("woken"))
+    try:
+        first = submissions.receive(database, application(), now=NOW)
+        assert woken == ["woken"]
+        repeat = submissions.receive(database, application(), now=NOW)
+    finally:
+        stop()
+    assert repeat.reference == first.reference and not repeat.new
+    assert woken == ["woken"]
 
 
 def test_a_failing_outbox_write_leaves_no_submission(database, monkeypatch):
