@@ -3,6 +3,8 @@
 - ``Outbox``: a relay loop per container that publishes the service's outbox; a commit that
   recorded events wakes it, to publish at once instead of at the next poll.
 - ``Inbox``: ``store(message)`` from an event handler, and a loop that processes stored events.
+- ``BackgroundLoop``: the base of every such loop (the relay, the inbox, notify's mail, reports'
+  digests): a step run when woken or at each poll, from the container's start to its stop.
 - ``subscribed``: adds to a service class the event handlers of its catalogue subscriptions;
   each stores the message, and is requeued (not acked) if even storing fails, e.g. while the
   database is down.
@@ -106,6 +108,39 @@ class Loop:
         self.wake()
 
 
+class BackgroundLoop(DependencyProvider):
+    """A service's background loop as a nameko dependency: ``step()`` runs in a managed
+    greenthread from ``start`` to ``stop``, when ``wake()`` is called or every ``interval``
+    seconds; after a step that fails (or returns False) the loop waits ``idle_backoff``.
+
+    A subclass's ``setup`` builds what its step works with, then calls ``self.runs(...)``.
+    """
+
+    def runs(self, name: str, interval: float, idle_backoff: Backoff) -> None:
+        self.loop = Loop(name, self.step, interval, idle_backoff)
+
+    def step(self) -> bool:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        self.container.spawn_managed_thread(self.run)
+
+    def run(self) -> None:
+        self.loop.run()
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def wake(self) -> None:
+        self.loop.wake()
+
+    def get_dependency(self, worker_ctx) -> Any:
+        return self
+
+
 def _settings_number(config: Mapping[str, Any], key: str, default: float) -> float:
     return Knobs(config).number(key, default)
 
@@ -116,7 +151,7 @@ def lease_duration(config: Mapping[str, Any]) -> timedelta:
                                               leases.LEASE.total_seconds()))
 
 
-class Outbox(DependencyProvider):
+class Outbox(BackgroundLoop):
     """The service's relay loop. Every commit on the service's database that recorded events
     wakes it (``shared.outbox.wake_on_commit``), and it polls besides.
 
@@ -139,17 +174,13 @@ class Outbox(DependencyProvider):
                             _settings_number(config, "RELAY_RETRY_MAX_SECONDS", 30.0)),
             lease=lease_duration(config),
         )
-        self.loop = Loop(
-            f"{self.container.service_name} outbox relay",
-            self._relay_step,
-            _settings_number(config, "RELAY_POLL_SECONDS", 1.0),
-            self.relay.backoff,
-        )
+        self.runs(f"{self.container.service_name} outbox relay",
+                  _settings_number(config, "RELAY_POLL_SECONDS", 1.0), self.relay.backoff)
         self.delay = self.wake_delay(config)
         self._gathering: Any = None
         self._stop_waking: Callable[[], None] | None = None
 
-    def _relay_step(self) -> bool:
+    def step(self) -> bool:
         sent, failure = self.relay.relay_due()
         while failure is None and sent == self.relay.batch_size:
             sent, failure = self.relay.relay_due()
@@ -157,7 +188,7 @@ class Outbox(DependencyProvider):
 
     def start(self) -> None:
         self._stop_waking = outbox.wake_on_commit(self.database, self.wake)
-        self.container.spawn_managed_thread(self.loop.run)
+        super().start()
 
     def stop(self) -> None:
         if self._stop_waking is not None:
@@ -166,25 +197,22 @@ class Outbox(DependencyProvider):
         gathering, self._gathering = self._gathering, None
         if gathering is not None:
             gathering.cancel()
-        self.loop.stop()
+        super().stop()
         self.publisher.close()
-
-    def kill(self) -> None:
-        self.stop()
 
     def wake(self) -> None:
         """Publish now, or once the wakes of ``wake_delay`` are gathered."""
         if self.delay <= 0:
-            self.loop.wake()
+            super().wake()
         elif self._gathering is None:
             self._gathering = eventlet.spawn_after(self.delay, self._gathered)
 
     def _gathered(self) -> None:
         self._gathering = None
-        self.loop.wake()
+        super().wake()
 
 
-class Inbox(DependencyProvider):
+class Inbox(BackgroundLoop):
     """``handlers(config)`` returns the service's handler per event type; ``options`` go to
     its InboxProcessor (``group_size``, ``read_event``)."""
 
@@ -209,14 +237,10 @@ class Inbox(DependencyProvider):
                                                           86400.0)),
             **self.options,
         )
-        self.loop = Loop(
-            f"{self.container.service_name} inbox",
-            self._process_step,
-            _settings_number(config, "INBOX_POLL_SECONDS", 0.5),
-            Backoff(0.5, 10.0),
-        )
+        self.runs(f"{self.container.service_name} inbox",
+                  _settings_number(config, "INBOX_POLL_SECONDS", 0.5), Backoff(0.5, 10.0))
 
-    def _process_step(self) -> bool:
+    def step(self) -> bool:
         while self.processor.process_due():
             # Handlers write notify's mail to its log: have it sent now, not at the next poll
             # (the events they record wake the relay with their commit).
@@ -230,22 +254,10 @@ class Inbox(DependencyProvider):
         ``wake()``)."""
         return [d for d in self.container.dependencies if getattr(d, "follows_inbox", False)]
 
-    def start(self) -> None:
-        self.container.spawn_managed_thread(self.loop.run)
-
-    def stop(self) -> None:
-        self.loop.stop()
-
-    def kill(self) -> None:
-        self.stop()
-
-    def get_dependency(self, worker_ctx) -> Inbox:
-        return self
-
     def store(self, message: object) -> None:
         try:
             if self.stored.store(message):
-                self.loop.wake()
+                self.wake()
         except Exception:
             # The message goes back to the broker (requeue_on_error); pause so a database
             # outage does not become a tight redelivery loop.

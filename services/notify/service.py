@@ -18,7 +18,7 @@ from shared.config import service_settings
 from shared.db import database_for
 from shared.http import HttpError, route
 from shared.parked_events import ParkedEventRoutes
-from shared.reliability import Inbox, Loop, subscribed
+from shared.reliability import BackgroundLoop, Inbox, subscribed
 from shared.retry import Backoff
 from shared.service import Service
 from shared.staff_access import StaffAccess
@@ -26,9 +26,10 @@ from shared.staff_access import StaffAccess
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-class Mailer(DependencyProvider):
+class Mailer(BackgroundLoop):
     """Sends the notification log in a loop of its own: a slow or absent SMTP server delays
-    mail, never the handling of events. The inbox wakes it when events were handled."""
+    mail, never the handling of events. The inbox wakes it when events were handled, and so
+    does a route that puts a mail back in line (a failed one sent again)."""
 
     follows_inbox = True
 
@@ -41,27 +42,11 @@ class Mailer(DependencyProvider):
             lease=knobs.lease, senders=knobs.senders, sent_batch=knobs.sent_batch,
             secret=knobs.secret,
         )
-        self.loop = Loop("notify mail delivery", self._step, knobs.poll_seconds,
-                         Backoff(1.0, 30.0))
+        self.runs("notify mail delivery", knobs.poll_seconds, Backoff(1.0, 30.0))
 
-    def _step(self) -> bool:
+    def step(self) -> bool:
         # Its notification.sent and .failed events wake the relay with the commit that marks.
         return not self.delivery.deliver_all().stalled
-
-    def start(self) -> None:
-        self.container.spawn_managed_thread(self.loop.run)
-
-    def get_dependency(self, worker_ctx) -> Mailer:
-        # A route that puts a mail back in line (a failed one sent again) wakes the loop.
-        return self
-
-    def wake(self) -> None:
-        self.loop.wake()
-
-    def stop(self) -> None:
-        self.loop.stop()
-
-    kill = stop
 
 
 class Unsubscribes(DependencyProvider):

@@ -8,20 +8,19 @@ from __future__ import annotations
 import logging
 
 import eventlet
-from nameko.extensions import DependencyProvider
 
 from services.reports import settings as reports_settings
 from services.reports.offload import in_thread
 from services.reports.reporting import DigestDesk
 from shared.config import service_settings
 from shared.db import database_for
-from shared.reliability import Loop
+from shared.reliability import BackgroundLoop
 from shared.retry import Backoff
 
 log = logging.getLogger(__name__)
 
 
-class DigestScheduler(DependencyProvider):
+class DigestScheduler(BackgroundLoop):
     """Injects the DigestDesk; its loop delivers what is due every DIGEST_POLL_SECONDS."""
 
     def setup(self) -> None:
@@ -33,32 +32,21 @@ class DigestScheduler(DependencyProvider):
             # Charts and big digests are CPU work: in an OS thread, the hub keeps serving.
             offload=in_thread,
         )
-        self.loop = Loop(
-            "reports digest scheduler",
-            self._step,
-            settings.digest_poll_seconds,
-            Backoff(1.0, 300.0),
-        )
+        self.runs("reports digest scheduler", settings.digest_poll_seconds, Backoff(1.0, 300.0))
 
-    def _step(self) -> bool:
+    def step(self) -> bool:
         self.desk.deliver_due()
         return True
 
-    def start(self) -> None:
-        self.container.spawn_managed_thread(self._run)
-
-    def _run(self) -> None:
+    def run(self) -> None:
         # After a downtime, the events that queued meanwhile reach the inbox first.
         eventlet.sleep(self.desk.settings.settle.total_seconds())
         if not self._stopped:
-            self.loop.run()
+            super().run()
 
     def stop(self) -> None:
         self._stopped = True
-        self.loop.stop()
-
-    def kill(self) -> None:
-        self.stop()
+        super().stop()
 
     def get_dependency(self, worker_ctx) -> DigestDesk:
         return self.desk
