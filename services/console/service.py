@@ -22,6 +22,7 @@ from nameko.extensions import DependencyProvider
 from werkzeug.wrappers import Response
 
 from services.console import desk, schemas
+from services.console import settings as console_settings
 from services.console.accounts import Accounts
 from services.console.db import AccountExists, announced_tokens
 from services.console.domain import (
@@ -38,7 +39,7 @@ from services.console.domain import (
 from services.console.handlers import handlers
 from services.console.web import SESSION_COOKIE, View, sign_in_location, unknown_route_page
 from shared import parked_events, subject_access
-from shared.config import Settings
+from shared.config import service_settings
 from shared.db import database_for
 from shared.http import HttpError, Routes, http
 from shared.inbox import NotParked, UnknownParkedEvent
@@ -59,10 +60,10 @@ class Desk(DependencyProvider):
 
     def setup(self) -> None:
         config = self.container.config
-        self.settings: Settings = config["SETTINGS"]
-        self.accounts = Accounts(database_for(config["DB_URL"]), self.settings.console_url)
-        self.token = self.settings.console_token
-        self.secure = self.settings.console_url.startswith("https://")
+        self.settings = service_settings(config, console_settings.load)
+        self.accounts = Accounts(database_for(config["DB_URL"]), self.settings.url)
+        self.token = self.settings.token
+        self.secure = self.settings.secure
         if not self.token:
             raise RuntimeError(
                 "console: no staff token of its own. Set CONSOLE_STAFF_TOKEN (the same value "
@@ -70,35 +71,34 @@ class Desk(DependencyProvider):
                 "`console:<token>` item; `hrc run` with all services makes one by itself.")
 
     def start(self) -> None:
-        raw = self.settings.raw
-        email = raw.get("CONSOLE_ADMIN_EMAIL") or None
+        email = self.settings.admin_email
         try:
-            generated = self.accounts.ensure_first_admin(email, raw.get("CONSOLE_ADMIN_PASSWORD"))
+            generated = self.accounts.ensure_first_admin(email, self.settings.admin_password)
         except AccountExists:
             generated = None  # another replica created it at the same moment
         if generated:
             print("\n*** console: no staff account yet; created the first admin."
-                  f"\n*** Sign in at {self.settings.console_url}/login as "
+                  f"\n*** Sign in at {self.settings.url}/login as "
                   f"{email or 'admin@localhost'}"
                   f"\n*** with this password (shown only this once): {generated}\n",
                   file=sys.stdout, flush=True)
-        log.info("console: %s", self.settings.console_url)
+        log.info("console: %s", self.settings.url)
 
     def get_dependency(self, worker_ctx) -> Desk:
         return self
 
     def registry(self, view: View) -> StaffApi:
-        return StaffApi(self.settings.service_url("registry"), self.token,
+        return StaffApi(self.settings.service_urls["registry"], self.token,
                         view.account.email if view.account else None)
 
     def notify(self, view: View) -> StaffApi:
-        return StaffApi(self.settings.service_url("notify"), self.token)
+        return StaffApi(self.settings.service_urls["notify"], self.token)
 
     def intake(self, view: View) -> StaffApi:
-        return StaffApi(self.settings.service_url("intake"), self.token)
+        return StaffApi(self.settings.service_urls["intake"], self.token)
 
     def reports(self, view: View) -> StaffApi:
-        return StaffApi(self.settings.service_url("reports"), self.token,
+        return StaffApi(self.settings.service_urls["reports"], self.token,
                         view.account.email if view.account else None)
 
     def view(self, request) -> View:
@@ -366,8 +366,8 @@ class ConsoleService(Service):
                 schemas.N_("Enter the person's e-mail address, e.g. name@example.org.")]},
                 person_email=email)
         apis = {name: (self.desk.registry(view) if name == "registry"
-                       else StaffApi(self.desk.settings.service_url(name), self.desk.token))
-                for name in ("registry", "intake", "notify", "reports")}
+                       else StaffApi(self.desk.settings.service_urls[name], self.desk.token))
+                for name in console_settings.SERVICES}
         document = subject_access.gather(email, apis, datetime.now(UTC),
                                          self.desk.accounts.listing())
         if not document["complete"]:
