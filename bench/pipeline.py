@@ -74,6 +74,39 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
+def _processes_named(names: tuple[str, ...]) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in names:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def infrastructure_cpu() -> dict[str, float]:
+    """CPU seconds so far of the broker and of PostgreSQL, so that a run can say what the whole
+    machine spends per application, not only the four services. PostgreSQL's backends come and
+    go: the postmaster's reaped children count with the live processes. Shared with anything
+    else using them at the same time (other sessions' tests): read on a quiet machine."""
+    def total(pids: list[int], children: bool) -> float:
+        seconds = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks = int(fields[11]) + int(fields[12])
+            if children and int(fields[1]) == 1:  # the postmaster: its exited backends too
+                ticks += int(fields[13]) + int(fields[14])
+            seconds += ticks / os.sysconf("SC_CLK_TCK")
+        return seconds
+    return {"broker": total(_processes_named(("beam.smp", "erl_child_setup")), False),
+            "postgres": total(_processes_named(("postgres", "postmaster")), True)}
+
+
 # --- HTTP load ------------------------------------------------------------------------------
 
 
@@ -198,11 +231,12 @@ def kombu_round_trip(uri: str, count: int) -> tuple[float, float]:
                              routing_key="anchor", serializer="json", delivery_mode=2,
                              mandatory=True, retry=False)
 
-        began = time.perf_counter()
+        began, infra_before = time.perf_counter(), infrastructure_cpu()
         for number in range(count):
             publish(number)
             arrived.acquire(timeout=10)
         round_trips = count / (time.perf_counter() - began)
+        broker_ms = (infrastructure_cpu()["broker"] - infra_before["broker"]) / count * 1000
         # For comparison: confirmed publishes back to back, the consumer keeping up behind.
         began = time.perf_counter()
         for number in range(count):
@@ -213,7 +247,7 @@ def kombu_round_trip(uri: str, count: int) -> tuple[float, float]:
     stopping.set()
     consumer.join(5)
     print(f"  (kombu, confirmed publishes back to back with the consumer behind: "
-          f"{pipelined:.0f} msg/s)")
+          f"{pipelined:.0f} msg/s; the broker's CPU per round trip: {broker_ms:.2f} ms)")
     return round_trips, before
 
 
@@ -275,6 +309,7 @@ class Step:
         delays = self.ack_delays()
         apps = max(1, len(self.accepted))
         cpu = " ".join(f"{name} {seconds / apps * 1000:5.1f}" for name, seconds in self.cpu.items())
+        cpu += f" all {sum(self.cpu.values()) / apps * 1000:5.1f}"
         refused = len(self.posts) - len(self.accepted)
         return (f"{self.rate:6.0f}/s | POST {self.post_rate:6.1f}/s p50 "
                 f"{percentile(latencies, 0.5):6.1f} ms p99 {percentile(latencies, 0.99):7.1f} ms"
@@ -360,7 +395,8 @@ class Pipeline:
         self.processes[label] = process
 
     def cpu(self) -> dict[str, float]:
-        return {label: process_cpu(p.process.pid) for label, p in self.processes.items()}
+        return {**{label: process_cpu(p.process.pid) for label, p in self.processes.items()},
+                **infrastructure_cpu()}
 
     def stop(self) -> None:
         for process in self.processes.values():
