@@ -38,19 +38,19 @@ def receive_application(store: RegistryStore,
                         received: ApplicationReceived) -> Application | None:
     """application.received: store it, flag possible duplicates, review or waitlist it.
 
-    The inbox already drops a redelivered event; the reference check (and its unique index)
-    also makes a re-sent application with a new event_id a no-op.
+    The inbox already drops a redelivered event; the reference's unique index (the insert
+    does nothing on it) also makes a re-sent application with a new event_id a no-op.
     """
-    if store.application_by_reference(received.reference) is not None:
-        return None
     application = Application.receive(received.as_data())
     duplicates = possible_duplicates(
         application.government_name,
         application.country,
         store.duplicate_candidates(application.country, excluding=application.reference),
     )
-    store.add_application(application)
-    store.emit(application.triage(store.open_wave(share_lock=True), duplicates))
+    application.sort(store.open_wave(share_lock=True), duplicates)
+    if store.add_received(application) is None:
+        return None
+    store.emit(application.filed())
     return application
 
 

@@ -35,10 +35,14 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.mutable import MutableDict, MutableList
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, object_session
 
+from services.registry import candidates
 from services.registry.access import AuditEntry
+from services.registry.candidates import key_of
 from services.registry.domain import (
     OPEN_STATUSES,
     Application,
@@ -245,6 +249,80 @@ def _flag_possible_duplicate(_mapper: Any, _connection: Any, application: Applic
     application._possible_duplicate = bool(application.possible_duplicates)
 
 
+# Every change the ORM writes to what a new application is compared with (an open application,
+# a member) tells the kept candidates (services.registry.candidates), in its transaction.
+def _as_candidate(target: Application | Member, values: dict[str, Any]) -> Candidate | None:
+    if isinstance(target, Application):
+        if values["status"] not in OPEN_STATUSES:
+            return None
+        kind = "application"
+    else:
+        if values["status"] == MemberStatus.ERASED:
+            return None
+        kind = "member"
+    return Candidate(values["reference"], values["government_name"], values["country"], kind)
+
+
+_CANDIDATE_FACTS = ("status", "reference", "government_name", "country")
+
+
+def _facts(target: Any, *, before: bool) -> dict[str, Any]:
+    state = inspect(target)
+    facts = {}
+    for name in _CANDIDATE_FACTS:
+        history = state.attrs[name].history
+        if before:
+            facts[name] = (history.deleted or history.unchanged or history.added or [None])[0]
+        else:
+            facts[name] = getattr(target, name)
+    return facts
+
+
+def _noted(connection: Any, target: Any, before: Candidate | None,
+           after: Candidate | None) -> None:
+    if before == after:
+        return
+    session = object_session(target)
+    if before is not None:
+        candidates.note(session, connection, before.country, removed=[key_of(before)])
+    if after is not None:
+        candidates.note(session, connection, after.country, added=[after])
+
+
+@event.listens_for(Application, "after_insert")
+@event.listens_for(Member, "after_insert")
+def _candidate_inserted(_mapper: Any, connection: Any, target: Any) -> None:
+    _noted(connection, target, None, _as_candidate(target, _facts(target, before=False)))
+
+
+@event.listens_for(Application, "after_update")
+@event.listens_for(Member, "after_update")
+def _candidate_updated(_mapper: Any, connection: Any, target: Any) -> None:
+    _noted(connection, target, _as_candidate(target, _facts(target, before=True)),
+           _as_candidate(target, _facts(target, before=False)))
+
+
+@event.listens_for(Application, "after_delete")
+@event.listens_for(Member, "after_delete")
+def _candidate_deleted(_mapper: Any, connection: Any, target: Any) -> None:
+    _noted(connection, target, _as_candidate(target, _facts(target, before=True)), None)
+
+
+# The columns an INSERT of a new application writes, by the attribute that holds each; the
+# others take their defaults (receipt time, version 1).
+_APPLICATION_COLUMNS = {
+    column.key: attribute.key
+    for attribute in inspect(Application).column_attrs
+    for column in attribute.columns
+    if column.key not in ("id", "version", "possible_duplicate")
+}
+_INSERT_RECEIVED = {
+    insert: insert(applications).on_conflict_do_nothing(index_elements=["reference"])
+    .returning(applications.c.id)
+    for insert in (pg_insert, sqlite_insert)
+}
+
+
 class AuditRow(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
@@ -270,7 +348,7 @@ class StaffTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-metadata = [Base.metadata, shared_db.Base.metadata]
+metadata = [Base.metadata, candidates.metadata, shared_db.Base.metadata]
 
 
 class NotFound(DomainError):
@@ -385,12 +463,18 @@ class RegistryStore:
         ]
 
     def duplicate_candidates(self, country: str, *, excluding: str) -> list[Candidate]:
-        """Members and open applications of a country: what a new application may repeat."""
+        """Members and open applications of a country: what a new application may repeat.
+        Kept between transactions (``candidates``); until this one ends, no other changes
+        them."""
+        return [candidate for candidate in candidates.candidates(
+                    self.session, country, lambda: self._candidates(country))
+                if candidate.kind != "application" or candidate.reference != excluding]
+
+    def _candidates(self, country: str) -> list[Candidate]:
         open_applications = self.session.execute(
             select(applications.c.reference, applications.c.government_name).where(
                 applications.c.country == country,
                 applications.c.status.in_(OPEN_STATUSES),
-                applications.c.reference != excluding,
             )
         )
         known_members = self.session.execute(
@@ -403,6 +487,26 @@ class RegistryStore:
                 for ref, name in open_applications] + [
             Candidate(ref, name, country, "member") for ref, name in known_members
         ]
+
+    def add_received(self, application: Application) -> Application | None:
+        """A new application from the form, filed already (``Application.sort``): one INSERT,
+        not the ORM's flush; None, and nothing written, when its reference is known (a
+        re-sent application). The object is not the Session's: a later read in this
+        transaction loads the row."""
+        row = {column: getattr(application, attribute)
+               for column, attribute in _APPLICATION_COLUMNS.items()}
+        row["possible_duplicate"] = bool(application.possible_duplicates)
+        dialect = self.session.get_bind().dialect.name
+        application_id = self.session.execute(
+            _INSERT_RECEIVED[pg_insert if dialect == "postgresql" else sqlite_insert], row
+        ).scalar()
+        if application_id is None:
+            return None
+        application.id = application_id
+        candidates.note(self.session, self.session.connection(), application.country,
+                        added=[Candidate(application.reference, application.government_name,
+                                         application.country, "application")])
+        return application
 
     # --- waves ---
 

@@ -205,19 +205,34 @@ class Application:
         self, open_wave: Wave | None, duplicates: Iterable[PossibleDuplicate] = ()
     ) -> list[Event]:
         """Put a new application under review in the open wave, or on the waitlist if none is."""
+        self.sort(open_wave, duplicates)
+        return self.filed()
+
+    def sort(self, open_wave: Wave | None, duplicates: Iterable[PossibleDuplicate] = ()) -> None:
+        """``triage`` before the application has its id: where it goes, not yet the event."""
         self.possible_duplicates = [d.as_event_data() for d in duplicates]
         if open_wave is None:
             self._step("waitlist")
+        else:
+            self._review_in(open_wave)
+
+    def filed(self) -> list[Event]:
+        """The event of a triage (``sort``): waitlisted, or under review in its wave."""
+        if self.status is ApplicationStatus.WAITLISTED:
             return [
                 (
                     "application.waitlisted",
                     {**self._ids(), "possible_duplicates": self.possible_duplicates},
                 )
             ]
-        return self.review(open_wave)
+        return [self._under_review_event()]
 
     def review(self, wave: Wave) -> list[Event]:
         """Start the review in the open wave."""
+        self._review_in(wave)
+        return [self._under_review_event()]
+
+    def _review_in(self, wave: Wave) -> None:
         self.check_allowed("review")
         if not wave.is_open:
             raise WaveConflict(
@@ -225,7 +240,6 @@ class Application:
             )
         self._step("review")
         self.wave = wave.number
-        return [self._under_review_event()]
 
     def resume_review(self) -> list[Event]:
         """Back under review once the applicant has sent the information asked for."""
