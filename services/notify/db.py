@@ -171,15 +171,15 @@ def queue(session: Session, notifications: Iterable[Notification]) -> int:
     ]
     if not rows:
         return 0
-    insert = _insert(session)
-    added = 0
-    # In slices: a wave.opened to thousands stays within the drivers' parameter limits.
-    for start in range(0, len(rows), 500):
-        statement = insert(NotificationRow).values(rows[start:start + 500])
-        result = session.execute(statement.on_conflict_do_nothing(
-            index_elements=["event_id", "recipient", "template"]))
-        added += max(result.rowcount, 0)
-    return added
+    # A Core statement, executed for many rows (the drivers batch them within their parameter
+    # limits): the ORM's bulk insert, and a multi-VALUES statement built per call, cost more
+    # than the insert itself on every event.
+    return max(session.execute(_QUEUE[_insert(session)], rows).rowcount, 0)
+
+
+_QUEUE = {insert: insert(NotificationRow.__table__).on_conflict_do_nothing(
+              index_elements=["event_id", "recipient", "template"])
+          for insert in (pg_insert, sqlite_insert)}
 
 
 def _wave(row: WaveRow | None) -> Wave | None:
@@ -435,9 +435,12 @@ def read_ahead(events: list[Event], session: Session) -> None:
     if not references:
         return
     held = session.info.setdefault(_HELD, {})
-    for row in session.scalars(select(ApplicantRow)
-                               .where(ApplicantRow.reference.in_(references))):
-        held[(ApplicantRow, row.reference)] = row
+    found = {row.reference: row for row in session.scalars(
+        select(ApplicantRow).where(ApplicantRow.reference.in_(references)))}
+    # A reference not found is held as absent too: application.received, the first event
+    # about an application, would otherwise ask for its applicant once more.
+    for reference in references:
+        held[(ApplicantRow, reference)] = found.get(reference)
 
 
 class SqlDirectory:
@@ -452,18 +455,23 @@ class SqlDirectory:
         only weakly: one a step read and let go was gone by the next ``get``, and an
         application's step read its applicant six times, a SELECT each."""
         held = self.session.info.setdefault(_HELD, {})
-        row = held.get((model, key))
-        if row is None:
-            row = self.session.get(model, key)
-            if row is not None:  # a miss is asked again: the row may be added meanwhile
-                held[(model, key)] = row
+        if (model, key) in held:
+            return held[(model, key)]
+        row = self.session.get(model, key)
+        if row is not None:  # a miss is asked again, but for one ``read_ahead`` held
+            held[(model, key)] = row
         return row
+
+    def _add(self, row: Any, key: Any) -> None:
+        """A new row, held at once: a miss held for it (``read_ahead``) no longer holds."""
+        self.session.add(row)
+        self.session.info.setdefault(_HELD, {})[(type(row), key)] = row
 
     def add_applicant(self, reference: str, contact: Contact, facts: Mapping[str, Any]) -> None:
         row = self._get(ApplicantRow, reference)
         if row is None:
             row = ApplicantRow(reference=reference, status="received")
-            self.session.add(row)
+            self._add(row, reference)
         row.email, row.name = _text(contact.email), _text(contact.name)
         row.language, row.facts = contact.language, dict(facts)
         row.government_name = _text(contact.government_name)
@@ -594,7 +602,7 @@ class SqlDirectory:
             applicant = applicants.get(reference)
             if applicant is None:
                 applicant = ApplicantRow(reference=reference)
-                self.session.add(applicant)
+                self._add(applicant, reference)
             applicant.email = applicant.name = applicant.government_name = ""
             applicant.language, applicant.facts, applicant.status = "en", {}, ERASED
         self.session.flush()

@@ -107,6 +107,8 @@ class Renderer:
             extensions=["jinja2.ext.i18n"],
             trim_blocks=True,
             lstrip_blocks=True,
+            # The templates ship with the code: no stat of each file on every mail.
+            auto_reload=False,
         )
         env.install_gettext_translations(self._catalogs[language], newstyle=True)
         env.policies["ext.i18n.trimmed"] = True

@@ -287,3 +287,23 @@ def test_a_broken_template_fails_that_mail_only_and_tells_staff(notify, smtp_ser
     assert failed.template == "waitlisted" and "no_such_value" in failed.last_error
     sent = sorted(template_of(m) for _, m in smtp_server.messages())
     assert sent == ["delivery_failed"] * 2 + ["new_application"] * 2
+
+
+def test_a_sent_mail_is_marked_with_its_event_and_nothing_else_changes(notify, smtp_server):
+    """The mark and the ``notification.sent`` event go together (on PostgreSQL one statement,
+    committed by itself): the row keeps its key, the event names it."""
+    notify.receive(samples.received(), step("application.under_review", wave=3))
+    queued = {row.id: row for row in notify.rows()}
+    notify.send()
+    rows = notify.rows()
+    assert [(r.id, r.event_id, r.recipient, r.template) for r in rows] == [
+        (r.id, r.event_id, r.recipient, r.template) for r in queued.values()]
+    for row in rows:
+        assert (row.status, row.attempts, row.claimed_until, row.last_error) == (
+            db.SENT, 1, None, None)
+        assert row.sent_at is not None and row.message.startswith("Subject:")
+    outcomes = notify.outcomes()
+    assert sorted((o.type, o.payload["data"]["event_id"], o.payload["data"]["recipient"])
+                  for o in outcomes) == sorted(
+        ("notification.sent", r.event_id, r.recipient) for r in rows)
+    assert all(o.sent_at is None and o.attempts == 0 for o in outcomes)

@@ -48,3 +48,27 @@ def test_a_step_alone_reads_its_applicant_once(notify):
              and "FROM applicants" in s]
     assert len(reads) == 1, reads
     assert notify.rows(db.NotificationRow.template == "acknowledgement")
+
+
+def test_new_applicants_cost_no_read_of_their_own(notify):
+    """application.received names an applicant notify does not know yet: the group's one
+    SELECT says so for all of them, and a later step in the group finds the row just added."""
+    notify.processor.prepare = db.read_ahead
+    statements: list[str] = []
+    event.listen(notify.database.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: statements.append(statement))
+    for number, reference in enumerate(REFERENCES):
+        inbox.store(notify.database, samples.received(
+            reference=reference, contact_email=f"p{number}@grigny.example").as_message())
+    inbox.store(notify.database, new_event("application.waitlisted", {
+        "application_id": 1, "reference": REFERENCES[0], "possible_duplicates": []}
+    ).as_message())
+    assert notify.processor.process_due() == len(REFERENCES) + 1
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")
+             and "FROM applicants" in s]
+    assert len(reads) == 1, reads
+    with notify.database.transaction() as session:
+        rows = {row.reference: row.status for row in session.scalars(select(db.ApplicantRow))}
+    assert rows == {**{r: "received" for r in REFERENCES}, REFERENCES[0]: "waitlisted"}
+    assert [m.recipient for m in notify.rows(db.NotificationRow.template == "waitlisted")] == [
+        "p0@grigny.example"]
