@@ -145,12 +145,16 @@ def claim(
     limit: int,
     duration: timedelta = LEASE,
     order: tuple = (),
+    columns: tuple = (),
 ) -> Lease:
     """Lease up to ``limit`` rows of ``model`` matching ``due``, oldest first (no heartbeat:
     see ``hold``). ``order``, if given, is the order of an index on ``due``'s columns, walked
-    to the limit instead of sorting every due row."""
+    to the limit instead of sorting every due row. ``columns``, if given (``id`` among them),
+    are read as plain rows instead of ORM objects, for a holder that only reads them."""
     now = utcnow()
     until = now + duration
+    if columns and not order and database.is_postgresql:
+        return _claim_in_one(database, model, due, now, until, limit, duration, columns)
     with database.transaction() as session:
         if order and database.is_postgresql:
             # With statistics behind a burst (thousands of rows in a fresh or grown table,
@@ -158,14 +162,14 @@ def claim(
             # and sorts them all on disk for each batch: 60 ms instead of 0.2 ms at 30,000.
             session.execute(text("SET LOCAL enable_bitmapscan = off"))
         query = (
-            select(model)
+            select(*(columns or (model,)))
             .where(*due, or_(model.claimed_until.is_(None), model.claimed_until < now))
             .order_by(*(order or (model.id,)))
             .limit(limit)
         )
         if database.is_postgresql:
             query = query.with_for_update(skip_locked=True)
-        rows = list(session.scalars(query))
+        rows = list(session.execute(query) if columns else session.scalars(query))
         if rows:
             session.execute(
                 update(model)
@@ -174,6 +178,28 @@ def claim(
                 # The rows are the lease's, not the session's: no need to find them in it.
                 .execution_options(synchronize_session=False)
             )
+    return Lease(database, model, rows, until, duration)
+
+
+def _claim_in_one(database: Database, model: Any, due: list[Any], now: datetime,
+                  until: datetime, limit: int, duration: timedelta, columns: tuple) -> Lease:
+    # One statement committed by itself: the claim's SELECT ... FOR UPDATE, its UPDATE and
+    # their COMMIT were three round trips. The locks taken by the subquery hold for the
+    # statement, which is what SKIP LOCKED needs to keep replicas apart.
+    ids = (
+        select(model.id)
+        .where(*due, or_(model.claimed_until.is_(None), model.claimed_until < now))
+        .order_by(model.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    with database.statement() as connection:
+        rows = list(connection.execute(
+            update(model.__table__).where(model.__table__.c.id.in_(ids))
+            .values(claimed_until=until).returning(*columns)
+        ))
+    rows.sort(key=lambda row: row.id)  # RETURNING keeps no order
     return Lease(database, model, rows, until, duration)
 
 
@@ -186,10 +212,12 @@ def hold(
     limit: int,
     duration: timedelta = LEASE,
     order: tuple = (),
+    columns: tuple = (),
 ) -> Iterator[Lease]:
     """Claim due rows and keep them, renewed by a heartbeat, until the block ends; rows the
     block did not finish are released then, and a killed process's lapse within ``duration``."""
-    lease = claim(database, model, due, limit=limit, duration=duration, order=order)
+    lease = claim(database, model, due, limit=limit, duration=duration, order=order,
+                  columns=columns)
     if not lease.rows:
         yield lease
         return

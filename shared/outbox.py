@@ -1,5 +1,5 @@
 """The outbox (rule 1): an event is written in the same transaction as the change it reports,
-then a relay publishes it with publisher confirms and marks it sent.
+then a relay publishes it with publisher confirms and marks it sent once confirmed.
 
 Delivery is at least once: a crash between publishing and marking re-publishes the event, and
 every consumer's inbox drops the duplicate by ``event_id``.
@@ -9,16 +9,33 @@ so no entrypoint, handler or loop wakes one by hand; a rollback wakes no one.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from itertools import takewhile
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, Index, Integer, String, Text, func, insert, select
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Engine,
+    Index,
+    Integer,
+    String,
+    Text,
+    cast,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from shared import leases
+from shared.broker import Confirms, Envelope
 from shared.clock import utcnow
 from shared.db import Base, Database
 from shared.events import Event
@@ -125,16 +142,31 @@ def _ended(session: Session, transaction) -> None:
 
 
 class Relay(WorkQueue):
-    """Publishes pending outbox rows in order; holds them, with backoff, while the broker is
-    away (it never gives a row up)."""
+    """Publishes pending outbox rows in order, a claimed batch at a time; holds them, with
+    backoff, while the broker is away (it never gives a row up).
+
+    ``publish`` takes a batch of envelopes and says what the broker confirmed
+    (``EventPublisher.publish_all``; ``one_at_a_time`` makes one of a publish per message). A
+    row is marked sent only once the broker confirmed it. A row it refused (a nack, no queue)
+    counts a failed attempt and waits for its backoff; when the connection is lost, or the
+    confirms do not come, the first unanswered row counts the attempt and the others are
+    given back as they were. Either way the rows confirmed behind a failed one stay sent: as
+    before, a failed row is overtaken by the rows after it (each type has its own queue, and
+    consumers never relied on the order across rows). Published but not confirmed means
+    published again later: consumers' inboxes drop the copy by ``event_id``.
+    """
 
     model = OutboxRow
     waiting = OutboxRow.sent_at.is_(None)
+    # Plain rows, not ORM objects: the relay only reads them. The envelope as stored, as text:
+    # published without being parsed and serialised again.
+    columns = (OutboxRow.id, OutboxRow.type, OutboxRow.event_id, OutboxRow.attempts,
+               cast(OutboxRow.payload, Text).label("body"))
 
     def __init__(
         self,
         database: Database,
-        publish: Callable[[dict], None],
+        publish: Callable[[Sequence[Envelope]], Confirms],
         *,
         backoff: Backoff = Backoff(0.5, 30.0),
         batch_size: int = 200,
@@ -145,28 +177,28 @@ class Relay(WorkQueue):
 
     def relay_due(self) -> tuple[int, Exception | None]:
         """Publish what is due: how many were sent, and the failure that stopped the batch."""
-        sent: list[OutboxRow] = []
-        failure: Exception | None = None
         with self.claimed() as lease:
-            for row in lease.rows:
-                if not lease.holds(row):
-                    break
-                try:
-                    self.publish(row.payload)
-                except Exception as exc:  # any broker failure: keep the row, try again later
-                    failure = exc
-                    log.warning("outbox: %s %s not published (attempt %d): %r", row.type,
-                                row.event_id, row.attempts + 1, exc)
-                    self.failed(row, repr(exc))
-                    lease.finished([row])
-                    break
-                sent.append(row)
+            rows = list(takewhile(lease.holds, lease.rows))
+            if not rows:
+                return 0, None
+            confirms = self.publish([Envelope(r.type, r.event_id, r.body) for r in rows])
+            sent = [rows[n] for n in sorted(confirms.confirmed)]
             if sent:
-                with self.database.transaction() as session:
-                    self.finish(session, sent, sent_at=utcnow())
-            # Marked sent (or failed) with claimed_until cleared: the lease lets them go without
-            # a release of its own, a transaction fewer per batch (per event when they trickle).
-            lease.finished(sent)
+                self._mark_sent(sent)
+                # Marked sent with claimed_until cleared: the lease lets them go without a
+                # release of its own, a transaction fewer per batch (per event when they
+                # trickle).
+                lease.finished(sent)
+            failure: Exception | None = None
+            for n, error in sorted(confirms.refused.items()):
+                self._failed(lease, rows[n], error)
+                failure = failure or error
+            if confirms.lost is not None:
+                failure = confirms.lost
+                answered = {*confirms.confirmed, *confirms.refused}
+                unanswered = [row for n, row in enumerate(rows) if n not in answered]
+                if unanswered:
+                    self._failed(lease, unanswered[0], confirms.lost)
         return len(sent), failure
 
     def pending(self) -> int:
@@ -174,3 +206,38 @@ class Relay(WorkQueue):
             return session.scalar(
                 select(func.count()).select_from(OutboxRow).where(self.waiting)
             )
+
+    def _mark_sent(self, rows: list[Any]) -> None:
+        table = OutboxRow.__table__
+        mark = (update(table).where(table.c.id.in_([row.id for row in rows]))
+                .values(sent_at=utcnow(), claimed_until=None))
+        if self.database.is_postgresql:
+            with self.database.statement() as connection:  # one round trip, no BEGIN/COMMIT
+                connection.execute(mark)
+        else:
+            with self.database.transaction() as session:
+                session.execute(mark)
+
+    def _failed(self, lease: leases.Lease, row: Any, error: Exception) -> None:
+        log.warning("outbox: %s %s not published (attempt %d): %r", row.type, row.event_id,
+                    row.attempts + 1, error)
+        self.failed(row, repr(error))
+        lease.finished([row])
+
+
+def one_at_a_time(publish: Callable[[dict], None]) -> Callable[[Sequence[Envelope]], Confirms]:
+    """A batch publisher from a publish of one message that returns once it is delivered, or
+    raises (an in-memory transport, a test): the batch stops at the first that raises."""
+
+    def publish_all(envelopes: Sequence[Envelope]) -> Confirms:
+        confirms = Confirms()
+        for n, envelope in enumerate(envelopes):
+            try:
+                publish(json.loads(envelope.body))
+            except Exception as exc:
+                confirms.lost = exc
+                break
+            confirms.confirmed.append(n)
+        return confirms
+
+    return publish_all

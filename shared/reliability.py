@@ -169,7 +169,7 @@ class Outbox(BackgroundLoop):
         self.publisher = EventPublisher(config["AMQP_URI"])
         self.relay = Relay(
             self.database,
-            self.publisher.publish,
+            self.publisher.publish_all,
             backoff=Backoff(_settings_number(config, "RELAY_RETRY_BASE_SECONDS", 0.5),
                             _settings_number(config, "RELAY_RETRY_MAX_SECONDS", 30.0)),
             lease=lease_duration(config),

@@ -37,6 +37,9 @@ class WorkQueue:
     given_up: ClassVar[dict[str, Any]] = {}
     # The claim's order, an index's order walked to the limit; empty: oldest row first.
     order: ClassVar[tuple] = ()
+    # The columns a claim reads, as plain rows (``id``, ``attempts`` among them); empty: ORM
+    # objects of ``model``.
+    columns: ClassVar[tuple] = ()
     # How much of an error a row keeps.
     error_length: ClassVar[int] = 2000
 
@@ -54,7 +57,8 @@ class WorkQueue:
         model = self.model
         due = [self.waiting, model.next_attempt_at <= utcnow()]
         with leases.hold(self.database, model, due, limit=self.batch_size,
-                         duration=self.lease, order=self.order) as lease:
+                         duration=self.lease, order=self.order,
+                         columns=self.columns) as lease:
             yield lease
 
     def finish(self, session: Session, rows: list[Any], **values: Any) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from shared import inbox, leases
 from shared.events import new_event
 from shared.inbox import InboxProcessor, InboxRow
-from shared.outbox import OutboxRow, Relay, record
+from shared.outbox import OutboxRow, Relay, one_at_a_time, record
 from tests.support.holder import Holder
 from tests.support.infra import wait_for
 
@@ -64,7 +64,7 @@ def test_a_killed_relay_s_rows_are_published_by_another_within_the_lease(databas
     with database.transaction() as session:
         record(session, *[new_event("wave.closed", {"number": n}) for n in range(3)])
     published: list[dict] = []
-    relay = Relay(database, published.append, lease=timedelta(seconds=LEASE))
+    relay = Relay(database, one_at_a_time(published.append), lease=timedelta(seconds=LEASE))
     _held_then_reclaimed(database, "outbox", lambda: relay.relay_due()[0])
     assert sorted(m["data"]["number"] for m in published) == [0, 1, 2]
     assert relay.pending() == 0

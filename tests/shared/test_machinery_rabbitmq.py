@@ -158,7 +158,7 @@ def test_the_relay_holds_events_while_the_broker_is_away_and_delivers_each_once(
         broker_proxy, rabbitmq, database):
     topology.declare_on(rabbitmq.uri())
     publisher = EventPublisher(broker_proxy.amqp_uri, connect_timeout=1)
-    relay = Relay(database, publisher.publish, backoff=Backoff(0.01, 0.05))
+    relay = Relay(database, publisher.publish_all, backoff=Backoff(0.01, 0.05))
     broker_proxy.down()
     events = [new_event("wave.closed", {"number": n}) for n in range(20)]
     with database.transaction() as session:

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from shared import inbox, leases
 from shared.events import new_event
 from shared.inbox import InboxProcessor, InboxRow
-from shared.outbox import OutboxRow, Relay, record
+from shared.outbox import OutboxRow, Relay, one_at_a_time, record
 from shared.retry import Backoff, utcnow
 
 
@@ -26,7 +26,7 @@ class FlakyBroker:
 
 def test_events_leave_the_outbox_only_if_the_transaction_commits(database):
     broker = FlakyBroker()
-    relay = Relay(database, broker.publish)
+    relay = Relay(database, one_at_a_time(broker.publish))
     with pytest.raises(RuntimeError), database.transaction() as session:
         record(session, new_event("wave.closed", {"number": 1}))
         raise RuntimeError("the change failed")
@@ -39,7 +39,7 @@ def test_events_leave_the_outbox_only_if_the_transaction_commits(database):
 
 def test_the_relay_keeps_order_and_waits_out_a_broker_outage(database):
     broker = FlakyBroker()
-    relay = Relay(database, broker.publish, backoff=Backoff(0.0, 0.0))
+    relay = Relay(database, one_at_a_time(broker.publish), backoff=Backoff(0.0, 0.0))
     with database.transaction() as session:
         record(session, *[new_event("wave.closed", {"number": n}) for n in range(5)])
     broker.up = False
@@ -129,7 +129,7 @@ def test_erasure_scrubs_sent_outbox_rows_and_inbox_rows_about_the_person(databas
                                         "contact_email": "b@example.org", "contact_name": "B"})
     with database.transaction() as session:
         record(session, about, other)
-    Relay(database, FlakyBroker().publish).relay_due()
+    Relay(database, one_at_a_time(FlakyBroker().publish)).relay_due()
     inbox.store(database, about.as_message())
     with database.transaction() as session:
         record(session, new_event("member.joined", {**about.data, "member_id": 6}))

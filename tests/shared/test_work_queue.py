@@ -11,7 +11,7 @@ from shared import inbox
 from shared.clock import utcnow
 from shared.events import new_event
 from shared.inbox import DONE, PARKED, PENDING, InboxProcessor, InboxRow
-from shared.outbox import OutboxRow, Relay, record
+from shared.outbox import OutboxRow, Relay, one_at_a_time, record
 from shared.retry import Backoff
 from shared.work_queue import WorkQueue
 
@@ -113,7 +113,7 @@ def test_a_relay_that_lost_its_lease_publishes_nothing_and_marks_nothing(databas
         record(session, new_event("wave.closed", {"number": 1}))
     published: list[dict] = []
     # A lease of no length is lost as soon as it is taken.
-    relay = Relay(database, published.append, lease=timedelta(0))
+    relay = Relay(database, one_at_a_time(published.append), lease=timedelta(0))
     assert relay.relay_due() == (0, None)
     assert published == []
     with database.transaction() as session:

@@ -37,7 +37,7 @@ def main() -> None:
     if args.what == "outbox":
         from shared.outbox import Relay
 
-        Relay(database, lambda message: hang(message["event_id"]), lease=lease).relay_due()
+        Relay(database, lambda envelopes: hang(envelopes[0].event_id), lease=lease).relay_due()
     elif args.what == "inbox":
         from shared.inbox import InboxProcessor
 
