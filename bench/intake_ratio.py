@@ -2,7 +2,7 @@
 ``@http`` anchor, measured in the same run, for one checkout or several back to back.
 
     .venv/bin/python -m bench intake_ratio [--tree DIR ...] [--rounds 2] [--seconds 2]
-                                            [--py-spy DIR]
+                                            [--py-spy DIR] [--fixed RATE]
 
 Each round measures the anchor (bench/bare_http.py), then intake from each ``--tree`` in turn
 (default: this checkout), with bench/pipeline.py's saturation (open loop, rates doubling from
@@ -10,7 +10,9 @@ Each round measures the anchor (bench/bare_http.py), then intake from each ``--t
 of the machine's load falls on both sides. Prints per measurement the rate, its p99 at the best
 rate, intake's CPU ms per submission and the load average; then the ratio per tree.
 ``--py-spy DIR`` records intake's process during its saturation (``py-spy record -f raw``) and
-prints the top frames.
+prints the top frames. ``--fixed RATE`` offers intake that one rate (below saturation) for
+``--seconds`` instead, and prints only its CPU per submission: the steadier figure on a busy
+machine, where a saturation search lands on one step or the next.
 """
 from __future__ import annotations
 
@@ -49,8 +51,23 @@ def saturate(port: int, seconds: float, connections: int, pid: int | None = None
     return best
 
 
-def intake(tree: Path, seconds: float, connections: int, spy: Path | None, step: float):
+def at_rate(port: int, rate: float, seconds: float, connections: int, pid: int):
+    """(202/s, p99 ms, CPU ms per 202) at one offered rate below saturation: the CPU per
+    submission without the saturation search's luck of which step it lands on."""
+    cpu = process_cpu(pid)
+    posts, elapsed = asyncio.run(offer(port, rate, seconds, connections,
+                                       lambda n: application(n, "fixed"), 0))
+    accepted = sorted(p.latency for p in posts if p.status == 202)
+    p99 = accepted[min(len(accepted) - 1, int(0.99 * len(accepted)))] * 1000 if accepted else 0
+    return (len(accepted) / elapsed, p99,
+            (process_cpu(pid) - cpu) * 1000 / max(1, len(accepted)))
+
+
+def intake(tree: Path, seconds: float, connections: int, spy: Path | None, step: float,
+           fixed: float | None = None):
     with served_intake(tree, connections) as (port, process):
+        if fixed is not None:
+            return at_rate(port, fixed, seconds, connections, process.pid)
         if spy is None:
             return saturate(port, seconds, connections, process.pid, step)
         recorder = subprocess.Popen(
@@ -84,7 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step", type=float, default=2.0,
                         help="rate factor between steps (bench pipeline doubles)")
     parser.add_argument("--py-spy", type=Path, metavar="DIR")
+    parser.add_argument("--fixed", type=float, metavar="RATE",
+                        help="intake at this one rate (below saturation) for --seconds: its "
+                             "CPU per submission, no anchor, no ratio")
     args = parser.parse_args(argv)
+    if args.fixed is not None:
+        return fixed_rate(args)
     trees = [t.resolve() for t in (args.tree or [infra.PROJECT])]
     ratios: dict[Path, list[float]] = {t: [] for t in trees}
     for round_ in range(args.rounds):
@@ -110,6 +132,24 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"    {share:6.1%}  {frame}")
     for tree, found in ratios.items():
         print(f"intake / bare @http: {', '.join(f'{r:.1%}' for r in found)}  {tree}")
+    return 0
+
+
+def fixed_rate(args) -> int:
+    trees = [t.resolve() for t in (args.tree or [infra.PROJECT])]
+    spent: dict[Path, list[float]] = {t: [] for t in trees}
+    for round_ in range(args.rounds):
+        for tree in trees:
+            load = os.getloadavg()[0]
+            rate, p99, cpu = intake(tree, args.seconds, args.connections, None, args.step,
+                                    args.fixed)
+            spent[tree].append(cpu)
+            print(f"round {round_ + 1}: intake at {args.fixed:g}/s: {rate:6.1f} 202/s  p99 "
+                  f"{p99:6.1f} ms  CPU {cpu:4.2f} ms each  (load {load:.2f})  {tree}",
+                  flush=True)
+    for tree, found in spent.items():
+        print(f"intake CPU ms per submission at {args.fixed:g}/s: "
+              f"{', '.join(f'{c:.2f}' for c in found)}  {tree}")
     return 0
 
 
