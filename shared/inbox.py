@@ -231,6 +231,9 @@ class InboxProcessor(WorkQueue):
     # Due first, then oldest: the order of the ix_inbox_due index (its entries end with the row
     # id), so a backlog of thousands is not sorted again for each batch.
     order = (InboxRow.next_attempt_at, InboxRow.id)
+    # A claimed event is what processing reads of its row, not an ORM object.
+    columns = (InboxRow.id, InboxRow.event_id, InboxRow.type, InboxRow.payload,
+               InboxRow.attempts, InboxRow.received_at, InboxRow.next_attempt_at)
     error_length = 4000
 
     def __init__(
@@ -267,22 +270,29 @@ class InboxProcessor(WorkQueue):
         with self.claimed() as lease:
             rows = lease.rows
             for start in range(0, len(rows), self.group_size):
-                group = [row for row in rows[start:start + self.group_size] if lease.holds(row)]
-                if len(group) > 1 and self._process_together(group):
-                    handled += len(group)
-                    lease.finished(group)
-                    continue
-                # One of them failed (or it is alone): each in its own transaction, so one
-                # event's failure rolls back only its own effects.
-                for row in group:
-                    if self._process(row):
-                        handled += 1
-                        lease.finished([row])
+                handled += self._process_group(lease, rows[start:start + self.group_size])
         if handled:
             self._wake_waiting()
         return handled
 
-    def _process_together(self, rows: list[InboxRow]) -> bool:
+    def _process_group(self, lease: leases.Lease, rows: list[Any]) -> int:
+        """Events in one transaction; if one of them fails, each half in its own, down to an
+        event alone, so that one event's failure rolls back only its own effects and a large
+        group costs a few more transactions, not one per event. In claim order throughout."""
+        group = [row for row in rows if lease.holds(row)]
+        if len(group) > 1:
+            if self._process_together(group):
+                lease.finished(group)
+                return len(group)
+            half = len(group) // 2
+            return (self._process_group(lease, group[:half])
+                    + self._process_group(lease, group[half:]))
+        if group and self._process(group[0]):
+            lease.finished(group)
+            return 1
+        return 0
+
+    def _process_together(self, rows: list[Any]) -> bool:
         try:
             with self.database.transaction() as session:
                 events = [self.read_event(row.payload) for row in rows]
@@ -295,11 +305,11 @@ class InboxProcessor(WorkQueue):
                 self._done(session, rows)
             return True
         except Exception:
-            log.debug("inbox: a group of %d failed; processing them one by one", len(rows),
+            log.debug("inbox: a group of %d failed; each half on its own", len(rows),
                       exc_info=True)
             return False
 
-    def _process(self, row: InboxRow) -> bool:
+    def _process(self, row: Any) -> bool:
         try:
             event = self.read_event(row.payload)
             handler = self.handlers.get(event.type)
@@ -319,11 +329,11 @@ class InboxProcessor(WorkQueue):
             self._failed(row, exc)
             return False
 
-    def _done(self, session: Session, rows: list[InboxRow]) -> None:
+    def _done(self, session: Session, rows: list[Any]) -> None:
         self.finish(session, rows, status=DONE, processed_at=utcnow(),
                     attempts=InboxRow.attempts + 1, last_error=None)
 
-    def _waiting(self, row: InboxRow, exc: Waiting) -> None:
+    def _waiting(self, row: Any, exc: Waiting) -> None:
         now = utcnow()
         if now - row.received_at > self.wait_limit:
             self._failed(row, exc, parked=True)
@@ -335,15 +345,19 @@ class InboxProcessor(WorkQueue):
     def _wake_waiting(self) -> None:
         """Something was handled: what waited may follow it now."""
         now = utcnow()
-        with self.database.transaction() as session:
-            session.execute(
-                update(InboxRow)
-                .where(InboxRow.status == PENDING, InboxRow.next_attempt_at > now,
-                       InboxRow.last_error.startswith(WAITING))
-                .values(next_attempt_at=now)
-            )
+        table = InboxRow.__table__
+        wake = (update(table)
+                .where(table.c.status == PENDING, table.c.next_attempt_at > now,
+                       table.c.last_error.startswith(WAITING))
+                .values(next_attempt_at=now))
+        if self.database.is_postgresql:
+            with self.database.statement() as connection:  # one round trip, not three
+                connection.execute(wake)
+        else:
+            with self.database.transaction() as session:
+                session.execute(wake)
 
-    def _failed(self, row: InboxRow, exc: Exception, parked: bool = False) -> None:
+    def _failed(self, row: Any, exc: Exception, parked: bool = False) -> None:
         attempts = row.attempts + 1
         parked = parked or self.backoff.exhausted(attempts)
         error = "".join(traceback.format_exception_only(type(exc), exc)).strip()

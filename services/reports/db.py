@@ -5,6 +5,7 @@ alike, see shared.clock); the domain sees aware UTC datetimes only.
 """
 from __future__ import annotations
 
+import functools
 import json
 import json.scanner
 from collections import Counter
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    bindparam,
     delete,
     event,
     func,
@@ -27,6 +29,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -196,15 +199,16 @@ class SqlStore:
             wanted = sorted({key for key in keys if (row_class, key) not in self._read})
             if not wanted:
                 continue
-            primary = row_class.__mapper__.primary_key[0]
+            primary = row_class.__mapper__.primary_key[0].name
             # In key order: two replicas locking overlapping groups take them in one order.
-            query = select(row_class.__table__).where(primary.in_(wanted)).order_by(primary)
             if self._lock:
-                query = query.with_for_update()
-            found = {}
-            for row in self.session.execute(query).mappings():
-                found[row[primary.name]] = _view_from(
-                    view_class, {f.name: row[f.name] for f in fields(view_class)})
+                where, params = f"WHERE {primary} = ANY(?) ORDER BY {primary} FOR UPDATE", (
+                    wanted,)
+            else:
+                where = f"WHERE {primary} IN ({', '.join('?' for _ in wanted)})"
+                params = tuple(wanted)
+            found = {getattr(view, primary): view
+                     for view in _views(self.session, row_class, view_class, where, params)}
             for key in wanted:
                 self._read[(row_class, key)] = found.get(key)
 
@@ -230,40 +234,44 @@ class SqlStore:
         self._put(WaveRow, view.number, view)
 
     def write(self) -> None:
-        """Write back what was saved: new rows inserted, known rows updated by key."""
+        """Write back what was saved: new rows inserted, known rows updated by key, a statement
+        per table for each."""
         saved, self._saved = self._saved, {}
         decisions, self._decisions = self._decisions, {}
         for row_class in (ApplicationRow, MemberRow, WaveRow):
             new, known = [], []
             for (kind, key), view in saved.items():
                 if kind is row_class:
-                    (known if self._read.get((kind, key)) is not None else new).append(
-                        _columns(view))
+                    (known if self._read.get((kind, key)) is not None else new).append(view)
                     self._read[(kind, key)] = view
-            table = row_class.__table__
+            # A plain INSERT for new rows: two replicas creating the same row collide on its
+            # key, and the inbox retries one of them (which then reads the row and updates it).
             if new:
-                # A plain INSERT: two replicas creating the same row collide on its key, and
-                # the inbox retries one of them (which then reads the row and updates it).
-                self.session.execute(insert(table), new)
+                self._write(row_class.__table__, new, "")
             if known:
-                self.session.execute(self._rewrite(table), known)
+                # Known rows (read in this transaction, locked on PostgreSQL) all exist: each
+                # conflicts, and is updated.
+                self._write(row_class.__table__, known, _rewritten(row_class.__table__))
         if decisions:
-            insert_ = pg_insert if self._lock else sqlite_insert
-            self.session.execute(
-                insert_(DecisionRow.__table__).on_conflict_do_nothing(
-                    index_elements=["event_id"]),
-                [_columns(decision) for decision in decisions.values()])
+            self._write(DecisionRow.__table__, list(decisions.values()),
+                        "ON CONFLICT (event_id) DO NOTHING")
 
-    def _rewrite(self, table):
-        """Known rows (read in this transaction, locked on PostgreSQL) written back in one
-        statement: an UPDATE per row is a round trip per row with psycopg2, an INSERT ... ON
-        CONFLICT DO UPDATE of many rows is one. Every such row exists, so each conflicts."""
-        statement = (pg_insert if self._lock else sqlite_insert)(table)
-        primary = [column.name for column in table.primary_key]
-        return statement.on_conflict_do_update(
-            index_elements=primary,
-            set_={column.name: statement.excluded[column.name] for column in table.columns
-                  if column.name not in primary})
+    def _write(self, table, views: list, conflict: str) -> None:
+        """Views as rows of ``table``, in one statement. On PostgreSQL a column of values is an
+        array, the rows ``unnest`` of them: the same SQL for any number of rows, its values
+        quoted by psycopg2 in C; SQLAlchemy's INSERT of many rows cost more in Python per value
+        than the statement took, and made an INSERT ... ON CONFLICT a round trip per row."""
+        names = [f.name for f in fields(views[0])]
+        if not self._lock:
+            rows = [_columns(view) for view in views]
+            self.session.execute(sql_text(
+                f"INSERT INTO {table.name} ({', '.join(names)}) "
+                f"VALUES ({', '.join(':' + name for name in names)}) {conflict}").bindparams(
+                *(bindparam(name, type_=table.c[name].type) for name in names)), rows)
+            return
+        columns = [_array(table.c[name].type, [getattr(view, name) for view in views])
+                   for name in names]
+        _execute(self.session, _unnest_insert(table, tuple(names), conflict), columns)
 
     def _get(self, row_class, view_class, key):
         cache_key = (row_class, key)
@@ -330,6 +338,58 @@ def _views(session: Session, row_class, view_class, where: str = "",
     for index, read in readers:
         values[index] = read(values[index])
     return map(view_class, *values)
+
+
+def _rewritten(table) -> str:
+    primary = [column.name for column in table.primary_key]
+    return (f"ON CONFLICT ({', '.join(primary)}) DO UPDATE SET "
+            + ", ".join(f"{column.name} = EXCLUDED.{column.name}" for column in table.columns
+                        if column.name not in primary))
+
+
+@functools.cache
+def _unnest_insert(table, names: tuple[str, ...], conflict: str) -> str:
+    """PostgreSQL: an INSERT of the rows zipped from one array per column (``_array``)."""
+    arrays = ", ".join(f"%s::{_ARRAY_TYPES.get(_kind(table.c[name].type), 'text')}[]"
+                       for name in names)
+    values = ", ".join(f"CAST({name} AS JSON)" if _kind(table.c[name].type) is JSON else name
+                       for name in names)
+    return (f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {values} "
+            f"FROM unnest({arrays}) AS v({', '.join(names)}) {conflict}")
+
+
+# Strings go as text: the INSERT's own cast then refuses a value too long for its column, as a
+# cast to varchar(n) in the array would not (it cuts the value short).
+_ARRAY_TYPES = {Integer: "integer", Boolean: "boolean", DateTime: "timestamp"}
+
+
+def _kind(column_type) -> type:
+    return next((kind for kind in (Integer, Boolean, DateTime, JSON)
+                 if isinstance(column_type, kind)), String)
+
+
+def _array(column_type, values: list) -> list:
+    """A column of the domain's values as ``_unnest_insert`` sends it."""
+    kind = _kind(column_type)
+    if kind is DateTime:
+        return [None if value is None else naive_utc(value) for value in values]
+    if kind is JSON:
+        return [None if value is None else json.dumps(_plain(value)) for value in values]
+    return values
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _execute(session: Session, sql: str, params: list) -> None:
+    """Our own SQL (``%s`` for each parameter) in the session's transaction, on its driver's
+    cursor."""
+    cursor = session.connection().connection.cursor()
+    try:
+        cursor.execute(sql, params)
+    finally:
+        cursor.close()
 
 
 def _fetch(session: Session, sql: str, params: tuple = ()) -> list[tuple]:

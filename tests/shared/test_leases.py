@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from shared import inbox, leases
+from shared.clock import utcnow
 from shared.events import new_event
 from shared.inbox import InboxProcessor, InboxRow
 from shared.outbox import OutboxRow, Relay, one_at_a_time, record
@@ -100,3 +101,24 @@ def test_a_renewal_never_waits_on_a_row_being_finished(database):
     lease.renew()
     lease.release()
     assert len(leases.claim(database, OutboxRow, [OutboxRow.sent_at.is_(None)], limit=10).rows) == 2
+
+
+def test_a_claim_of_columns_takes_the_due_first_in_one_statement_and_hides_them(database):
+    events = [new_event("wave.closed", {"number": n}) for n in range(3)]
+    inbox.store_many(database, [event.as_message() for event in events])
+    with database.transaction() as session:
+        last = max(session.scalars(select(InboxRow.id)))
+        session.execute(update(InboxRow).where(InboxRow.id == last)
+                        .values(next_attempt_at=utcnow() - timedelta(seconds=5)))
+    due = [InboxRow.status == inbox.PENDING, InboxRow.next_attempt_at <= utcnow()]
+    order = (InboxRow.next_attempt_at, InboxRow.id)
+    columns = (InboxRow.id, InboxRow.payload, InboxRow.next_attempt_at)
+    first = leases.claim(database, InboxRow, due, limit=2, order=order, columns=columns)
+    assert [row.id for row in first.rows] == [last, last - 2]
+    assert first.rows[0].payload["data"] == {"number": 2}
+    second = leases.claim(database, InboxRow, due, limit=2, order=order, columns=columns)
+    assert [row.id for row in second.rows] == [last - 1]
+    assert leases.claim(database, InboxRow, due, limit=2, order=order, columns=columns).rows == []
+    first.release()
+    assert [row.id for row in leases.claim(database, InboxRow, due, limit=5, order=order,
+                                           columns=columns).rows] == [last, last - 2]

@@ -201,3 +201,28 @@ def test_the_due_are_claimed_first_and_a_finished_lease_writes_nothing_more(data
         claimed = session.scalars(select(InboxRow.id).where(
             InboxRow.claimed_until.is_not(None))).all()
     assert sorted(claimed) == sorted(row.id for row in lease.rows)
+
+
+def test_a_failing_event_in_a_large_group_costs_a_few_halves_not_one_transaction_each(database):
+    calls: list[int] = []
+
+    def handler(event, session):
+        calls.append(event.data["number"])
+        if event.data["number"] == 11:
+            raise ValueError("this one is broken")
+        record(session, new_event("wave.closed", {"number": event.data["number"]}))
+
+    processor = InboxProcessor(database, {"wave.closed": handler}, group_size=16,
+                               backoff=Backoff(0.0, 0.0, max_attempts=1))
+    inbox.store_many(database, [new_event("wave.closed", {"number": n}).as_message()
+                                for n in range(16)])
+    assert processor.process_due() == 15
+    with database.transaction() as session:
+        statuses = [r.status for r in session.scalars(select(InboxRow).order_by(InboxRow.id))]
+        effects = sorted(r.payload["data"]["number"] for r in session.scalars(select(OutboxRow)))
+    assert statuses == ["done"] * 11 + ["parked"] + ["done"] * 4
+    assert effects == [n for n in range(16) if n != 11]  # the failed tries left nothing
+    # The group, then halves down to the broken one alone, each in claim order: 9
+    # transactions where one event at a time took 17.
+    assert calls == [*range(12), *range(8), *range(8, 12), *range(8, 12), 8, 9, 10, 11, 10, 11,
+                     12, 13, 14, 15]

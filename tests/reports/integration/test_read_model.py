@@ -2,22 +2,27 @@
 import random
 from dataclasses import asdict
 
+import eventlet
+import pytest
 from sqlalchemy import select
 
 from services.reports import db
 from services.reports.domain import InMemoryStore, overview
 from services.reports.handlers import INBOX_OPTIONS, inbox_handlers, project
 from services.reports.reporting import rebuild, snapshot
+from services.reports.service import MIGRATIONS
 from shared import inbox
+from shared.db import Database, migrate
 from shared.inbox import InboxProcessor, InboxRow
+from shared.retry import Backoff
 from tests.reports.streams import at, erased, joined, received, seeded_stream
 
 
-def feed(database, events) -> None:
+def feed(database, events, **options) -> None:
     for event in events:
         assert inbox.store(database, event.as_message())
     # As the service runs it: a batch per transaction, read ahead, events taken as stored.
-    processor = InboxProcessor(database, inbox_handlers({}), **INBOX_OPTIONS)
+    processor = InboxProcessor(database, inbox_handlers({}), **{**INBOX_OPTIONS, **options})
     while processor.process_due():
         pass
     with database.transaction() as session:
@@ -44,6 +49,55 @@ def test_the_stored_model_equals_the_pure_projection(database):
     assert state(stored) == state(pure)
     end = at("2024-01-08T08:00:00")
     assert overview(stored, end) == overview(pure, end)
+
+
+def test_rows_written_back_by_many_small_groups_equal_the_pure_projection(database):
+    """Groups of a few events: most rows are read back and rewritten (the upsert of known
+    rows), not only inserted."""
+    events = seeded_stream()
+    feed(database, events, group_size=3, batch_size=7)
+    pure = InMemoryStore()
+    for event in events:
+        project(event, pure)
+    assert state(snapshot(database)) == state(pure)
+
+
+def test_two_replicas_projecting_one_inbox_count_each_event_once(database_url):
+    """Two processes' inboxes on one PostgreSQL database (their own engines), side by side on
+    the same backlog in small groups: each event is projected once, and the model is the pure
+    projection (rows created by both at once collide, and are retried)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("replicas share a PostgreSQL database")
+    migrate(database_url, MIGRATIONS)
+    events = seeded_stream()
+    replicas = [Database(database_url) for _ in range(2)]
+    inbox.store_many(replicas[0], [event.as_message() for event in events])
+    handled: dict[int, int] = {0: 0, 1: 0}
+
+    def run(replica, database):
+        processor = InboxProcessor(database, inbox_handlers({}), **{
+            **INBOX_OPTIONS, "group_size": 4, "batch_size": 8,
+            "backoff": Backoff(0.0, 0.0, max_attempts=50)})
+        while True:
+            handled[replica] += processor.process_due()
+            with database.transaction() as session:
+                if not inbox.counts(session).get("pending"):
+                    return
+
+    workers = [eventlet.spawn(run, n, database) for n, database in enumerate(replicas)]
+    for worker in workers:
+        worker.wait()
+    with replicas[0].transaction() as session:
+        assert inbox.counts(session) == {"done": len(events)}
+        attempts = sorted(set(session.scalars(select(InboxRow.attempts))))
+    assert sum(handled.values()) == len(events) and all(handled.values()), handled
+    pure = InMemoryStore()
+    for event in events:
+        project(event, pure)
+    assert state(snapshot(replicas[0])) == state(pure)
+    print(f"handled by each replica: {handled}; attempts per event: {attempts}")
+    for database in replicas:
+        database.dispose()
 
 
 def test_a_rebuild_equals_the_incrementally_built_model(database):
