@@ -7,6 +7,7 @@ nameko acks a message whose handler raised and the message is gone; so the handl
 from __future__ import annotations
 
 import json
+import json.scanner
 import logging
 import traceback
 import uuid
@@ -15,7 +16,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import eventlet.event
-from sqlalchemy import JSON, DateTime, Index, Integer, String, Text, func, select, update
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    cast,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -231,8 +243,10 @@ class InboxProcessor(WorkQueue):
     # Due first, then oldest: the order of the ix_inbox_due index (its entries end with the row
     # id), so a backlog of thousands is not sorted again for each batch.
     order = (InboxRow.next_attempt_at, InboxRow.id)
-    # A claimed event is what processing reads of its row, not an ORM object.
-    columns = (InboxRow.id, InboxRow.event_id, InboxRow.type, InboxRow.payload,
+    # A claimed event is what processing reads of its row, not an ORM object; its payload as
+    # the stored JSON text, parsed by ``_payload``.
+    columns = (InboxRow.id, InboxRow.event_id, InboxRow.type,
+               cast(InboxRow.payload, Text).label("payload"),
                InboxRow.attempts, InboxRow.received_at, InboxRow.next_attempt_at)
     error_length = 4000
 
@@ -295,7 +309,7 @@ class InboxProcessor(WorkQueue):
     def _process_together(self, rows: list[Any]) -> bool:
         try:
             with self.database.transaction() as session:
-                events = [self.read_event(row.payload) for row in rows]
+                events = [self.read_event(_payload(row)) for row in rows]
                 if self.prepare is not None:
                     self.prepare(events, session)
                 for event in events:
@@ -311,7 +325,7 @@ class InboxProcessor(WorkQueue):
 
     def _process(self, row: Any) -> bool:
         try:
-            event = self.read_event(row.payload)
+            event = self.read_event(_payload(row))
             handler = self.handlers.get(event.type)
             with self.database.transaction() as session:
                 if handler is not None:
@@ -366,6 +380,20 @@ class InboxProcessor(WorkQueue):
             ", parked" if parked else "", error,
         )
         self.failed(row, error, give_up=parked)
+
+
+# json's C scanner without json.loads' Python wrapper around it (JSONDecoder.decode and its
+# whitespace matching): that wrapper was a fifth of a large claim's time on PostgreSQL, where
+# psycopg2 parses a json column with json.loads.
+_scan_json = json.scanner.make_scanner(json.JSONDecoder())
+
+
+def _payload(row: Any) -> Any:
+    """A claimed row's payload, stored as one JSON value as json.dumps wrote it."""
+    try:
+        return _scan_json(row.payload, 0)[0]
+    except StopIteration:  # not what json.dumps writes: let json say why
+        return json.loads(row.payload)
 
 
 def parked(session: Session) -> list[InboxRow]:
