@@ -17,8 +17,12 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/hrc run
 
+# Tests spend most of their time waiting on real services, so several run at once;
+# PYTEST_WORKERS=0 runs them one after another in this process.
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench pipeline

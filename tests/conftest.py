@@ -6,6 +6,9 @@ RabbitMQ or PostgreSQL fails the test instead of skipping it.
 """
 import eventlet
 
+from tests.support import workers
+
+workers.real_thread_primitives()
 eventlet.monkey_patch()
 
 import os

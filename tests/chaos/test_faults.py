@@ -214,6 +214,8 @@ def diagnosis(stack: Stack, smtp_server, applicants: Applicants) -> str:
 # Bounded by its own waits (faults ~40 s, SETTLE_SECONDS); pytest's 300 s default is too tight on
 # a loaded machine with the four services starting seven times.
 @pytest.mark.timeout(900)
+# Its settling is bounded: not at the same time as the 2,000-mail fan-outs (tests/notify).
+@pytest.mark.xdist_group("cpu_heavy")
 def test_every_accepted_application_is_filed_and_mailed_once_through_the_faults(
         stack, broker_proxy, smtp_server):
     started = time.monotonic()

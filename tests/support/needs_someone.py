@@ -13,14 +13,18 @@ from shared.retry import utcnow
 
 
 def park(db_url: str, event: Event, error: str = "OperationalError: database is locked") -> int:
-    """``event`` stored in that inbox and parked after five attempts; its inbox id."""
-    database = shared_db.database_for(db_url)
-    inbox.store(database, event.as_message())
-    with database.transaction() as session:
-        row = session.scalars(select(inbox.InboxRow)
-                              .where(inbox.InboxRow.event_id == event.event_id)).one()
-        row.status, row.attempts, row.last_error = inbox.PARKED, 5, error
-        row.next_attempt_at = utcnow()
+    """``event`` stored in that inbox and parked after five attempts; its inbox id.
+
+    Written parked at once: a row stored pending first is the running service's to take, and
+    its handler's "done" could land after the test parked it (a slow machine widens that gap).
+    """
+    now = utcnow()
+    row = inbox.InboxRow(event_id=event.event_id, type=event.type, payload=event.as_message(),
+                         status=inbox.PARKED, attempts=5, last_error=error, received_at=now,
+                         next_attempt_at=now)
+    with shared_db.database_for(db_url).transaction() as session:
+        session.add(row)
+        session.flush()
         return row.id
 
 
