@@ -17,10 +17,10 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/hrc run
 
-# PYTEST_WORKERS=2 runs the tests in two processes (pytest-xdist): most of their time is spent
-# waiting on real services. Not yet the default: on a loaded machine the chaos run and the
-# console flow outlast their bounds next to another heavy test.
-PYTEST_WORKERS ?= 0
+# The tests run in two processes (pytest-xdist): most of their time is spent waiting on real
+# services. The whole systems (tests/conftest.py WHOLE_SYSTEMS) all go to one of them, one after
+# another. PYTEST_WORKERS=0 runs everything in this process, one test at a time.
+PYTEST_WORKERS ?= 2
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

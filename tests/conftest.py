@@ -33,6 +33,32 @@ def _consume_briskly(self, limit=None, timeout=None, safety_interval=0.05, **kwa
 mixins.ConsumerMixin.consume = _consume_briskly
 
 
+# Whole systems: services as processes, browsers, the chaos run, the 2,000-mail fan-outs.
+# With workers (make test PYTEST_WORKERS=2) one worker runs them all, one after another, in
+# the order of their files (day one's and the directory's tests go on from the test before):
+# two of them at once on two cores outlast their bounds; next to lighter tests they do not.
+WHOLE_SYSTEMS = {
+    "tests/chaos/test_faults.py",
+    "tests/console/e2e/test_console_flow.py",
+    "tests/e2e/test_applicant_page.py",
+    "tests/e2e/test_day_one.py",
+    "tests/e2e/test_walking_skeleton.py",
+    "tests/intake/e2e/test_applicant_page_browser.py",
+    "tests/intake/e2e/test_form_browser.py",
+    "tests/notify/integration/test_wave_fanout.py",
+    "tests/registry/e2e/test_replicas.py",
+    "tests/reports/e2e/test_directory_system.py",
+    "tests/reports/e2e/test_reports_service.py",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.relative_to(config.rootpath).as_posix() in WHOLE_SYSTEMS:
+            item.add_marker(pytest.mark.xdist_group("whole_systems"))
+
+
 def _require(address: tuple[str, int], what: str) -> None:
     if infra.reachable(address):
         return

@@ -29,8 +29,10 @@ STAFF = ["secretariat@chaos.example", "review@chaos.example"]
 EXAMPLE = json.loads((infra.PROJECT / "docs" / "example-application.json").read_text())
 LEASE_SECONDS = 2
 SENDERS, SENT_BATCH = 4, 1  # notify's defaults: a kill may double what they hold at once
-# After the last fault, everything must have arrived within this (printed: how long it took).
-SETTLE_SECONDS = 90
+# After the last fault, everything must have arrived within this: a bound for a stuck system,
+# not a speed target (the run prints how long it took: 25-30 s on a quiet machine, 87 s seen at
+# load 10).
+SETTLE_SECONDS = 240
 TEMPLATE = re.compile(r"\.([a-z_]+)@")
 REFERENCE = re.compile(r"\((HRC-\d{4}-[0-9A-Z]{5})\)")
 
@@ -214,8 +216,6 @@ def diagnosis(stack: Stack, smtp_server, applicants: Applicants) -> str:
 # Bounded by its own waits (faults ~40 s, SETTLE_SECONDS); pytest's 300 s default is too tight on
 # a loaded machine with the four services starting seven times.
 @pytest.mark.timeout(900)
-# Its settling is bounded: not at the same time as the 2,000-mail fan-outs (tests/notify).
-@pytest.mark.xdist_group("cpu_heavy")
 def test_every_accepted_application_is_filed_and_mailed_once_through_the_faults(
         stack, broker_proxy, smtp_server):
     started = time.monotonic()

@@ -21,9 +21,6 @@ TOKEN = "day-one-token"
 EXAMPLE = json.loads((infra.PROJECT / "docs" / "example-application.json").read_text())
 EMAIL = EXAMPLE["contact_email"]
 ADMIN = ("ada@example.org", "a long admin password")
-# One system for the module, and its tests go on from where the one before left it: one worker,
-# in order.
-pytestmark = pytest.mark.xdist_group("day_one")
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,6 @@ def seed_members(database, count: int) -> None:
             directory.add_member(member_id, contact, None)
 
 
-# The heaviest of the suite on CPU, with the chaos run: never at the same time in two workers.
-@pytest.mark.xdist_group("cpu_heavy")
 def test_wave_opened_to_2000_members_sends_2000_mails_once_each(notify, smtp_server):
     seed_members(notify.database, MEMBERS)
     wave = samples.wave_opened(4)

@@ -23,8 +23,6 @@ UNLISTED = {**EXAMPLE, "government_name": "Ville de Dakar", "country": "SN",
 WAVE = {"number": 4, "name": {"en": "Care", "fr": "Soins", "es": "Cuidados"},
         "theme": {"en": "Care", "fr": "Soins", "es": "Cuidados"}, "opens_at": "2026-01-01"}
 SVG = "{http://www.w3.org/2000/svg}"
-# One system for the module, its members listed by the first test: one worker, in order.
-pytestmark = pytest.mark.xdist_group("directory_system")
 
 
 @pytest.fixture(scope="module")

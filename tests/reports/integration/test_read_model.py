@@ -3,7 +3,6 @@ import random
 from dataclasses import asdict
 
 import eventlet
-import pytest
 from sqlalchemy import select
 
 from services.reports import db
@@ -62,12 +61,11 @@ def test_rows_written_back_by_many_small_groups_equal_the_pure_projection(databa
     assert state(snapshot(database)) == state(pure)
 
 
-def test_two_replicas_projecting_one_inbox_count_each_event_once(database_url):
+def test_two_replicas_projecting_one_inbox_count_each_event_once(postgres):
     """Two processes' inboxes on one PostgreSQL database (their own engines), side by side on
     the same backlog in small groups: each event is projected once, and the model is the pure
     projection (rows created by both at once collide, and are retried)."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("replicas share a PostgreSQL database")
+    database_url = postgres("reports").url
     migrate(database_url, MIGRATIONS)
     events = seeded_stream()
     replicas = [Database(database_url) for _ in range(2)]
