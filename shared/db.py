@@ -16,10 +16,11 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Connection, Engine, create_engine, event, exc, text
+from sqlalchemy import Connection, Engine, Row, create_engine, event, exc, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql import Executable
 
 
 class Base(DeclarativeBase):
@@ -110,6 +111,15 @@ class Database:
         with self._autocommit.connect() as connection:
             yield connection
 
+    def execute_alone(self, statement: Executable) -> list[Row]:
+        """One statement committed by itself, its rows (if it returns any): in autocommit on
+        PostgreSQL (``statement()``), elsewhere in a transaction of its own."""
+        if self.is_postgresql:
+            with self.statement() as connection:
+                return _rows(connection.execute(statement))
+        with self.transaction() as session:
+            return _rows(session.execute(statement))
+
     def ping(self) -> None:
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -118,6 +128,10 @@ class Database:
         self.engine.dispose()
         if self._autocommit is not None:
             self._autocommit.dispose()
+
+
+def _rows(result) -> list[Row]:
+    return list(result) if result.returns_rows else []
 
 
 _databases: dict[str, Database] = {}

@@ -211,12 +211,7 @@ class Relay(WorkQueue):
         table = OutboxRow.__table__
         mark = (update(table).where(table.c.id.in_([row.id for row in rows]))
                 .values(sent_at=utcnow(), claimed_until=None))
-        if self.database.is_postgresql:
-            with self.database.statement() as connection:  # one round trip, no BEGIN/COMMIT
-                connection.execute(mark)
-        else:
-            with self.database.transaction() as session:
-                session.execute(mark)
+        self.database.execute_alone(mark)  # one round trip on PostgreSQL, no BEGIN/COMMIT
 
     def _failed(self, lease: leases.Lease, row: Any, error: Exception) -> None:
         log.warning("outbox: %s %s not published (attempt %d): %r", row.type, row.event_id,

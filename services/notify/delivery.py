@@ -270,7 +270,7 @@ class MailDelivery(WorkQueue):
     def _sent(self, sent: list[tuple[NotificationRow, str]]) -> None:
         """Mark mails sent, each with its ``notification.sent`` event, at once."""
         now = utcnow()
-        if self.database.engine.dialect.name == "postgresql" and all(
+        if self.database.is_postgresql and all(
                 row.template != ERASURE for row, _ in sent):
             # One statement per mail (its mark and its event's outbox row), committed by
             # itself: one round trip where a transaction took four (BEGIN, UPDATE, INSERT,
