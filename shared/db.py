@@ -108,14 +108,23 @@ class Database:
         back and forth costs a round trip of its own."""
         if self._autocommit is None:
             self._autocommit = make_engine(self.url, isolation_level="AUTOCOMMIT")
+            event.listen(self._autocommit, "before_cursor_execute", _with_settings,
+                         retval=True)
         with self._autocommit.connect() as connection:
             yield connection
 
-    def execute_alone(self, statement: Executable) -> list[Row]:
+    def execute_alone(self, statement: Executable, *, settings: str | None = None) -> list[Row]:
         """One statement committed by itself, its rows (if it returns any): in autocommit on
-        PostgreSQL (``statement()``), elsewhere in a transaction of its own."""
+        PostgreSQL (``statement()``), elsewhere in a transaction of its own.
+
+        ``settings``, PostgreSQL only: ``SET LOCAL`` commands for this statement alone (a
+        planner setting, say). They go in the same query string, which PostgreSQL runs as one
+        implicit transaction: the settings last for the statement, still in one round trip,
+        where a transaction around them took four (BEGIN, SET, the statement, COMMIT)."""
         if self.is_postgresql:
             with self.statement() as connection:
+                if settings:
+                    connection = connection.execution_options(**{_SETTINGS: settings})
                 return _rows(connection.execute(statement))
         with self.transaction() as session:
             return _rows(session.execute(statement))
@@ -128,6 +137,17 @@ class Database:
         self.engine.dispose()
         if self._autocommit is not None:
             self._autocommit.dispose()
+
+
+# The execution option that carries ``execute_alone``'s settings to the cursor.
+_SETTINGS = "hrc_settings"
+
+
+def _with_settings(_connection, _cursor, statement, parameters, context, executemany):
+    settings = context.execution_options.get(_SETTINGS) if context is not None else None
+    if settings and not executemany:
+        statement = f"{settings}; {statement}"
+    return statement, parameters
 
 
 def _rows(result) -> list[Row]:

@@ -277,16 +277,22 @@ class InboxProcessor(WorkQueue):
         # Called with a group's events before their handlers, in their transaction: where a
         # service reads at once what the group's handlers will read one by one.
         self.prepare = prepare
+        self.more_due = False
 
     def process_due(self) -> int:
-        """Process every due event once. Returns how many were handled successfully."""
+        """Process every due event once. Returns how many were handled successfully.
+
+        ``more_due`` then says whether another claim may find events due now: the claim was
+        full, or handling woke events that waited. Otherwise an event stored since wakes the
+        loop anyway, and a claim that finds nothing is a round trip (and a transaction) for
+        nothing, once per lone event at a low rate."""
         handled = 0
         with self.claimed() as lease:
             rows = lease.rows
             for start in range(0, len(rows), self.group_size):
                 handled += self._process_group(lease, rows[start:start + self.group_size])
-        if handled:
-            self._wake_waiting()
+        woken = self._wake_waiting() if handled else 0
+        self.more_due = len(rows) >= self.batch_size or woken > 0
         return handled
 
     def _process_group(self, lease: leases.Lease, rows: list[Any]) -> int:
@@ -356,15 +362,16 @@ class InboxProcessor(WorkQueue):
         self.put_back(row, now + timedelta(seconds=self.wait_seconds),
                       last_error=f"{WAITING}{exc}"[:self.error_length])
 
-    def _wake_waiting(self) -> None:
-        """Something was handled: what waited may follow it now."""
+    def _wake_waiting(self) -> int:
+        """Something was handled: what waited may follow it now. Returns how many were woken."""
         now = utcnow()
         table = InboxRow.__table__
         wake = (update(table)
                 .where(table.c.status == PENDING, table.c.next_attempt_at > now,
                        table.c.last_error.startswith(WAITING))
-                .values(next_attempt_at=now))
-        self.database.execute_alone(wake)  # one round trip on PostgreSQL, not three
+                .values(next_attempt_at=now)
+                .returning(table.c.id))
+        return len(self.database.execute_alone(wake))  # one round trip on PostgreSQL
 
     def _failed(self, row: Any, exc: Exception, parked: bool = False) -> None:
         attempts = row.attempts + 1

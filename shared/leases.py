@@ -202,13 +202,8 @@ def _claim_in_one(database: Database, model: Any, due: list[Any], now: datetime,
         ids = ids.with_for_update(skip_locked=True)
     statement = (update(table).where(table.c.id.in_(ids.scalar_subquery()))
                  .values(claimed_until=until).returning(*columns))
-    if order and database.is_postgresql:
-        # SET LOCAL lasts for a transaction.
-        with database.transaction() as session:
-            session.execute(text(_INDEX_ORDER))
-            rows = list(session.execute(statement))
-    else:
-        rows = database.execute_alone(statement)  # on PostgreSQL one round trip
+    # On PostgreSQL one round trip, the planner setting with it.
+    rows = database.execute_alone(statement, settings=_INDEX_ORDER if order else None)
     # RETURNING keeps no order: the claim's is the order the holder works in.
     keys = [column.key for column in order or (table.c.id,)]
     rows.sort(key=lambda row: tuple(getattr(row, key) for key in keys))

@@ -241,13 +241,15 @@ class Inbox(BackgroundLoop):
                   _settings_number(config, "INBOX_POLL_SECONDS", 0.5), Backoff(0.5, 10.0))
 
     def step(self) -> bool:
-        while self.processor.process_due():
-            # Handlers write notify's mail to its log: have it sent now, not at the next poll
-            # (the events they record wake the relay with their commit).
-            for follower in self._followers():
-                follower.wake()
+        while True:
+            if self.processor.process_due():
+                # Handlers write notify's mail to its log: have it sent now, not at the next
+                # poll (the events they record wake the relay with their commit).
+                for follower in self._followers():
+                    follower.wake()
+            if not self.processor.more_due:
+                return True
             eventlet.sleep(0)
-        return True
 
     def _followers(self) -> list[Any]:
         """Any loop that says it works on what handlers write (``follows_inbox = True`` and a

@@ -6,8 +6,10 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import event, func, select, update
 
+from shared import db as shared_db
 from shared import inbox, leases
 from shared.clock import utcnow
 from shared.events import new_event
@@ -122,3 +124,40 @@ def test_a_claim_of_columns_takes_the_due_first_in_one_statement_and_hides_them(
     first.release()
     assert [row.id for row in leases.claim(database, InboxRow, due, limit=5, order=order,
                                            columns=columns).rows] == [last, last - 2]
+
+
+@pytest.fixture
+def on_postgresql(postgres):
+    database = shared_db.database_for(postgres("claim_settings").url)
+    shared_db.Base.metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+    shared_db._databases.pop(database.url, None)
+
+
+def test_a_claim_in_index_order_takes_its_planner_setting_in_its_one_round_trip(on_postgresql):
+    """On PostgreSQL the claim's ``SET LOCAL`` travels in the claim's own query string: the
+    setting holds for that statement and is gone after it, on the same pooled connection."""
+    database = on_postgresql
+    executed: list[str] = []
+    database.execute_alone(select(InboxRow.id).limit(1))  # the autocommit pool exists now
+
+    def seen(_conn, _cursor, statement, *_):
+        executed.append(statement)
+
+    event.listen(database._autocommit, "after_cursor_execute", seen)
+    try:
+        inbox.store(database, new_event("wave.closed", {"number": 1}).as_message())
+        due = [InboxRow.status == inbox.PENDING, InboxRow.next_attempt_at <= utcnow()]
+        lease = leases.claim(database, InboxRow, due, limit=5,
+                             order=(InboxRow.next_attempt_at, InboxRow.id),
+                             columns=(InboxRow.id, InboxRow.next_attempt_at))
+        setting = database.execute_alone(select(func.current_setting("enable_bitmapscan")))
+        inside = database.execute_alone(select(func.current_setting("enable_bitmapscan")),
+                                        settings="SET LOCAL enable_bitmapscan = off")
+    finally:
+        event.remove(database._autocommit, "after_cursor_execute", seen)
+    assert len(lease.rows) == 1
+    claims = [s for s in executed if s.startswith("SET LOCAL enable_bitmapscan = off; UPDATE")]
+    assert len(claims) == 1 and not any(s.strip() in ("BEGIN", "COMMIT") for s in executed)
+    assert setting == [("on",)] and inside == [("off",)]

@@ -226,3 +226,28 @@ def test_a_failing_event_in_a_large_group_costs_a_few_halves_not_one_transaction
     # transactions where one event at a time took 17.
     assert calls == [*range(12), *range(8), *range(8, 12), *range(8, 12), 8, 9, 10, 11, 10, 11,
                      12, 13, 14, 15]
+
+
+def test_another_claim_is_due_only_after_a_full_one_or_a_wake_of_waiting_events(database):
+    """``more_due`` ends the inbox loop's step: no claim that can only come back empty after a
+    lone event, one more after a full claim or once handling woke an event that waited."""
+    handled: list[int] = []
+
+    def handler(event, session):
+        number = event.data["number"]
+        if number == 0 and 1 not in handled:
+            raise inbox.Waiting("wave 1 first")
+        handled.append(number)
+
+    processor = InboxProcessor(database, {"wave.closed": handler}, batch_size=2,
+                               wait_seconds=60)
+    inbox.store(database, new_event("wave.closed", {"number": 0}).as_message())
+    assert processor.process_due() == 0 and not processor.more_due  # it waits, for a minute
+    inbox.store(database, new_event("wave.closed", {"number": 1}).as_message())
+    assert processor.process_due() == 1 and processor.more_due  # 0 is woken: due again now
+    assert processor.process_due() == 1 and handled == [1, 0] and not processor.more_due
+    inbox.store_many(database, [new_event("wave.closed", {"number": n}).as_message()
+                                for n in (2, 3, 4)])
+    assert processor.process_due() == 2 and processor.more_due  # a full claim
+    assert processor.process_due() == 1 and not processor.more_due
+    assert handled == [1, 0, 2, 3, 4]
