@@ -113,9 +113,11 @@ class Database:
         with self._autocommit.connect() as connection:
             yield connection
 
-    def execute_alone(self, statement: Executable, *, settings: str | None = None) -> list[Row]:
+    def execute_alone(self, statement: Executable, parameters: list[dict] | None = None, *,
+                      settings: str | None = None) -> list[Row]:
         """One statement committed by itself, its rows (if it returns any): in autocommit on
-        PostgreSQL (``statement()``), elsewhere in a transaction of its own.
+        PostgreSQL (``statement()``), elsewhere in a transaction of its own. ``parameters``:
+        a row of them per execution (an insert of many rows, say), as ``execute`` takes them.
 
         ``settings``, PostgreSQL only: ``SET LOCAL`` commands for this statement alone (a
         planner setting, say). They go in the same query string, which PostgreSQL runs as one
@@ -125,9 +127,9 @@ class Database:
             with self.statement() as connection:
                 if settings:
                     connection = connection.execution_options(**{_SETTINGS: settings})
-                return _rows(connection.execute(statement))
+                return _rows(connection.execute(statement, parameters))
         with self.transaction() as session:
-            return _rows(session.execute(statement))
+            return _rows(session.execute(statement, parameters))
 
     def ping(self) -> None:
         with self.engine.connect() as connection:
