@@ -7,7 +7,8 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, select, update
 
 from shared import db as shared_db
 from shared import inbox, leases
@@ -145,7 +146,7 @@ def test_a_claim_in_index_order_takes_its_planner_setting_in_its_one_round_trip(
     def seen(_conn, _cursor, statement, *_):
         executed.append(statement)
 
-    event.listen(database._autocommit, "after_cursor_execute", seen)
+    sa_event.listen(database._autocommit, "after_cursor_execute", seen)
     try:
         inbox.store(database, new_event("wave.closed", {"number": 1}).as_message())
         due = [InboxRow.status == inbox.PENDING, InboxRow.next_attempt_at <= utcnow()]
@@ -156,7 +157,7 @@ def test_a_claim_in_index_order_takes_its_planner_setting_in_its_one_round_trip(
         inside = database.execute_alone(select(func.current_setting("enable_bitmapscan")),
                                         settings="SET LOCAL enable_bitmapscan = off")
     finally:
-        event.remove(database._autocommit, "after_cursor_execute", seen)
+        sa_event.remove(database._autocommit, "after_cursor_execute", seen)
     assert len(lease.rows) == 1
     claims = [s for s in executed if s.startswith("SET LOCAL enable_bitmapscan = off; UPDATE")]
     assert len(claims) == 1 and not any(s.strip() in ("BEGIN", "COMMIT") for s in executed)
