@@ -363,6 +363,11 @@ class Page:
     per_page: int
 
 
+# In a session's info: the transaction whose waves ``open_wave(share_lock=True)`` holds, and
+# those waves.
+_HELD_WAVES = "registry.held_waves"
+
+
 class RegistryStore:
     """The registry's repository: its queries, as domain objects, inside one transaction.
 
@@ -525,12 +530,31 @@ class RegistryStore:
         """The open wave, if any. ``share_lock`` holds every wave row (FOR SHARE) until commit:
         a wave cannot open between this read and the write that depends on it (an application
         waitlisted just as the wave opens would otherwise wait for the next wave)."""
+        if share_lock:
+            found = self._held_waves()
+        else:
+            found = self.session.scalars(select(Wave).order_by(waves.c.number))
+        return next((wave for wave in found if wave.is_open), None)
+
+    def _held_waves(self) -> list[Wave]:
+        """Every wave, held FOR SHARE until commit, read once per transaction: while the lock
+        holds no other transaction can change them, so an inbox transaction sorting a group of
+        applications reads them once, not once each (the registry's largest item per
+        application). This transaction's own changes are on the same objects; a wave it adds
+        drops what was read."""
+        transaction = self.session.get_transaction()
+        held = self.session.info.get(_HELD_WAVES)
+        if held is not None and held[0] is transaction:
+            return held[1]
         query = select(Wave).order_by(waves.c.number)
-        if share_lock and self.lock_rows:
+        if self.lock_rows:
             query = query.with_for_update(read=True)
-        return next((wave for wave in self.session.scalars(query) if wave.is_open), None)
+        found = list(self.session.scalars(query))
+        self.session.info[_HELD_WAVES] = (transaction, found)
+        return found
 
     def add_wave(self, wave: Wave) -> Wave:
+        self.session.info.pop(_HELD_WAVES, None)
         self.session.add(wave)
         self.session.flush()
         return wave
