@@ -314,16 +314,29 @@ class InboxProcessor(WorkQueue):
         return 0
 
     def _process_together(self, rows: list[Any]) -> bool:
+        def read() -> list[Event]:
+            return [self.read_event(_payload(row)) for row in rows]
+
         try:
             with self.database.transaction() as session:
-                events = [self.read_event(_payload(row)) for row in rows]
+                if self.database.is_postgresql:
+                    # The done mark first, in the same transaction (all or nothing still), and
+                    # the events read in a green thread meanwhile: PostgreSQL writes the rows
+                    # on one core while this process parses on the other, where one waited
+                    # for the other. Both were a third of a group's time.
+                    reading = eventlet.spawn(read)
+                    self._done(session, rows)
+                    events = reading.wait()
+                else:  # SQLite blocks the hub: nothing to overlap, and its write lock waits
+                    events = read()
                 if self.prepare is not None:
                     self.prepare(events, session)
                 for event in events:
                     handler = self.handlers.get(event.type)
                     if handler is not None:
                         handler(event, session)
-                self._done(session, rows)
+                if not self.database.is_postgresql:
+                    self._done(session, rows)
             return True
         except Exception:
             log.debug("inbox: a group of %d failed; each half on its own", len(rows),

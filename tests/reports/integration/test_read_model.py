@@ -98,6 +98,33 @@ def test_two_replicas_projecting_one_inbox_count_each_event_once(postgres):
         database.dispose()
 
 
+def test_a_value_too_long_for_its_column_parks_its_event_alone(postgres):
+    """A group's rows go to PostgreSQL as one JSON text, read into the columns' own types: a
+    name longer than its column is refused there, never cut short, and only its event is
+    parked; the others of its group are projected. (SQLite keeps any length.)"""
+    database_url = postgres("reports").url
+    migrate(database_url, MIGRATIONS)
+    database = Database(database_url)
+    events = [joined(1, "2024-01-05T00:00:00"),
+              joined(2, "2024-01-06T00:00:00", government_name="Ville " + "x" * 200),
+              joined(3, "2024-01-07T00:00:00", government_name="Élancourt")]
+    for event in events:
+        assert inbox.store(database, event.as_message())
+    processor = InboxProcessor(database, inbox_handlers({}), **{
+        **INBOX_OPTIONS, "backoff": Backoff(0.0, 0.0, max_attempts=1)})
+    while processor.process_due():
+        pass
+    with database.transaction() as session:
+        assert inbox.counts(session) == {"done": 2, "parked": 1}
+        (parked,) = inbox.parked(session)
+        assert parked.payload["data"]["member_id"] == 2
+        assert "value too long" in parked.last_error
+    members = sorted(snapshot(database).members(), key=lambda member: member.member_id)
+    assert [(m.member_id, m.government_name) for m in members] == [
+        (1, "Member 1"), (3, "Élancourt")]
+    database.dispose()
+
+
 def test_a_rebuild_equals_the_incrementally_built_model(database):
     feed(database, seeded_stream())
     incremental = state(snapshot(database))
