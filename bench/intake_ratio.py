@@ -66,30 +66,37 @@ def at_rate(port: int, rate: float, seconds: float, connections: int, pid: int):
 def intake(tree: Path, seconds: float, connections: int, spy: Path | None, step: float,
            fixed: float | None = None):
     with served_intake(tree, connections) as (port, process):
-        if fixed is not None:
-            return at_rate(port, fixed, seconds, connections, process.pid)
-        if spy is None:
+        def measure():
+            if fixed is not None:
+                return at_rate(port, fixed, seconds, connections, process.pid)
             return saturate(port, seconds, connections, process.pid, step)
+
+        if spy is None:
+            return measure()
+        # --gil: only what holds the interpreter, the CPU the greenthreads compete for.
         recorder = subprocess.Popen(
-            [str(Path(sys.executable).parent / "py-spy"), "record", "-f", "raw", "-r", "200",
-             "-o", str(spy), "--pid", str(process.pid)],
+            [str(Path(sys.executable).parent / "py-spy"), "record", "--gil", "-f", "raw",
+             "-r", "200", "-o", str(spy), "--pid", str(process.pid)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            return saturate(port, seconds, connections, process.pid, step)
+            return measure()
         finally:
             recorder.send_signal(signal.SIGINT)
             recorder.wait(30)
 
 
-def top_frames(raw: Path, count: int = 25) -> list[tuple[str, float]]:
-    """The frames in most samples (inclusive), from py-spy's raw (collapsed stacks) output."""
-    inclusive, total = Counter(), 0
+def top_frames(raw: Path, count: int = 25) -> list[tuple[str, float, float]]:
+    """The frames in most samples (inclusive share, self share), from py-spy's raw (collapsed
+    stacks) output."""
+    inclusive, own, total = Counter(), Counter(), 0
     for line in raw.read_text().splitlines():
         stack, _, samples = line.rpartition(" ")
+        frames = stack.split(";")
         total += int(samples)
-        for frame in set(stack.split(";")):
+        own[frames[-1]] += int(samples)
+        for frame in set(frames):
             inclusive[frame] += int(samples)
-    return [(frame, n / total) for frame, n in inclusive.most_common(count)]
+    return [(frame, n / total, own[frame] / total) for frame, n in inclusive.most_common(count)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,19 +124,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"round {round_ + 1}: bare @http {anchor:7.0f} req/s  p99 {p99:6.1f} ms  "
               f"CPU {cpu:4.2f} ms each                 (load {load:.2f})", flush=True)
         for index, tree in enumerate(trees):
-            spy = None
-            if args.py_spy is not None:
-                args.py_spy.mkdir(parents=True, exist_ok=True)
-                spy = args.py_spy / f"intake-{index}-{round_ + 1}.txt"
+            spy = _spy_file(args.py_spy, index, round_)
             load = os.getloadavg()[0]
             rate, p99, cpu = intake(tree, args.seconds, args.connections, spy, args.step)
             ratios[tree].append(rate / anchor)
             print(f"round {round_ + 1}: intake    {rate:7.0f} 202/s  p99 {p99:6.1f} ms  "
                   f"CPU {cpu:4.2f} ms each  {rate / anchor:6.1%} of bare  (load {load:.2f})  "
                   f"{tree}", flush=True)
-            if spy is not None and spy.exists():
-                for frame, share in top_frames(spy):
-                    print(f"    {share:6.1%}  {frame}")
+            _print_profile(spy)
     for tree, found in ratios.items():
         print(f"intake / bare @http: {', '.join(f'{r:.1%}' for r in found)}  {tree}")
     return 0
@@ -139,18 +141,33 @@ def fixed_rate(args) -> int:
     trees = [t.resolve() for t in (args.tree or [infra.PROJECT])]
     spent: dict[Path, list[float]] = {t: [] for t in trees}
     for round_ in range(args.rounds):
-        for tree in trees:
+        for index, tree in enumerate(trees):
             load = os.getloadavg()[0]
-            rate, p99, cpu = intake(tree, args.seconds, args.connections, None, args.step,
+            spy = _spy_file(args.py_spy, index, round_)
+            rate, p99, cpu = intake(tree, args.seconds, args.connections, spy, args.step,
                                     args.fixed)
             spent[tree].append(cpu)
             print(f"round {round_ + 1}: intake at {args.fixed:g}/s: {rate:6.1f} 202/s  p99 "
                   f"{p99:6.1f} ms  CPU {cpu:4.2f} ms each  (load {load:.2f})  {tree}",
                   flush=True)
+            _print_profile(spy)
     for tree, found in spent.items():
         print(f"intake CPU ms per submission at {args.fixed:g}/s: "
               f"{', '.join(f'{c:.2f}' for c in found)}  {tree}")
     return 0
+
+
+def _spy_file(directory: Path | None, index: int, round_: int) -> Path | None:
+    if directory is None:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"intake-{index}-{round_ + 1}.txt"
+
+
+def _print_profile(spy: Path | None) -> None:
+    if spy is not None and spy.exists():
+        for frame, share, alone in top_frames(spy):
+            print(f"    {share:6.1%} {alone:6.1%} self  {frame}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ followed by a write: two replicas (or two greenthreads) racing get the same answ
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,19 +26,15 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
-    case,
-    cast,
     delete,
-    exists,
     func,
     insert,
     select,
-    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.intake import guards, waves
@@ -246,67 +243,54 @@ REFERENCE_KEY = "submissions_reference_key"
 # The outbox columns shared.outbox.pending_row gives.
 PENDING_COLUMNS = ("event_id", "type", "payload", "created_at", "next_attempt_at", "attempts")
 
-
-def _one_statement_store(counted: bool):
-    """store_submission's steps as one PostgreSQL statement: data-modifying CTEs, each step
-    gated on the one before through its RETURNING. Over the rate limit the counter is not
-    raised and nothing follows (no row: the answer's reference is NULL). A repeated payload
-    updates its row to itself (rather than not at all) so that RETURNING names the reference it
-    already had, as of the latest commit: a concurrent twin's, once it committed, not the
-    statement's snapshot. A taken reference fails the whole statement (its unique key)."""
-    payloads, submissions = RecentPayload.__table__, Submission.__table__
-    keys, outbox, windows = PageKey.__table__, OutboxRow.__table__, RateWindow.__table__
-
-    def param(name: str, column):
-        return cast(bindparam(name, type_=column.type), column.type)
-
-    admitted = true()
-    if counted:
-        count = pg_insert(windows).values(
-            client=param("c_client", windows.c.client), window=param("c_window", windows.c.window),
-            count=1, expires_at=param("c_expires_at", windows.c.expires_at))
-        counting = count.on_conflict_do_update(
-            index_elements=[windows.c.client, windows.c.window],
-            set_={"count": windows.c.count + 1},
-            where=windows.c.count < bindparam("c_limit", type_=Integer),
-        ).returning(windows.c.count).cte("counted")
-        admitted = exists(select(counting.c.count))
-    claim = pg_insert(payloads).from_select(
-        ["fingerprint", "reference", "first_seen_at"],
-        select(param("s_fingerprint", payloads.c.fingerprint),
-               param("s_reference", payloads.c.reference),
-               param("s_received_at", payloads.c.first_seen_at)).where(admitted))
-    stale = payloads.c.first_seen_at <= bindparam("s_cutoff", type_=DateTime)
-    claimed = claim.on_conflict_do_update(
-        index_elements=[payloads.c.fingerprint],
-        set_={"reference": case((stale, claim.excluded.reference), else_=payloads.c.reference),
-              "first_seen_at": case((stale, claim.excluded.first_seen_at),
-                                    else_=payloads.c.first_seen_at)},
-    ).returning(payloads.c.reference).cte("claimed")
-    ours = exists(select(claimed.c.reference).where(
-        claimed.c.reference == bindparam("s_reference", type_=String)))
-    submitted = insert(submissions).from_select(
-        ["reference", "received_at", "payload", "event_id"],
-        select(param("s_reference", submissions.c.reference),
-               param("s_received_at", submissions.c.received_at),
-               param("s_payload", submissions.c.payload),
-               param("o_event_id", submissions.c.event_id)).where(ours),
-    ).returning(submissions.c.id).cte("submitted")
-    stored = exists(select(submitted.c.id))
-    page_key = insert(keys).from_select(
-        ["digest", "reference", "issued_at"],
-        select(param("s_digest", keys.c.digest), param("s_reference", keys.c.reference),
-               param("s_received_at", keys.c.issued_at)).where(stored),
-    ).cte("page_key")
-    columns = list(PENDING_COLUMNS)
-    event = insert(outbox).from_select(
-        columns, select(*(param(f"o_{name}", outbox.c[name]) for name in columns)).where(stored),
-    ).cte("event")
-    return select(select(claimed.c.reference).scalar_subquery().label("reference"),
-                  stored.label("stored")).add_cte(page_key, event)
-
-
-_STORE_IN_ONE = {counted: _one_statement_store(counted) for counted in (False, True)}
+# store_submission's steps as one PostgreSQL statement: data-modifying CTEs, each step gated on
+# the one before through its RETURNING. Over the rate limit the counter is not raised and
+# nothing follows (no row: the answer's reference is NULL). A repeated payload updates its row
+# to itself (rather than not at all) so that RETURNING names the reference it already had, as
+# of the latest commit: a concurrent twin's, once it committed, not the statement's snapshot.
+# A taken reference fails the whole statement (its unique key).
+#
+# Written out, and run on the DB-API cursor: SQLAlchemy's execute of the same statement (its
+# cache key, its parameters' processing, its result) cost twice the driver's own work.
+_COUNTED = """\
+counted AS (
+    INSERT INTO rate_windows (client, "window", count, expires_at)
+    VALUES (%(c_client)s, %(c_window)s, 1, %(c_expires_at)s)
+    ON CONFLICT (client, "window") DO UPDATE SET count = rate_windows.count + 1
+    WHERE rate_windows.count < %(c_limit)s
+    RETURNING count
+), """
+_STORE_SQL = """\
+WITH {counted}claimed AS (
+    INSERT INTO recent_payloads (fingerprint, reference, first_seen_at)
+    SELECT %(s_fingerprint)s, %(s_reference)s, %(s_received_at)s{admitted}
+    ON CONFLICT (fingerprint) DO UPDATE SET
+        reference = CASE WHEN recent_payloads.first_seen_at <= %(s_cutoff)s
+                         THEN excluded.reference ELSE recent_payloads.reference END,
+        first_seen_at = CASE WHEN recent_payloads.first_seen_at <= %(s_cutoff)s
+                             THEN excluded.first_seen_at ELSE recent_payloads.first_seen_at END
+    RETURNING reference
+), submitted AS (
+    INSERT INTO submissions (reference, received_at, payload, event_id)
+    SELECT %(s_reference)s, %(s_received_at)s, %(s_payload)s::json, %(o_event_id)s
+    WHERE EXISTS (SELECT FROM claimed WHERE claimed.reference = %(s_reference)s)
+    RETURNING id
+), page_key AS (
+    INSERT INTO page_keys (digest, reference, issued_at)
+    SELECT %(s_digest)s, %(s_reference)s, %(s_received_at)s
+    WHERE EXISTS (SELECT FROM submitted)
+), event AS (
+    INSERT INTO outbox (event_id, type, payload, created_at, next_attempt_at, attempts)
+    SELECT %(o_event_id)s, %(o_type)s, %(o_payload)s::json, %(o_created_at)s,
+           %(o_next_attempt_at)s, %(o_attempts)s
+    WHERE EXISTS (SELECT FROM submitted)
+)
+SELECT (SELECT reference FROM claimed), EXISTS (SELECT FROM submitted)"""
+# Keyed by whether the request is counted against a rate limit.
+_STORE_IN_ONE = {
+    False: _STORE_SQL.format(counted="", admitted=""),
+    True: _STORE_SQL.format(counted=_COUNTED, admitted="\n    WHERE EXISTS (SELECT FROM counted)"),
+}
 
 
 def _statements(session: Session) -> _Statements:
@@ -397,7 +381,7 @@ def store_submission(session: Session, submission: NewSubmission, cutoff: dateti
     On PostgreSQL this is one statement (a round trip, where the steps one by one were five).
     """
     if session.get_bind().dialect.name == "postgresql":
-        stored = _store_in_one(session, submission, cutoff, admission)
+        stored = _store_in_one(session.connection(), submission, cutoff, admission)
         if stored.new:
             recorded(session)
         return stored
@@ -427,26 +411,47 @@ def store_alone(database: shared_db.Database, submission: NewSubmission, cutoff:
     return stored
 
 
-def _store_in_one(executor: Session | Connection, submission: NewSubmission, cutoff: datetime,
+def _store_in_one(connection: Connection, submission: NewSubmission, cutoff: datetime,
                   admission: guards.Admission | None) -> Stored:
     values = {
         "s_fingerprint": submission.fingerprint, "s_reference": submission.reference,
         "s_received_at": submission.received_at, "s_cutoff": cutoff,
-        "s_payload": submission.payload, "s_digest": submission.page_key_digest,
+        "s_payload": json.dumps(submission.payload), "s_digest": submission.page_key_digest,
         **{f"o_{name}": value for name, value in pending_row(submission.event).items()},
     }
+    values["o_payload"] = json.dumps(values["o_payload"])
     if admission is not None:
         values.update(zip(("c_client", "c_window", "c_expires_at"), admission.counter,
                           strict=True), c_limit=admission.limit.requests)
     try:
-        row = executor.execute(_STORE_IN_ONE[admission is not None], values).one()
+        reference, stored = _fetch_one(connection, _STORE_IN_ONE[admission is not None], values)
     except IntegrityError as error:
         if getattr(getattr(error.orig, "diag", None), "constraint_name", None) == REFERENCE_KEY:
             raise ReferenceTaken(submission.reference) from error
         raise
-    if row.reference is None:
+    if reference is None:
         admission.refuse()
-    return Stored(row.reference, row.stored)
+    return Stored(reference, stored)
+
+
+def _fetch_one(connection: Connection, sql: str, values: dict[str, Any]) -> tuple:
+    """The first row of ``sql`` run on the connection's DB-API cursor. Its errors are
+    SQLAlchemy's, as if the connection had run it (IntegrityError and the rest), and a lost
+    connection is invalidated, not given back to the pool."""
+    dialect, dbapi_connection = connection.dialect, connection.connection.dbapi_connection
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, values)
+        return cursor.fetchone()
+    except dialect.loaded_dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, dbapi_connection, cursor)
+        if invalidated:
+            connection.invalidate(error)
+        raise DBAPIError.instance(sql, values, error, dialect.loaded_dbapi.Error,
+                                  connection_invalidated=invalidated, dialect=dialect) from error
+    finally:
+        if not cursor.closed:
+            cursor.close()
 
 
 def submission_exists(session: Session, reference: str) -> bool:

@@ -4,9 +4,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import eventlet
+import psycopg2.extensions
 import pytest
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import Pool
 
 from services.intake import db as intake_db
 from services.intake import domain, guards, submissions
@@ -142,15 +144,34 @@ def test_a_new_submission_is_one_statement_on_postgresql(database):
     def executed(conn, cursor, sql, *_):
         statements.append(sql)
 
-    # Every engine: on PostgreSQL the statement runs on the database's autocommit connections.
-    event.listen(Engine, "before_cursor_execute", executed)
+    class CountingCursor(psycopg2.extensions.cursor):
+        def execute(self, sql, values=None):
+            # The pool's ping of a connection that sat idle is not the submission's.
+            if sql != "SELECT 1":
+                statements.append(sql)
+            return super().execute(sql, values)
+
+    def counting(dbapi_connection, *_):
+        dbapi_connection.cursor_factory = CountingCursor
+
+    def plain(dbapi_connection, *_):
+        dbapi_connection.cursor_factory = None
+
+    # Every engine and pool: on PostgreSQL the statement runs on the DB-API cursor of the
+    # database's autocommit connections, which SQLAlchemy's events do not see; the driver's
+    # cursors see every statement.
+    target, hooks = (Pool, (("checkout", counting), ("checkin", plain))) \
+        if database.is_postgresql else (Engine, (("before_cursor_execute", executed),))
+    for name, hook in hooks:
+        event.listen(target, name, hook)
     try:
         receipt = submissions.receive(database, application(), now=NOW,
                                       admission=guards.RateLimit(5, 60).admission("a", NOW))
         again = submissions.receive(database, application(), now=NOW,
                                     admission=guards.RateLimit(5, 60).admission("a", NOW))
     finally:
-        event.remove(Engine, "before_cursor_execute", executed)
+        for name, hook in hooks:
+            event.remove(target, name, hook)
     assert again == submissions.Receipt(receipt.reference, new=False)
     # SQLite takes the steps one by one: count, claim, submission, page key, event; a repeat
     # counts, claims, and reads the reference the payload already had.
