@@ -1,5 +1,4 @@
 """The rules of an application, each at its boundaries."""
-from itertools import cycle
 
 import pytest
 
@@ -395,9 +394,10 @@ def test_reference_alphabet_is_crockford_without_ambiguous_letters():
     assert len(set(seen)) == 32  # every symbol turns up: the choice is not biased to a subset
 
 
-def test_reference_uses_the_given_choice():
-    letters = cycle("7KQ4M")
-    assert domain.new_reference(2026, choose=lambda _: next(letters)) == "HRC-2026-7KQ4M"
+def test_reference_uses_the_given_randomness():
+    # 32 + index: a byte's value beyond the alphabet wraps around (modulo 32).
+    drawn = bytes(32 + domain.CROCKFORD_ALPHABET.index(symbol) for symbol in "7KQ4M")
+    assert domain.new_reference(2026, random_bytes=lambda n: drawn[:n]) == "HRC-2026-7KQ4M"
 
 
 @pytest.mark.parametrize(
