@@ -29,11 +29,19 @@ def choose_language(
     """``?lang=`` first, then the browser's Accept-Language, then ``fallback`` (English)."""
     if requested and requested.strip().lower() in LANGUAGES:
         return requested.strip().lower()
-    preferred = accepted_languages(accept_language or "")
+    found = _negotiated(accept_language or "")
+    return found or (fallback if fallback in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+# Browsers send a handful of distinct headers, and negotiating one cost a tenth of a submission's
+# own work: remembered, within a bound that headers made up one by one cannot exceed.
+@functools.lru_cache(maxsize=512)
+def _negotiated(accept_language: str) -> str | None:
+    preferred = accepted_languages(accept_language)
     found = negotiate_locale(preferred, LANGUAGES, sep="-")
     if found is None:
         found = negotiate_locale([tag.split("-")[0] for tag in preferred], LANGUAGES, sep="-")
-    return found or (fallback if fallback in LANGUAGES else DEFAULT_LANGUAGE)
+    return found
 
 
 def accepted_languages(header: str) -> list[str]:
