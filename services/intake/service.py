@@ -12,7 +12,7 @@ Settings (environment, or container config in tests):
   them, the applicant's address is read from X-Forwarded-For (else every applicant would share
   the proxy's limit).
 - ``INTAKE_RELAY_NUDGE_SECONDS``: how soon after a commit that recorded events (a submission)
-  the relay publishes, the wakes of that moment gathered into one pass (0.05).
+  the relay publishes, the wakes of that moment gathered into one pass (0.2).
 - ``INTAKE_URL``: intake's public address, which the page links in mails start with
   (``http://localhost:<INTAKE_PORT>``).
 - ``INTAKE_LINK_RATE_LIMIT``: "lost your link?" requests per client address (``5/hour``); each

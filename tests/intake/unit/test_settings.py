@@ -7,4 +7,4 @@ def test_a_service_loads_its_typed_settings_through_one_function():
     loaded = service_settings({"SETTINGS": load({}), "INTAKE_URL": "https://apply.example/"},
                               intake_settings.load)
     assert loaded.url == "https://apply.example"
-    assert loaded.rate_limit is not None and loaded.relay_nudge_seconds == 0.05
+    assert loaded.rate_limit is not None and loaded.relay_nudge_seconds == 0.2
