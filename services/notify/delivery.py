@@ -5,17 +5,18 @@ could send it twice is narrowed to the moments between the server's 250 and a sh
 - a row is claimed with a short lease (shared.leases) that a heartbeat renews while this process
   lives, so a second replica or loop leaves it alone, and a killed process's rows are sent by
   another within seconds; a row whose lease this process lost is not sent;
-- a few senders (green threads, each on its own SMTP connection, kept open while mail is due)
+- a few senders (green threads, each on its own SMTP connection, kept open while mail comes)
   share a batch; mails to one address are sent one after the other, in the order queued;
 - each accepted mail is marked sent, with its ``notification.sent`` event, in a commit right
-  after the 250 (NOTIFY_SENT_BATCH, 1, before the lease is let go). A larger batch is faster (a
-  commit per mail costs about as much as composing one) but widens the window to that many
-  mails, so it is a deployment's choice, not the default. A crash between a 250 and that commit
-  sends the mail again: SMTP
-  has no way to make a submission idempotent, so a copy carries the same Message-ID (derived
-  from the row's key, and the composed message is kept from the first failed attempt):
-  receiving systems that suppress duplicates by Message-ID (Gmail, Cyrus, Sieve "duplicate")
-  deliver it once, and mail clients fold it into the first.
+  after the 250 (before the lease is let go), which also marks the mails the other senders had
+  accepted meanwhile (``_SentBatch``): a sender goes on only once its mail is marked
+  (NOTIFY_SENT_BATCH, 1). A larger NOTIFY_SENT_BATCH is faster but widens the window to that
+  many mails per sender, so it is a deployment's choice, not the default. A crash between a 250
+  and that commit sends the mail again: SMTP has no way to make a submission idempotent, so a
+  copy carries the same Message-ID (derived from the row's key, and the composed message is
+  kept from the first failed attempt): receiving systems that suppress duplicates by
+  Message-ID (Gmail, Cyrus, Sieve "duplicate") deliver it once, and mail clients fold it into
+  the first.
 Transient failures put the row back with exponential backoff (the rest of the log goes on);
 permanent ones mark it failed, record ``notification.failed`` and queue an alert to staff.
 """
@@ -25,6 +26,7 @@ import json
 import logging
 import os
 import smtplib
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,6 +53,12 @@ from shared.work_queue import WorkQueue
 log = logging.getLogger(__name__)
 
 
+# Connections stay open this long after the last poll that found mail: mail that trickles in
+# (an acknowledgement now and then) reuses them instead of a connection, EHLO, STARTTLS and
+# login per mail; servers close idle sessions after minutes (RFC 5321: at least 5).
+KEEP_CONNECTIONS_SECONDS = 30.0
+
+
 class Transport(Protocol):
     def send(self, sender: str, recipient: str, message: bytes, name: str) -> None: ...
 
@@ -69,29 +77,50 @@ class SmtpServer:
 
 class SmtpTransport:
     """SMTP connections kept open while there is mail to send, one per sender sending at the
-    same moment; any connection trouble drops that connection for a fresh one."""
+    same moment; any connection trouble drops that connection for a fresh one. A connection
+    that waited more than ``check_after`` seconds is asked for a NOOP before it carries a
+    mail: the server may have closed it meanwhile, and a mail sent on a dead connection fails
+    its attempt and waits for its backoff, where a NOOP that fails costs a fresh connection."""
 
-    def __init__(self, server: SmtpServer):
+    def __init__(self, server: SmtpServer, check_after: float = 2.0):
         self.server = server
-        self._idle: list[smtplib.SMTP] = []
+        self.check_after = check_after
+        self._idle: list[tuple[smtplib.SMTP, float]] = []
 
     def send(self, sender: str, recipient: str, message: bytes, name: str) -> None:
-        smtp = self._idle.pop() if self._idle else self._connect()
+        smtp = self._take()
         try:
             smtp.sendmail(sender, [recipient], message)
         except smtplib.SMTPResponseException:
             # The server said no to this mail; the session itself is still good (smtplib RSETs).
-            self._idle.append(smtp)
+            self._put(smtp)
             raise
         except Exception:
             _quit(smtp)
             raise
-        self._idle.append(smtp)
+        self._put(smtp)
 
     def close(self) -> None:
         idle, self._idle = self._idle, []
-        for smtp in idle:
+        for smtp, _ in idle:
             _quit(smtp)
+
+    def _take(self) -> smtplib.SMTP:
+        while self._idle:
+            smtp, since = self._idle.pop()
+            if time.monotonic() - since < self.check_after:
+                return smtp
+            try:
+                code, _ = smtp.noop()
+            except (OSError, smtplib.SMTPException):
+                code = None
+            if code == 250:
+                return smtp
+            smtp.close()  # the server let it go: nothing was sent on it
+        return self._connect()
+
+    def _put(self, smtp: smtplib.SMTP) -> None:
+        self._idle.append((smtp, time.monotonic()))
 
     def _connect(self) -> smtplib.SMTP:
         server = self.server
@@ -175,6 +204,7 @@ class MailDelivery(WorkQueue):
         self.sent_batch = sent_batch
         self._secret = secret
         self._signer: Signer | None = None
+        self._last_due = 0.0
 
     def deliver_due(self) -> DeliveryReport:
         """Send one batch of due mail from ``senders`` green threads, each on its own SMTP
@@ -184,9 +214,11 @@ class MailDelivery(WorkQueue):
         with self.claimed() as lease:
             report.claimed = len(lease.rows)
             if not lease.rows:
-                # Nothing due: the connections go until there is mail again.
-                self.transport.close()
+                if time.monotonic() - self._last_due > KEEP_CONNECTIONS_SECONDS:
+                    # Nothing due for a while: the connections go until there is mail again.
+                    self.transport.close()
                 return report
+            self._last_due = time.monotonic()
             line = _Line(lease)
             sent = _SentBatch(self, lease)
             try:
