@@ -1,86 +1,104 @@
 """The application form at the service's edge: a web form post or a JSON body.
 
 ``ApplicationForm`` applies the rules of ``domain`` field by field and reports every problem at
-once, as marshmallow's ``ValidationError`` with ``{field: [message, ...]}`` in the language of
-the request. Its output, plus ``reference`` and ``submitted_at``, is the data of an
-``application.received`` event.
+once, as ``{field: [message, ...]}`` in the language of the request. Its output, plus
+``reference`` and ``submitted_at``, is the data of an ``application.received`` event.
 """
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
-from marshmallow import ValidationError
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load
 
 from services.intake import domain, i18n
 from services.intake.domain import N_, FieldProblem
 
 UNKNOWN_FIELD = N_("This field is not part of the form.")
-REQUIRED = N_("This field is required.")
 CSRF_FIELD = "csrf_token"
-# What a field left out becomes; every other field is required.
-DEFAULTS: dict[str, Any] = {
-    "website": None,
-    "contact_phone": None,
-    # The language of the mail to come; a form that does not say gets the page's language.
-    "language": None,
-    "frameworks": None,
-    "listing_consent": False,
-}
-# The fields whose null means "not given"; a null anywhere else is "required".
-NULLABLE = frozenset(name for name, default in DEFAULTS.items() if default is None)
-_MISSING = object()
 
 
 def _untranslated(message: str) -> str:
     return message
 
 
-class ApplicationForm:
-    """One application; ``gettext`` translates the messages, ``language`` is the page's.
+class Rule(fields.Field):
+    """A field checked and normalised by one rule of the domain."""
 
-    A loop over ``domain.RULES`` rather than a marshmallow ``Schema``: on every submission,
-    marshmallow's own work per field (a closure, its error store, its hooks) cost more than
-    the rules themselves (300 µs a load, the rules 140 µs). The answers are a marshmallow
-    schema's: a field is required unless it has a default, an optional one may be null, an
-    unknown field is refused, and every problem comes in one ``ValidationError``.
-    """
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "required": N_("This field is required."),
+        "null": N_("This field is required."),
+    }
 
-    def __init__(self, *, gettext: Callable[[str], str] = _untranslated, language: str = "en"):
+    def __init__(self, rule: Callable[[Any], Any], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.rule = rule
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        try:
+            return self.rule(value)
+        except FieldProblem as problem:
+            raise ValidationError(problem.translated(self.root.gettext)) from None
+
+    def make_error(self, key: str, **kwargs: Any) -> ValidationError:
+        return ValidationError(self.root.gettext(self.error_messages[key]))
+
+
+def _required(rule: Callable[[Any], Any]) -> Rule:
+    return Rule(rule, required=True)
+
+
+def _optional(rule: Callable[[Any], Any]) -> Rule:
+    return Rule(rule, load_default=None, allow_none=True)
+
+
+class ApplicationForm(Schema):
+    """One application; ``gettext`` translates the messages, ``language`` is the page's."""
+
+    class Meta:
+        unknown = RAISE
+
+    government_name = _required(domain.government_name)
+    country = _required(domain.country)
+    jurisdiction_type = _required(domain.jurisdiction_type)
+    population = _required(domain.population)
+    website = _optional(domain.website)
+    authority_name = _required(domain.person_field)
+    authority_title = _required(domain.person_field)
+    contact_name = _required(domain.person_field)
+    contact_position = _required(domain.person_field)
+    contact_email = _required(domain.contact_email)
+    contact_phone = _optional(domain.contact_phone)
+    # The language of the mail to come; a form that does not say gets the page's language.
+    language = _optional(domain.language)
+    themes = _required(domain.themes)
+    commitment = _required(domain.commitment)
+    frameworks = _optional(domain.frameworks)
+    consent = _required(domain.consent)
+    listing_consent = Rule(domain.listing_consent, load_default=False)
+
+    def __init__(
+        self,
+        *,
+        gettext: Callable[[str], str] = _untranslated,
+        language: str = "en",
+        **kwargs: Any,
+    ):
         self.gettext = gettext
         self.page_language = language
+        super().__init__(**kwargs)
+        self.error_messages = {**self.error_messages, "unknown": gettext(UNKNOWN_FIELD)}
 
-    def load(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        if not isinstance(data, Mapping):
-            raise ValidationError({"_schema": ["Invalid input type."]})
-        loaded: dict[str, Any] = {}
-        errors: dict[str, list[str]] = {}
-        for name, rule in domain.RULES.items():
-            value = data.get(name, _MISSING)
-            if value is _MISSING and name in DEFAULTS:
-                loaded[name] = DEFAULTS[name]
-            elif value is None and name in NULLABLE:
-                loaded[name] = None
-            elif value is _MISSING or value is None:
-                errors[name] = [self.gettext(REQUIRED)]
-            else:
-                try:
-                    loaded[name] = rule(value)
-                except FieldProblem as problem:
-                    errors[name] = [problem.translated(self.gettext)]
-        for name in data:
-            if name not in domain.RULES:
-                errors[name] = [self.gettext(UNKNOWN_FIELD)]
-        if errors:
-            raise ValidationError(errors)
-        loaded["language"] = loaded["language"] or self.page_language
-        return loaded
+    @post_load
+    def _mail_language(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data["language"] = data.get("language") or self.page_language
+        return data
 
 
 @functools.cache
 def form_schema(language: str) -> ApplicationForm:
-    """The form of one page language, reused: loading keeps no state on it."""
+    """The schema of one page language, reused: loading keeps no state on the schema."""
     return ApplicationForm(gettext=i18n.translations(language).gettext, language=language)
 
 
