@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    bindparam,
     cast,
     func,
     select,
@@ -378,14 +379,8 @@ class InboxProcessor(WorkQueue):
 
     def _wake_waiting(self) -> int:
         """Something was handled: what waited may follow it now. Returns how many were woken."""
-        now = utcnow()
-        table = InboxRow.__table__
-        wake = (update(table)
-                .where(table.c.status == PENDING, table.c.next_attempt_at > now,
-                       table.c.last_error.startswith(WAITING))
-                .values(next_attempt_at=now)
-                .returning(table.c.id))
-        return len(self.database.execute_alone(wake))  # one round trip on PostgreSQL
+        # One round trip on PostgreSQL; the statement built once.
+        return len(self.database.execute_alone(_WAKE_WAITING, {"now": utcnow()}))
 
     def _failed(self, row: Any, exc: Exception, parked: bool = False) -> None:
         attempts = row.attempts + 1
@@ -396,6 +391,15 @@ class InboxProcessor(WorkQueue):
             ", parked" if parked else "", error,
         )
         self.failed(row, error, give_up=parked)
+
+
+_inbox = InboxRow.__table__
+_WAKE_WAITING = (update(_inbox)
+                 .where(_inbox.c.status == PENDING,
+                        _inbox.c.next_attempt_at > bindparam("now"),
+                        _inbox.c.last_error.startswith(WAITING))
+                 .values(next_attempt_at=bindparam("now"))
+                 .returning(_inbox.c.id))
 
 
 # json's C scanner without json.loads' Python wrapper around it (JSONDecoder.decode and its

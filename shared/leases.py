@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import eventlet
-from sqlalchemy import or_, select, text, update
+from sqlalchemy import bindparam, or_, select, text, update
 
 from shared.clock import utcnow
 from shared.db import Database
@@ -185,13 +185,19 @@ def claim(
 _INDEX_ORDER = "SET LOCAL enable_bitmapscan = off"
 
 
-def _claim_in_one(database: Database, model: Any, due: list[Any], now: datetime,
-                  until: datetime, limit: int, duration: timedelta, columns: tuple,
-                  order: tuple) -> Lease:
-    # One statement: the claim's SELECT ... FOR UPDATE, its UPDATE and their COMMIT were three
-    # round trips, and ORM objects for rows only read. The locks taken by the subquery hold
-    # for the statement, which is what SKIP LOCKED needs to keep replicas apart.
+# The bound parameters of a claim statement (``claim_statement``): the moment it runs, and
+# the end of the lease it writes.
+NOW, UNTIL = "claim_now", "claim_until"
+
+
+def claim_statement(database: Database, model: Any, due: list[Any], *, limit: int,
+                    order: tuple = (), columns: tuple = ()) -> Any:
+    """The one statement of a claim of ``columns`` (see ``claim``), built once and run by
+    ``claim_prepared`` as often as a queue claims. ``due`` may compare with
+    ``bindparam(NOW)``. Building it (and SQLAlchemy's cache key of a new one) was two thirds
+    of a claim's CPU: 1.1 ms against 0.4 ms run as built."""
     table = model.__table__
+    now = bindparam(NOW)
     ids = (
         select(table.c.id)
         .where(*due, or_(table.c.claimed_until.is_(None), table.c.claimed_until < now))
@@ -200,14 +206,33 @@ def _claim_in_one(database: Database, model: Any, due: list[Any], now: datetime,
     )
     if database.is_postgresql:
         ids = ids.with_for_update(skip_locked=True)
-    statement = (update(table).where(table.c.id.in_(ids.scalar_subquery()))
-                 .values(claimed_until=until).returning(*columns))
-    # On PostgreSQL one round trip, the planner setting with it.
-    rows = database.execute_alone(statement, settings=_INDEX_ORDER if order else None)
+    return (update(table).where(table.c.id.in_(ids.scalar_subquery()))
+            .values(claimed_until=bindparam(UNTIL)).returning(*columns))
+
+
+def claim_prepared(database: Database, model: Any, statement: Any, *,
+                   duration: timedelta = LEASE, order: tuple = ()) -> Lease:
+    """Run a ``claim_statement``: a lease of the rows it returns, in ``order``."""
+    now = utcnow()
+    until = now + duration
+    # One statement: the claim's SELECT ... FOR UPDATE, its UPDATE and their COMMIT were three
+    # round trips, and ORM objects for rows only read. The locks taken by the subquery hold
+    # for the statement, which is what SKIP LOCKED needs to keep replicas apart. On PostgreSQL
+    # one round trip, the planner setting with it.
+    rows = database.execute_alone(statement, {NOW: now, UNTIL: until},
+                                  settings=_INDEX_ORDER if order else None)
     # RETURNING keeps no order: the claim's is the order the holder works in.
-    keys = [column.key for column in order or (table.c.id,)]
+    keys = [column.key for column in order or (model.__table__.c.id,)]
     rows.sort(key=lambda row: tuple(getattr(row, key) for key in keys))
     return Lease(database, model, rows, until, duration)
+
+
+def _claim_in_one(database: Database, model: Any, due: list[Any], now: datetime,
+                  until: datetime, limit: int, duration: timedelta, columns: tuple,
+                  order: tuple) -> Lease:
+    statement = claim_statement(database, model, due, limit=limit, order=order,
+                                columns=columns)
+    return claim_prepared(database, model, statement, duration=duration, order=order)
 
 
 @contextmanager
@@ -223,8 +248,15 @@ def hold(
 ) -> Iterator[Lease]:
     """Claim due rows and keep them, renewed by a heartbeat, until the block ends; rows the
     block did not finish are released then, and a killed process's lapse within ``duration``."""
-    lease = claim(database, model, due, limit=limit, duration=duration, order=order,
-                  columns=columns)
+    with held(claim(database, model, due, limit=limit, duration=duration, order=order,
+                    columns=columns)) as lease:
+        yield lease
+
+
+@contextmanager
+def held(lease: Lease) -> Iterator[Lease]:
+    """Keep a claimed lease, renewed by a heartbeat, until the block ends (``hold``'s part
+    after the claim)."""
     if not lease.rows:
         yield lease
         return

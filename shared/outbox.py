@@ -25,6 +25,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    bindparam,
     cast,
     func,
     insert,
@@ -208,16 +209,21 @@ class Relay(WorkQueue):
             )
 
     def _mark_sent(self, rows: list[Any]) -> None:
-        table = OutboxRow.__table__
-        mark = (update(table).where(table.c.id.in_([row.id for row in rows]))
-                .values(sent_at=utcnow(), claimed_until=None))
-        self.database.execute_alone(mark)  # one round trip on PostgreSQL, no BEGIN/COMMIT
+        # One round trip on PostgreSQL, no BEGIN/COMMIT; the statement built once.
+        self.database.execute_alone(_MARK_SENT, {"ids": [row.id for row in rows],
+                                                 "marked_at": utcnow()})
 
     def _failed(self, lease: leases.Lease, row: Any, error: Exception) -> None:
         log.warning("outbox: %s %s not published (attempt %d): %r", row.type, row.event_id,
                     row.attempts + 1, error)
         self.failed(row, repr(error))
         lease.finished([row])
+
+
+_outbox = OutboxRow.__table__
+_MARK_SENT = (update(_outbox)
+              .where(_outbox.c.id.in_(bindparam("ids", expanding=True)))
+              .values(sent_at=bindparam("marked_at"), claimed_until=None))
 
 
 def one_at_a_time(publish: Callable[[dict], None]) -> Callable[[Sequence[Envelope]], Confirms]:

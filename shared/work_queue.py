@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from shared import leases
@@ -49,16 +49,27 @@ class WorkQueue:
         self.backoff = backoff
         self.batch_size = batch_size
         self.lease = lease
+        self._claim: Any = None
 
     @contextmanager
     def claimed(self) -> Iterator[leases.Lease]:
         """Lease up to ``batch_size`` due rows for the block, renewed by a heartbeat; what the
         block did not finish is released when it ends."""
         model = self.model
+        if self.columns:
+            if self._claim is None:  # built once: a claim per wake, per lone event at times
+                self._claim = leases.claim_statement(
+                    self.database, model,
+                    [self.waiting, model.next_attempt_at <= bindparam(leases.NOW)],
+                    limit=self.batch_size, order=self.order, columns=self.columns)
+            lease = leases.claim_prepared(self.database, model, self._claim,
+                                          duration=self.lease, order=self.order)
+            with leases.held(lease) as lease:
+                yield lease
+            return
         due = [self.waiting, model.next_attempt_at <= utcnow()]
         with leases.hold(self.database, model, due, limit=self.batch_size,
-                         duration=self.lease, order=self.order,
-                         columns=self.columns) as lease:
+                         duration=self.lease, order=self.order) as lease:
             yield lease
 
     def finish(self, session: Session, rows: list[Any], **values: Any) -> None:
