@@ -552,6 +552,9 @@ class _Shape:
 def _shape(cls: type[TypedEvent]) -> _Shape:
     if hasattr(cls, "__post_init__"):  # ``_from_valid`` builds without calling __init__
         raise TypeError(f"{cls.__name__}: a typed event has no __post_init__")
+    if any(f.default_factory is not dataclasses.MISSING for f in _data_fields(cls)):
+        # ``defaults`` holds values, not factories: a fact made by a factory would be missing
+        raise TypeError(f"{cls.__name__}: a typed event's defaults are values, not factories")
     return _Shape(names=frozenset(_names(cls)), required=frozenset(_required(cls)),
                   defaults={f.name: f.default for f in _data_fields(cls)
                             if f.default is not dataclasses.MISSING})
