@@ -113,11 +113,12 @@ class Database:
         with self._autocommit.connect() as connection:
             yield connection
 
-    def execute_alone(self, statement: Executable, parameters: list[dict] | None = None, *,
-                      settings: str | None = None) -> list[Row]:
+    def execute_alone(self, statement: Executable, parameters: dict | list[dict] | None = None,
+                      *, settings: str | None = None) -> list[Row]:
         """One statement committed by itself, its rows (if it returns any): in autocommit on
         PostgreSQL (``statement()``), elsewhere in a transaction of its own. ``parameters``:
-        a row of them per execution (an insert of many rows, say), as ``execute`` takes them.
+        as ``execute`` takes them: the statement's bound values, or a dict of them per row (an
+        insert of many rows, say).
 
         ``settings``, PostgreSQL only: ``SET LOCAL`` commands for this statement alone (a
         planner setting, say). They go in the same query string, which PostgreSQL runs as one

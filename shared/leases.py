@@ -152,10 +152,12 @@ def claim(
     to the limit instead of sorting every due row. ``columns``, if given (``id`` and the
     order's columns among them), are read as plain rows instead of ORM objects, for a holder
     that only reads them, and claimed in one statement."""
+    if columns:
+        statement = claim_statement(database, model, due, limit=limit, order=order,
+                                    columns=columns)
+        return claim_prepared(database, model, statement, duration=duration, order=order)
     now = utcnow()
     until = now + duration
-    if columns:
-        return _claim_in_one(database, model, due, now, until, limit, duration, columns, order)
     with database.transaction() as session:
         if order and database.is_postgresql:
             session.execute(text(_INDEX_ORDER))
@@ -225,14 +227,6 @@ def claim_prepared(database: Database, model: Any, statement: Any, *,
     keys = [column.key for column in order or (model.__table__.c.id,)]
     rows.sort(key=lambda row: tuple(getattr(row, key) for key in keys))
     return Lease(database, model, rows, until, duration)
-
-
-def _claim_in_one(database: Database, model: Any, due: list[Any], now: datetime,
-                  until: datetime, limit: int, duration: timedelta, columns: tuple,
-                  order: tuple) -> Lease:
-    statement = claim_statement(database, model, due, limit=limit, order=order,
-                                columns=columns)
-    return claim_prepared(database, model, statement, duration=duration, order=order)
 
 
 @contextmanager
