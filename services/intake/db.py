@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Connection,
     DateTime,
     ForeignKey,
     Index,
@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.intake import guards, waves
@@ -381,7 +381,10 @@ def store_submission(session: Session, submission: NewSubmission, cutoff: dateti
     On PostgreSQL this is one statement (a round trip, where the steps one by one were five).
     """
     if session.get_bind().dialect.name == "postgresql":
-        stored = _store_in_one(session.connection(), submission, cutoff, admission)
+        connection = session.connection()
+        stored = _store_in_one(
+            lambda sql, values: connection.exec_driver_sql(sql, values).first(),
+            submission, cutoff, admission)
         if stored.new:
             recorded(session)
         return stored
@@ -404,15 +407,14 @@ def store_alone(database: shared_db.Database, submission: NewSubmission, cutoff:
     """PostgreSQL: ``store_submission``'s one statement, committed by itself (no transaction
     around it: one round trip, where BEGIN, the statement and COMMIT were three). All of it or
     nothing is committed, as in a transaction: the limit is applied in the statement."""
-    with database.statement() as connection:
-        stored = _store_in_one(connection, submission, cutoff, admission)
+    stored = _store_in_one(database.first_row, submission, cutoff, admission)
     if stored.new:
         committed(database)
     return stored
 
 
-def _store_in_one(connection: Connection, submission: NewSubmission, cutoff: datetime,
-                  admission: guards.Admission | None) -> Stored:
+def _store_in_one(first_row: Callable[[str, dict[str, Any]], Any], submission: NewSubmission,
+                  cutoff: datetime, admission: guards.Admission | None) -> Stored:
     values = {
         "s_fingerprint": submission.fingerprint, "s_reference": submission.reference,
         "s_received_at": submission.received_at, "s_cutoff": cutoff,
@@ -424,7 +426,7 @@ def _store_in_one(connection: Connection, submission: NewSubmission, cutoff: dat
         values.update(zip(("c_client", "c_window", "c_expires_at"), admission.counter,
                           strict=True), c_limit=admission.limit.requests)
     try:
-        reference, stored = _fetch_one(connection, _STORE_IN_ONE[admission is not None], values)
+        reference, stored = first_row(_STORE_IN_ONE[admission is not None], values)
     except IntegrityError as error:
         if getattr(getattr(error.orig, "diag", None), "constraint_name", None) == REFERENCE_KEY:
             raise ReferenceTaken(submission.reference) from error
@@ -432,26 +434,6 @@ def _store_in_one(connection: Connection, submission: NewSubmission, cutoff: dat
     if reference is None:
         admission.refuse()
     return Stored(reference, stored)
-
-
-def _fetch_one(connection: Connection, sql: str, values: dict[str, Any]) -> tuple:
-    """The first row of ``sql`` run on the connection's DB-API cursor. Its errors are
-    SQLAlchemy's, as if the connection had run it (IntegrityError and the rest), and a lost
-    connection is invalidated, not given back to the pool."""
-    dialect, dbapi_connection = connection.dialect, connection.connection.dbapi_connection
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(sql, values)
-        return cursor.fetchone()
-    except dialect.loaded_dbapi.Error as error:
-        invalidated = dialect.is_disconnect(error, dbapi_connection, cursor)
-        if invalidated:
-            connection.invalidate(error)
-        raise DBAPIError.instance(sql, values, error, dialect.loaded_dbapi.Error,
-                                  connection_invalidated=invalidated, dialect=dialect) from error
-    finally:
-        if not cursor.closed:
-            cursor.close()
 
 
 def submission_exists(session: Session, reference: str) -> bool:

@@ -1,6 +1,8 @@
 """Every HTTP error is JSON with the right status, through a real nameko web server."""
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import requests
 from nameko.containers import ServiceContainer
@@ -30,6 +32,15 @@ class Echo:
     @http("GET", "/bug")
     def bug(self, request):
         raise KeyError("secret internals")
+
+    @http("GET", "/hello/<string:name>")
+    def hello(self, request, name):
+        return json_response({"hello": name})
+
+    # The route names ``name``, the handler takes ``other``: nameko refuses to call it.
+    @http("GET", "/mismatch/<string:name>")
+    def mismatch(self, request, other):
+        return json_response({"called": True})
 
 
 @pytest.fixture
@@ -71,3 +82,26 @@ def test_a_lone_surrogate_echoed_back_is_a_json_escape_not_a_500():
     response = json_response({"errors": {"\ud800": ["Unknown field."]}}, 422)
     assert response.status_code == 422
     assert response.get_data() == b'{"errors": {"\\ud800": ["Unknown field."]}}'
+
+
+def test_a_route_whose_handler_takes_other_arguments_is_refused_every_time(base_url):
+    # Signatures that bound are remembered by shape; one that did not must fail each request.
+    for _ in range(3):
+        response = requests.get(base_url + "/mismatch/ana", timeout=5)
+        assert (response.status_code, response.json()["error"]) == (500, "internal_error")
+    for name in ("ana", "bo"):
+        response = requests.get(base_url + f"/hello/{name}", timeout=5)
+        assert (response.status_code, response.json()) == (200, {"hello": name})
+
+
+def test_a_signature_is_bound_once_per_shape(base_url, monkeypatch):
+    calls = []
+    real = inspect.getcallargs
+    monkeypatch.setattr(inspect, "getcallargs",
+                        lambda *a, **k: calls.append(k) or real(*a, **k))
+    for name in ("ana", "bo", "cy"):
+        assert requests.get(base_url + f"/hello/{name}", timeout=5).status_code == 200
+    assert len(calls) == 1
+    for _ in range(2):
+        assert requests.get(base_url + "/mismatch/ana", timeout=5).status_code == 500
+    assert len(calls) == 3
