@@ -81,6 +81,12 @@ class Handlers:
         """The names of the event types handled."""
         return frozenset(self._by_type)
 
+    def all_typed(self) -> bool:
+        """Whether every handler takes a typed event: then a stored payload that lacks a fact
+        is refused by name when its event is built, and the inbox may read what it stored as
+        kept (``stored_event``) rather than validate it again."""
+        return all(kind is not None for kind, _ in self._by_type.values())
+
     def __call__(self, config: object = None) -> dict[str, Handler]:
         return {name: handler if kind is None else _typed(kind, handler)
                 for name, (kind, handler) in self._by_type.items()}

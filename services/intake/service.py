@@ -56,7 +56,7 @@ from services.intake.dependencies import (
     relay_nudge_seconds,
 )
 from services.intake.domain import N_, FieldProblem
-from services.intake.handlers import handlers
+from services.intake.handlers import INBOX_OPTIONS, handlers
 from shared import subject_access
 from shared.http import error_response, http, json_response, route
 from shared.parked_events import ParkedEventRoutes
@@ -86,7 +86,7 @@ TOO_MANY_LINKS = (N_("Too many requests"),
 @subscribed
 class IntakeService(Service, ParkedEventRoutes):
     name = "intake"
-    inbox = Inbox(handlers)
+    inbox = Inbox(handlers, **INBOX_OPTIONS)
     outbox = Outbox(wake_delay=relay_nudge_seconds)
     guard = FormGuard()
     link_guard = LinkGuard()

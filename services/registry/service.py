@@ -23,7 +23,7 @@ from services.registry.domain import (
     InvalidRequest,
     WaveConflict,
 )
-from services.registry.handlers import handlers
+from services.registry.handlers import INBOX_OPTIONS, handlers
 from shared import staff_access as shared_staff
 from shared import subject_access
 from shared.http import HttpError, Routes, parse_json_body
@@ -97,7 +97,7 @@ route = Routes(ERRORS, detail=_detail)
 @subscribed
 class RegistryService(Service, ParkedEventRoutes):
     name = "registry"
-    inbox = Inbox(handlers)
+    inbox = Inbox(handlers, **INBOX_OPTIONS)
     staff = StaffAccess()
 
     # --- applications ---
