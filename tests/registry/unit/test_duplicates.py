@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.registry.duplicates import Candidate, normalise_name, possible_duplicates
 
@@ -82,3 +84,55 @@ def test_best_match_first_and_event_data_shape():
     assert found[0].as_event_data() == {
         "reference": "HRC-2", "government_name": "Grigny", "kind": "application", "score": 100.0
     }
+
+
+def _one_scorer_per_name(government_name, country, candidates, threshold):
+    """The comparison as it was written first: one Python scorer per candidate, the better of
+    plain ratio and token_sort ratio, through rapidfuzz's extract."""
+    from rapidfuzz import fuzz, process, utils
+
+    same = [c for c in candidates if c.country.upper() == country.upper()]
+    matches = process.extract(
+        normalise_name(government_name), [normalise_name(c.government_name) for c in same],
+        scorer=lambda a, b, **kw: max(fuzz.ratio(a, b, **kw), fuzz.token_sort_ratio(a, b, **kw)),
+        processor=utils.default_process, score_cutoff=threshold, limit=None)
+    return [(same[index].reference, round(score, 1)) for _, score, index in matches]
+
+
+_WORDS = ["saint", "denis", "plaine", "grigny", "grigné", "barcelona", "barcelone", "ville",
+          "de", "sur", "mer", "la", "paz", "évry"]
+
+
+@st.composite
+def _names_and_query(draw):
+    query = draw(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=4))
+    # Some candidates are the query's words in another order (token_sort's case), some a word
+    # changed (ratio's), some anything.
+    names = draw(st.lists(st.one_of(
+        st.permutations(query),
+        st.lists(st.sampled_from(_WORDS), min_size=1, max_size=4),
+        st.builds(lambda words, at, word: [*words[:at], word, *words[at + 1:]],
+                  st.just(query), st.integers(0, len(query) - 1), st.sampled_from(_WORDS)),
+    ), min_size=1, max_size=40))
+    return [" ".join(words) for words in names], " ".join(query)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_names_and_query(), st.sampled_from(["FR", "fr", "ES"]),
+       st.sampled_from([60.0, 75.0, 88.0]))
+def test_the_two_scorers_in_rapidfuzz_loops_find_what_one_scorer_per_name_found(
+        names_and_query, country, threshold):
+    names, query = names_and_query
+    candidates = [Candidate(f"R{i}", name, "FR" if i % 3 else "ES", "application")
+                  for i, name in enumerate(names)]
+    found = possible_duplicates(query, country, candidates, threshold=threshold)
+    assert [(d.reference, d.score) for d in found] == _one_scorer_per_name(
+        query, country, candidates, threshold)
+
+
+def test_reordered_words_match_by_token_sort_and_a_typo_by_ratio():
+    candidates = [Candidate("R1", "Plaine Saint-Denis", "FR", "application"),
+                  Candidate("R2", "Barcelone", "FR", "member")]
+    assert [(d.reference, d.score) for d in possible_duplicates(
+        "Saint Denis Plaine", "FR", candidates)] == [("R1", 100.0)]
+    assert [d.reference for d in possible_duplicates("Barcelona", "fr", candidates)] == ["R2"]
