@@ -50,7 +50,7 @@ from services.reports.domain.progress import (
     StatusAge,
     campaign_start,
     decisions_by_month_of,
-    membership_changes_of,
+    membership_changes_merged,
 )
 from services.reports.domain.readmodel import PENDING as PENDING_STATUSES
 from services.reports.domain.readmodel import STATUSES
@@ -684,18 +684,23 @@ def overview_parts(session: Session, at: datetime) -> dict[str, Any]:
     postgresql = session.bind.dialect.name == "postgresql"
     moment = _instant(at)
     waves = list(_views(session, WaveRow, WaveView))
-    stays = _fetch(session, f"SELECT {_as_text('joined_at', DateTime(), postgresql)}, "
-                            f"{_as_text('left_at', DateTime(), postgresql)} "
-                            f"FROM {_scanned('rm_members', postgresql)} WHERE joined_at < ?",
-                    (moment,))
-    joined, left = (_reader(DateTime())(column) for column in (zip(*stays, strict=True)
-                                                                if stays else ((), ())))
+    # The joins in the order of the index on joined_at (every row's instant, read from the
+    # index alone), the departures apart: the merge of two ordered lists instead of sorting
+    # 100,000 pairs in Python, a third of the overview's time.
+    instant = _reader(DateTime())
+    joins = instant([joined_at for (joined_at,) in _fetch(
+        session, f"SELECT {_as_text('joined_at', DateTime(), postgresql)} FROM rm_members "
+                 "WHERE joined_at < ? ORDER BY joined_at", (moment,))])
+    departures = instant([left_at for (left_at,) in _fetch(
+        session, f"SELECT {_as_text('left_at', DateTime(), postgresql)} "
+                 f"FROM {_scanned('rm_members', postgresql)} "
+                 "WHERE joined_at < ? AND left_at < ? ORDER BY left_at", (moment, moment))])
     first_join = _reader(DateTime())([_fetch(
         session, f"SELECT {_as_text('min(joined_at)', DateTime(), postgresql)} FROM rm_members"
     )[0][0]])[0]
     first_opening = campaign_start((), waves)
     return {
-        "changes": membership_changes_of(zip(joined, left, strict=True), at),
+        "changes": membership_changes_merged(joins, departures),
         "campaign_start": min((m for m in (first_join, first_opening) if m is not None),
                               default=None),
         "active": _active_members(session, moment, _scanned("rm_members", postgresql)),
@@ -706,25 +711,35 @@ def overview_parts(session: Session, at: datetime) -> dict[str, Any]:
 
 
 def _active_members(session: Session, moment: str, members: str) -> ActiveMembers:
-    def counted(expression: str) -> Counter:
-        return Counter(dict(_fetch(
-            session, f"SELECT {expression}, count(*) FROM {members} WHERE {_ACTIVE} "
-                     f"GROUP BY {expression}", (moment, moment))))
-
+    # The five breakdowns of one value each are counted by one GROUP BY of all five (some
+    # 10,000 groups over 100,000 members), then added up here: on SQLite every GROUP BY sorts
+    # the rows it reads, and five of them over the same rows cost twice this one.
     band = "CASE WHEN population IS NULL THEN ?" + "".join(
         f" WHEN population < {bound} THEN ?" for bound, _band in POPULATION_BANDS) + " ELSE ? END"
-    bands = Counter(dict(_fetch(
-        session, f"SELECT {band}, count(*) FROM {members} WHERE {_ACTIVE} GROUP BY 1",
-        (UNKNOWN, *(name for _bound, name in POPULATION_BANDS), TOP_POPULATION_BAND,
-         moment, moment))))
+    by_wave: Counter = Counter()
+    by_region: Counter = Counter()
+    by_country: Counter = Counter()
+    by_jurisdiction_type: Counter = Counter()
+    bands: Counter = Counter()
+    for wave, region, country, jurisdiction_type, population_band, count in _fetch(
+            session, f"SELECT wave, region, country, jurisdiction_type, {band}, count(*) "
+                     f"FROM {members} WHERE {_ACTIVE} GROUP BY 1, 2, 3, 4, 5",
+            (UNKNOWN, *(name for _bound, name in POPULATION_BANDS), TOP_POPULATION_BAND,
+             moment, moment)):
+        by_wave[wave] += count
+        by_region[region] += count
+        by_country[country] += count
+        by_jurisdiction_type[jurisdiction_type] += count
+        bands[population_band] += count
     themes: Counter[str] = Counter()
     # The themes of a member are one JSON list; a few hundred distinct lists among thousands.
-    for text, count in counted("CAST(themes AS TEXT)").items():
+    for text, count in _fetch(
+            session, f"SELECT CAST(themes AS TEXT), count(*) FROM {members} WHERE {_ACTIVE} "
+                     "GROUP BY 1", (moment, moment)):
         for theme in json.loads(text) if text else ():
             themes[theme] += count
-    return ActiveMembers(by_wave=counted("wave"), by_region=counted("region"),
-                         by_country=counted("country"),
-                         by_jurisdiction_type=counted("jurisdiction_type"),
+    return ActiveMembers(by_wave=by_wave, by_region=by_region, by_country=by_country,
+                         by_jurisdiction_type=by_jurisdiction_type,
                          by_population_band=bands, by_theme=themes)
 
 

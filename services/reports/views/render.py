@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from io import StringIO
@@ -220,15 +221,34 @@ def _csv(rows: list[tuple]) -> str:
     out = StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(tuple(_cell(v) for v in row) for row in rows)
+    writer.writerows(_defused(rows))
     return out.getvalue()
 
 
+# Names come from a public form: a cell starting with one of these would run as a spreadsheet
+# formula, and is written after a quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(rows: list[tuple]) -> Iterable[tuple]:
+    """The rows with every text that could run as a formula quoted; None stays None, which the
+    csv writer writes as an empty cell. Done a column at a time in one comprehension each: a
+    function call per cell was a quarter of a digest's composing over 35,000 waiting lines."""
+    if not rows:
+        return ()
+    columns = [
+        [("'" + value) if isinstance(value, str) and value[:1] in FORMULA_STARTS else value
+         for value in column]
+        for column in zip(*rows, strict=True)
+    ]
+    return zip(*columns, strict=True)
+
+
 def _cell(value: object) -> object:
-    # Names come from a public form: a leading =, +, - or @ would run as a spreadsheet formula.
+    """One cell as ``_defused`` writes it (for a row written alone)."""
     if value is None:
         return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
 

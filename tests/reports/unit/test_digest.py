@@ -11,6 +11,7 @@ from services.reports.views import (
     digest_ready_data,
     members_chart,
     public_progress_json,
+    render,
     render_digest,
 )
 from shared.events import new_event
@@ -112,6 +113,19 @@ def test_names_from_the_public_form_are_escaped_in_html_and_defused_in_csv():
     assert "<script>" not in rendered.html and "&lt;script&gt;" in rendered.html
     row = next(r for r in csv.DictReader(StringIO(rendered.csv)) if r["key"] == "R-0666")
     assert row["name"].startswith("'=")
+
+
+def test_every_cell_that_could_run_as_a_formula_is_quoted_and_none_is_empty():
+    # The whole sheet as it was written a cell at a time (_cell), down to the byte.
+    rows = [("waiting", "=1+1", "+33", "-x", "@SUM(A1)", "\tTab", "\rCR", None),
+            ("total", "members", "", "", 3, 2.5, "a=b", 0),
+            ("member_left", 7, "Ville", None, None, "withdrawn", "2024-01-02T00:00:00+00:00", "")]
+    assert render._csv(rows) == (
+        "section,key,name,country,wave,status,date,value\r\n"
+        "waiting,'=1+1,'+33,'-x,'@SUM(A1),'\tTab,\"'\rCR\",\r\n"
+        "total,members,,,3,2.5,a=b,0\r\n"
+        "member_left,7,Ville,,,withdrawn,2024-01-02T00:00:00+00:00,\r\n")
+    assert render._csv([]) == "section,key,name,country,wave,status,date,value\r\n"
 
 
 def test_the_digest_ready_event_carries_the_chart_inline_and_the_csv(content):

@@ -1,7 +1,16 @@
+import random
+from datetime import timedelta
+
 import pytest
 
 from services.reports.domain import InMemoryStore, overview
-from services.reports.domain.progress import membership_changes, population_band, progress
+from services.reports.domain.progress import (
+    membership_changes,
+    membership_changes_merged,
+    membership_changes_of,
+    population_band,
+    progress,
+)
 from services.reports.handlers import project
 from tests.reports.streams import at, joined, seeded_stream, withdrawn
 
@@ -92,3 +101,25 @@ def test_membership_changes_count_a_withdrawal_as_a_departure():
     assert [d for _, d in membership_changes(store.members(), at("2024-01-01T00:00:00"))] == [
         1, -1
     ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_joins_and_departures_merged_are_the_changes_sorted_as_pairs(seed):
+    # What the database hands over (joins, and departures before the instant, each in order)
+    # merged: the same list as every member's pair sorted, a departure at the instant of a
+    # join first, members who joined at the same instant, or left at it, all counted.
+    rng = random.Random(seed)
+    until = at("2024-01-01T00:00:00")
+    moments = [at("2023-01-01T00:00:00") + timedelta(hours=rng.randrange(24 * 400))
+               for _ in range(60)]
+    stays = []
+    for _ in range(rng.choice([0, 1, 300])):
+        joined_at = rng.choice(moments + [None])
+        left_at = rng.choice([None, None, *moments]) if joined_at else None
+        stays.append((joined_at, left_at))
+    joins = [j for j, _left in stays if j is not None and j < until]
+    departures = [left for j, left in stays
+                  if j is not None and j < until and left is not None and left < until]
+    rng.shuffle(joins)
+    rng.shuffle(departures)
+    assert membership_changes_merged(joins, departures) == membership_changes_of(stays, until)
