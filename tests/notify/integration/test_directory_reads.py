@@ -72,3 +72,31 @@ def test_new_applicants_cost_no_read_of_their_own(notify):
     assert rows == {**{r: "received" for r in REFERENCES}, REFERENCES[0]: "waitlisted"}
     assert [m.recipient for m in notify.rows(db.NotificationRow.template == "waitlisted")] == [
         "p0@grigny.example"]
+
+
+def test_a_steps_mails_are_queued_in_one_statement_in_order_each_once(notify):
+    """The first answer to an application queues the applicant's mail and one per staff
+    address: on PostgreSQL one INSERT for all of them (an executemany was a round trip per
+    mail), in the order the domain gave them (the log's ids order one address's mails); the
+    same event handled again queues nothing more."""
+    notify.receive(samples.received(reference=REFERENCES[0]))
+    inserts: list[tuple[str, bool]] = []
+    event.listen(notify.database.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, _p, _ctx, many: inserts.append((statement, many))
+                 if "INSERT INTO notifications" in statement else None)
+    under_review = new_event("application.under_review", {
+        "application_id": 1, "reference": REFERENCES[0], "possible_duplicates": [], "wave": 3})
+    notify.receive(under_review)
+    # psycopg2 runs an executemany as one statement per row.
+    assert [many for _, many in inserts] == (
+        [False] if notify.database.is_postgresql else [True]), inserts
+    mails = notify.rows()
+    assert [(m.template, m.recipient) for m in mails] == [
+        ("new_application", "secretariat@uclg.example"),
+        ("new_application", "review@uclg.example"),
+        ("acknowledgement", "zoe.martin@grigny.example")]
+    assert mails[2].context["reference"] == REFERENCES[0] and mails[2].language == "fr"
+    assert mails[0].status == db.PENDING and mails[0].attempts == 0
+    with notify.database.transaction() as session:
+        assert db.queue(session, [m.notification() for m in mails]) == 0
+    assert len(notify.rows()) == 3
