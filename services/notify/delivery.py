@@ -57,6 +57,10 @@ log = logging.getLogger(__name__)
 # (an acknowledgement now and then) reuses them instead of a connection, EHLO, STARTTLS and
 # login per mail; servers close idle sessions after minutes (RFC 5321: at least 5).
 KEEP_CONNECTIONS_SECONDS = 30.0
+# How long a group commit waits for the mails the other senders have on their way (their 250):
+# an exchange with a server takes milliseconds; a server slow to answer one mail delays the
+# others' marks by this much at most, then they are committed without it.
+JOIN_SECONDS = 0.05
 
 
 class Transport(Protocol):
@@ -223,11 +227,19 @@ class MailDelivery(WorkQueue):
             sent = _SentBatch(self, lease)
             try:
                 # The first mail alone: when the server is away, one row learns it, not one
-                # per sender.
-                self._sender(line, report, sent, limit=1)
+                # per sender. Its mark waits for the next mail's 250 when there is another to
+                # send, so that the two share a commit (and their events a relay pass): a lone
+                # application's two mails were two commits. This thread is then the first of
+                # the senders, so a group still holds at most one mail per sender.
+                self._sender(line, report, sent, limit=1, mark_with_next=len(line.rows) > 1)
                 senders = [eventlet.spawn(self._sender, line, report, sent)
-                           for _ in range(min(self.senders, len(line.rows)))]
+                           for _ in range(min(self.senders - 1, len(line.rows)))]
                 failure: BaseException | None = None
+                try:
+                    sent.wait_marked()
+                    self._sender(line, report, sent)
+                except Exception as exc:  # the others finish their mail first
+                    failure = exc
                 for sender in senders:
                     try:
                         sender.wait()
@@ -243,16 +255,20 @@ class MailDelivery(WorkQueue):
         return report
 
     def _sender(self, line: _Line, report: DeliveryReport, sent: _SentBatch,
-                limit: int | None = None) -> None:
+                limit: int | None = None, mark_with_next: bool = False) -> None:
+        """Sends rows until none is left (or ``limit``). ``mark_with_next``: the accepted
+        mail's mark is left to the next commit (``_SentBatch.wait_marked``)."""
         count = 0
         while not report.stalled and (limit is None or count < limit):
             row = line.take()
             if row is None:
                 return
             count += 1
+            sent.on_its_way.add(row.id)
             try:
-                self._deliver(row, report, sent)
+                self._deliver(row, report, sent, mark_with_next)
             finally:
+                sent.on_its_way.discard(row.id)
                 line.done(row)
             eventlet.sleep(0)
 
@@ -269,7 +285,8 @@ class MailDelivery(WorkQueue):
             if report.stalled or report.claimed < self.batch_size:
                 return total
 
-    def _deliver(self, row: NotificationRow, report: DeliveryReport, sent: _SentBatch) -> bool:
+    def _deliver(self, row: NotificationRow, report: DeliveryReport, sent: _SentBatch,
+                 mark_with_next: bool = False) -> bool:
         """Send one row; False when the server is out of reach and the batch should stop."""
         message = row.message
         try:
@@ -281,6 +298,7 @@ class MailDelivery(WorkQueue):
             self.transport.send(self.mail.mail_from, row.recipient, message.encode("ascii"),
                                 f"{row.id:08d}")
         except Exception as exc:
+            sent.on_its_way.discard(row.id)
             failure = next_step(classify(exc), row.attempts + 1, self.backoff)
             self._failed(row, message, failure)
             if failure.transient:
@@ -291,7 +309,8 @@ class MailDelivery(WorkQueue):
                 return not report.stalled
             report.failed += 1
             return True
-        sent.add(row, message)
+        sent.on_its_way.discard(row.id)
+        sent.add(row, message, wait=not mark_with_next)
         report.sent += 1
         return True
 
@@ -391,13 +410,44 @@ class _SentBatch:
         # One commit at a time: a sender whose mail was accepted meanwhile waits here, and the
         # first to get in commits every mail accepted until then.
         self._committing = Semaphore()
+        # The rows a sender has taken whose outcome (250 or failure) has not come yet.
+        self.on_its_way: set[int] = set()
+        # The group holding a mail whose mark waits for the next commit (``wait=False``).
+        self._waiting: _Group | None = None
 
-    def add(self, row: NotificationRow, message: str) -> None:
-        """Returns once the mail is marked sent (or ``sent_batch`` allows it to wait)."""
+    def add(self, row: NotificationRow, message: str, wait: bool = True) -> None:
+        """Returns once the mail is marked sent (or ``sent_batch`` allows it to wait).
+        ``wait=False``: its mark goes with the next mail accepted; its sender sends nothing
+        more before ``wait_marked``."""
         group = self._open
         group.rows.append((row, message))
-        if len(group.rows) >= self.delivery.sent_batch:
+        if not wait:
+            self._waiting = group
+        elif len(group.rows) >= self.delivery.sent_batch:
+            self._join(group)
             self._commit(group)
+
+    def wait_marked(self) -> None:
+        """Returns once the mail added with ``wait=False`` is marked: by the commit of a mail
+        the other senders had on its way, or, when none of them has one (they found no row, or
+        failed), by a commit of its own."""
+        group, self._waiting = self._waiting, None
+        if group is None:
+            return
+        eventlet.sleep(0)  # the senders just started take their first rows
+        self._join(group)
+        self._commit(group)
+
+    def _join(self, group: _Group) -> None:
+        """Before a group commits, the mails the other senders have on their way join it when
+        their 250 comes (at most ``JOIN_SECONDS``): one commit, and one relay pass for their
+        events, per round of the senders, where the first 250 committed by itself and the
+        others followed in groups of one or two. Each of those senders waits for its own mark
+        before its next mail, so a group still holds at most one mail per sender."""
+        deadline = time.monotonic() + JOIN_SECONDS
+        while (not group.committed and self.on_its_way and group is self._open
+               and time.monotonic() < deadline):
+            eventlet.sleep(0.001)
 
     def flush(self) -> None:
         """Mark every accepted mail not marked yet (the batch ends)."""

@@ -5,6 +5,7 @@ leaves those mails unmarked (no mark without its event) and they go out again, t
 message."""
 from __future__ import annotations
 
+import smtplib
 from collections import Counter
 
 import eventlet
@@ -15,6 +16,7 @@ from services.notify import db
 from services.notify.delivery import MailDelivery, SmtpServer, SmtpTransport
 from services.notify.domain import Secretariat
 from services.notify.mail import Renderer
+from shared.events import new_event
 from shared.outbox import OutboxRow
 from tests.notify import samples
 from tests.notify.integration.conftest import FAST, MAIL, STAFF
@@ -44,10 +46,27 @@ class Watching(SmtpTransport):
         self.last[sender_thread] = int(name)
 
 
-def _delivery(notify, smtp_server, transport=None) -> MailDelivery:
+def _delivery(notify, smtp_server, transport=None, senders=SENDERS) -> MailDelivery:
     transport = transport or SmtpTransport(SmtpServer("127.0.0.1", smtp_server.port, timeout=5))
     return MailDelivery(notify.database, transport, Renderer(), MAIL, Secretariat(STAFF), FAST,
-                        batch_size=50, senders=SENDERS)
+                        batch_size=50, senders=senders)
+
+
+def _counted(delivery: MailDelivery) -> list[list[str]]:
+    """The recipients of each group commit, in commit order."""
+    groups: list[list[str]] = []
+    mark = delivery._sent
+    delivery._sent = lambda sent: (groups.append([row.recipient for row, _ in sent]),
+                                   mark(sent))
+    return groups
+
+
+def _application_answered(notify) -> None:
+    """An application's first answer: its acknowledgement and a notice per staff address."""
+    notify.receive(samples.received())
+    notify.receive(new_event("application.under_review", {
+        "application_id": 1, "reference": "HRC-2026-7KQ2M", "possible_duplicates": [],
+        "wave": 3}))
 
 
 def _outcomes(notify) -> Counter:
@@ -114,3 +133,70 @@ def test_a_group_whose_commit_fails_stops_its_senders_and_its_mails_go_out_again
         assert len(copies) == 1
     sent = [r.recipient for r in notify.rows(db.NotificationRow.status == db.SENT)]
     assert len(sent) == MEMBERS and _outcomes(notify) == Counter(sent)
+
+
+def test_the_first_mails_mark_shares_the_commit_of_the_next_one(notify, smtp_server):
+    """A lone application's mails (one to the applicant, one per staff address): the first is
+    sent alone (a server that is away costs one row an attempt), but its mark waits for the
+    next mail's 250 and goes in the same commit, where it was a commit of its own; each
+    sender's mail is still marked before that sender sends another."""
+    _application_answered(notify)
+    transport = Watching(SmtpServer("127.0.0.1", smtp_server.port, timeout=5), notify.database)
+    delivery = _delivery(notify, smtp_server, transport)
+    groups = _counted(delivery)
+
+    assert delivery.deliver_due().sent == 3
+    transport.close()
+
+    assert len(groups[0]) >= 2 and len(groups) <= 2, groups
+    assert sorted(r for group in groups for r in group) == sorted(
+        [*STAFF, "zoe.martin@grigny.example"])
+    assert transport.unmarked_before_next == []
+    assert notify.count(db.NotificationRow.status == db.SENT) == 3
+    assert sum(_outcomes(notify).values()) == 3
+
+
+def test_one_sender_marks_each_mail_before_the_next(notify, smtp_server):
+    """NOTIFY_SENDERS 1: no other sender has a mail on its way, so the first mail's mark does
+    not wait, and no group holds two mails."""
+    _application_answered(notify)
+    transport = Watching(SmtpServer("127.0.0.1", smtp_server.port, timeout=5), notify.database)
+    delivery = _delivery(notify, smtp_server, transport, senders=1)
+    groups = _counted(delivery)
+
+    assert delivery.deliver_due().sent == 3
+    transport.close()
+
+    assert [len(group) for group in groups] == [1, 1, 1]
+    assert transport.unmarked_before_next == []
+
+
+class RefusingAllBut(SmtpTransport):
+    """The server refuses every address but one for good (a 550)."""
+
+    def __init__(self, server: SmtpServer, accepted: str):
+        super().__init__(server)
+        self.accepted = accepted
+
+    def send(self, sender, recipient, message, name):
+        if recipient != self.accepted:
+            raise smtplib.SMTPRecipientsRefused({recipient: (550, b"no such user")})
+        super().send(sender, recipient, message, name)
+
+
+def test_the_first_mails_mark_is_committed_when_no_other_mail_is_accepted(notify, smtp_server):
+    """The mails after the first are refused: the first one's mark, waiting for a next 250
+    that does not come, is committed by itself, before the batch ends."""
+    _application_answered(notify)
+    first = notify.rows()[0].recipient
+    delivery = _delivery(notify, smtp_server,
+                         RefusingAllBut(SmtpServer("127.0.0.1", smtp_server.port, timeout=5),
+                                        first))
+    groups = _counted(delivery)
+
+    report = delivery.deliver_due()
+    delivery.transport.close()
+
+    assert report.sent == 1 and report.failed == 2 and groups == [[first]]
+    assert [r.recipient for r in notify.rows(db.NotificationRow.status == db.SENT)] == [first]
+    assert _outcomes(notify) == Counter([first])
