@@ -224,7 +224,7 @@ class MailDelivery(WorkQueue):
                 return report
             self._last_due = time.monotonic()
             line = _Line(lease)
-            sent = _SentBatch(self, lease)
+            sent = _SentBatch(self, lease, line)
             try:
                 # The first mail alone: when the server is away, one row learns it, not one
                 # per sender. Its mark waits for the next mail's 250 when there is another to
@@ -264,12 +264,10 @@ class MailDelivery(WorkQueue):
             if row is None:
                 return
             count += 1
-            sent.on_its_way.add(row.id)
             try:
                 self._deliver(row, report, sent, mark_with_next)
             finally:
-                sent.on_its_way.discard(row.id)
-                line.done(row)
+                line.done(row)  # when sending failed before its outcome
             eventlet.sleep(0)
 
     def deliver_all(self) -> DeliveryReport:
@@ -298,7 +296,7 @@ class MailDelivery(WorkQueue):
             self.transport.send(self.mail.mail_from, row.recipient, message.encode("ascii"),
                                 f"{row.id:08d}")
         except Exception as exc:
-            sent.on_its_way.discard(row.id)
+            sent.line.done(row)
             failure = next_step(classify(exc), row.attempts + 1, self.backoff)
             self._failed(row, message, failure)
             if failure.transient:
@@ -309,7 +307,9 @@ class MailDelivery(WorkQueue):
                 return not report.stalled
             report.failed += 1
             return True
-        sent.on_its_way.discard(row.id)
+        # The server has it: the next mail to this address may go while this one's mark waits
+        # for the group's commit (it is sent after this 250 all the same).
+        sent.line.done(row)
         sent.add(row, message, wait=not mark_with_next)
         report.sent += 1
         return True
@@ -376,7 +376,8 @@ class _Line:
     def __init__(self, lease: leases.Lease):
         self.lease = lease
         self.rows = list(lease.rows)
-        self._busy: set[str] = set()
+        # Each address with a mail on its way, and that mail's row.
+        self._busy: dict[str, int] = {}
 
     def take(self) -> NotificationRow | None:
         while self.rows:
@@ -385,13 +386,21 @@ class _Line:
                     if not self.lease.holds(row):
                         self.rows.clear()  # the lease is lost: the rest is not ours to send
                         return None
-                    self._busy.add(row.recipient)
+                    self._busy[row.recipient] = row.id
                     return self.rows.pop(index)
             eventlet.sleep(0.001)  # every remaining row waits for a mail now being sent
         return None
 
     def done(self, row: NotificationRow) -> None:
-        self._busy.discard(row.recipient)
+        """The row's outcome came (the server's answer, or a failure to reach it); said
+        again once its sender is done with it, when the next mail to the address may already
+        be on its way."""
+        if self._busy.get(row.recipient) == row.id:
+            del self._busy[row.recipient]
+
+    def on_their_way(self) -> bool:
+        """Whether a sender has a mail whose outcome has not come yet."""
+        return bool(self._busy)
 
 
 class _SentBatch:
@@ -403,15 +412,14 @@ class _SentBatch:
     are accepted: a crash then sends that many again, each the same message with the same
     Message-ID, which mail clients fold."""
 
-    def __init__(self, delivery: MailDelivery, lease: leases.Lease):
+    def __init__(self, delivery: MailDelivery, lease: leases.Lease, line: _Line):
         self.delivery = delivery
         self.lease = lease
+        self.line = line
         self._open = _Group()
         # One commit at a time: a sender whose mail was accepted meanwhile waits here, and the
         # first to get in commits every mail accepted until then.
         self._committing = Semaphore()
-        # The rows a sender has taken whose outcome (250 or failure) has not come yet.
-        self.on_its_way: set[int] = set()
         # The group holding a mail whose mark waits for the next commit (``wait=False``).
         self._waiting: _Group | None = None
 
@@ -445,7 +453,7 @@ class _SentBatch:
         others followed in groups of one or two. Each of those senders waits for its own mark
         before its next mail, so a group still holds at most one mail per sender."""
         deadline = time.monotonic() + JOIN_SECONDS
-        while (not group.committed and self.on_its_way and group is self._open
+        while (not group.committed and self.line.on_their_way() and group is self._open
                and time.monotonic() < deadline):
             eventlet.sleep(0.001)
 

@@ -34,6 +34,7 @@ class Watching(SmtpTransport):
         self.database = database
         self.last: dict[int, int] = {}
         self.unmarked_before_next: list[int] = []
+        self.accepted: list[tuple[str, int]] = []  # (recipient, row id), in the server's order
 
     def send(self, sender, recipient, message, name):
         sender_thread = id(eventlet.getcurrent())
@@ -43,6 +44,7 @@ class Watching(SmtpTransport):
                 if session.get(db.NotificationRow, previous).status != db.SENT:
                     self.unmarked_before_next.append(previous)
         super().send(sender, recipient, message, name)
+        self.accepted.append((recipient, int(name)))
         self.last[sender_thread] = int(name)
 
 
@@ -200,3 +202,44 @@ def test_the_first_mails_mark_is_committed_when_no_other_mail_is_accepted(notify
     assert report.sent == 1 and report.failed == 2 and groups == [[first]]
     assert [r.recipient for r in notify.rows(db.NotificationRow.status == db.SENT)] == [first]
     assert _outcomes(notify) == Counter([first])
+
+
+def test_the_next_mail_to_an_address_goes_while_the_one_before_is_being_marked(
+        notify, smtp_server):
+    """One address's mails: the next one goes once the server has the one before (its 250),
+    not once that one is marked, so a group may hold two mails to the address, from two
+    senders; they still arrive in the order queued, and each sender's mail is marked before it
+    sends another. (The marks are slowed down so that the senders run meanwhile.)"""
+    person = [n for n in samples.every_notification("en")
+              if n.recipient == "zoe.martin@grigny.example"][:6]
+    with notify.database.transaction() as session:
+        db.queue(session, person)
+    queued = [row.id for row in notify.rows()]
+    transport = Watching(SmtpServer("127.0.0.1", smtp_server.port, timeout=5), notify.database)
+    delivery = _delivery(notify, smtp_server, transport)
+    groups: list[int] = []
+    before_marked: list[int] = []  # mails sent while the one before to the address was not
+    mark, send = delivery._sent, transport.send
+
+    def slow_mark(sent):
+        groups.append(len(sent))
+        eventlet.sleep(0.05)
+        mark(sent)
+
+    def watched_send(sender, recipient, message, name):
+        row_id = int(name)
+        if queued.index(row_id) >= 2:  # the second one may go as the first mail's mark waits
+            with notify.database.transaction() as session:
+                previous = session.get(db.NotificationRow, queued[queued.index(row_id) - 1])
+                if previous.status != db.SENT:
+                    before_marked.append(row_id)
+        send(sender, recipient, message, name)
+
+    delivery._sent, transport.send = slow_mark, watched_send
+    assert delivery.deliver_due().sent == len(queued) == 6
+    transport.close()
+
+    assert before_marked, groups
+    assert max(groups) <= SENDERS and sum(groups) == 6
+    assert transport.unmarked_before_next == []
+    assert [row_id for _, row_id in transport.accepted] == queued
