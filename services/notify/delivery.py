@@ -6,17 +6,18 @@ could send it twice is narrowed to the moments between the server's 250 and a sh
   lives, so a second replica or loop leaves it alone, and a killed process's rows are sent by
   another within seconds; a row whose lease this process lost is not sent;
 - a few senders (green threads, each on its own SMTP connection, kept open while mail comes)
-  share a batch; mails to one address are sent one after the other, in the order queued;
-- each accepted mail is marked sent, with its ``notification.sent`` event, in a commit right
+  share a batch; mails to one address are sent one after the other, in the order queued (the
+  next once the server has the one before);
+- each accepted mail is marked sent, with its ``notification.sent`` event, in a commit soon
   after the 250 (before the lease is let go), which also marks the mails the other senders had
-  accepted meanwhile (``_SentBatch``): a sender goes on only once its mail is marked
-  (NOTIFY_SENT_BATCH, 1). A larger NOTIFY_SENT_BATCH is faster but widens the window to that
-  many mails per sender, so it is a deployment's choice, not the default. A crash between a 250
-  and that commit sends the mail again: SMTP has no way to make a submission idempotent, so a
-  copy carries the same Message-ID (derived from the row's key, and the composed message is
-  kept from the first failed attempt): receiving systems that suppress duplicates by
-  Message-ID (Gmail, Cyrus, Sieve "duplicate") deliver it once, and mail clients fold it into
-  the first.
+  on their way and accepted meanwhile (``_SentBatch``, waiting ``JOIN_SECONDS`` at most): a
+  sender goes on only once its mail is marked (NOTIFY_SENT_BATCH, 1). A larger
+  NOTIFY_SENT_BATCH is faster but widens the window to that many mails per sender, so it is a
+  deployment's choice, not the default. A crash between a 250 and that commit sends the mail
+  again: SMTP has no way to make a submission idempotent, so a copy carries the same
+  Message-ID (derived from the row's key, and the composed message is kept from the first
+  failed attempt): receiving systems that suppress duplicates by Message-ID (Gmail, Cyrus,
+  Sieve "duplicate") deliver it once, and mail clients fold it into the first.
 Transient failures put the row back with exponential backoff (the rest of the log goes on);
 permanent ones mark it failed, record ``notification.failed`` and queue an alert to staff.
 """
@@ -404,13 +405,13 @@ class _Line:
 
 
 class _SentBatch:
-    """Mails the server accepted, marked sent in a commit right after each 250, with those the
-    other senders had accepted meanwhile (a group commit): a sender sends its next mail only
-    once its last is marked, so a crash sends at most one mail per sender again, as a commit of
-    its own per mail did, but a batch takes fewer commits than it has mails (a commit per mail
-    cost more than composing it). ``sent_batch`` above 1 lets a sender go on until that many
-    are accepted: a crash then sends that many again, each the same message with the same
-    Message-ID, which mail clients fold."""
+    """Mails the server accepted, marked sent in a commit soon after each 250, with those the
+    other senders had on their way and accepted meanwhile (a group commit, ``_join``): a
+    sender sends its next mail only once its last is marked, so a crash sends at most one mail
+    per sender again, as a commit of its own per mail did, but a batch takes fewer commits than
+    it has mails (a commit per mail cost more than composing it). ``sent_batch`` above 1 lets a
+    sender go on until that many are accepted: a crash then sends that many again, each the
+    same message with the same Message-ID, which mail clients fold."""
 
     def __init__(self, delivery: MailDelivery, lease: leases.Lease, line: _Line):
         self.delivery = delivery
