@@ -27,6 +27,7 @@ from sqlalchemy import (
     cast,
     func,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -286,6 +287,7 @@ class InboxProcessor(WorkQueue):
         # service reads at once what the group's handlers will read one by one.
         self.prepare = prepare
         self.more_due = False
+        self._woken = 0
 
     def process_due(self) -> int:
         """Process every due event once. Returns how many were handled successfully.
@@ -294,12 +296,15 @@ class InboxProcessor(WorkQueue):
         full, or handling woke events that waited. Otherwise an event stored since wakes the
         loop anyway, and a claim that finds nothing is a round trip (and a transaction) for
         nothing, once per lone event at a low rate."""
-        handled = 0
+        handled, self._woken = 0, 0
         with self.claimed() as lease:
             rows = lease.rows
             for start in range(0, len(rows), self.group_size):
                 handled += self._process_group(lease, rows[start:start + self.group_size])
-        woken = self._wake_waiting() if handled else 0
+        if self.database.is_postgresql:  # woken by each done mark, in its statement
+            woken = self._woken
+        else:
+            woken = self._wake_waiting() if handled else 0
         self.more_due = len(rows) >= self.batch_size or woken > 0
         return handled
 
@@ -332,7 +337,7 @@ class InboxProcessor(WorkQueue):
                     # on one core while this process parses on the other, where one waited
                     # for the other. Both were a third of a group's time.
                     reading = eventlet.spawn(read)
-                    self._done(session, rows)
+                    woken = self._done(session, rows)
                     events = reading.wait()
                 else:  # SQLite blocks the hub: nothing to overlap, and its write lock waits
                     events = read()
@@ -343,7 +348,8 @@ class InboxProcessor(WorkQueue):
                     if handler is not None:
                         handler(event, session)
                 if not self.database.is_postgresql:
-                    self._done(session, rows)
+                    woken = self._done(session, rows)
+            self._woken += woken
             return True
         except Exception:
             log.debug("inbox: a group of %d failed; each half on its own", len(rows),
@@ -357,7 +363,8 @@ class InboxProcessor(WorkQueue):
             with self.database.transaction() as session:
                 if handler is not None:
                     handler(event, session)
-                self._done(session, [row])
+                woken = self._done(session, [row])
+            self._woken += woken
             return True
         except Waiting as exc:
             self._waiting(row, exc)
@@ -370,9 +377,19 @@ class InboxProcessor(WorkQueue):
             self._failed(row, exc)
             return False
 
-    def _done(self, session: Session, rows: list[Any]) -> None:
-        self.finish(session, rows, status=DONE, processed_at=utcnow(),
-                    attempts=InboxRow.attempts + 1, last_error=None)
+    def _done(self, session: Session, rows: list[Any]) -> int:
+        """Mark rows done in the caller's transaction. On PostgreSQL the same statement wakes
+        what waited (see ``Waiting``), due at the commit that makes these rows' effects seen,
+        where the wake was a round trip of its own after every handled claim: returns how many
+        it woke (0 elsewhere, where ``process_due`` wakes them after the claim)."""
+        now = utcnow()
+        if not self.database.is_postgresql:
+            self.finish(session, rows, status=DONE, processed_at=now,
+                        attempts=InboxRow.attempts + 1, last_error=None)
+            return 0
+        return len(session.execute(_DONE_AND_WAKE, {
+            "ids": [row.id for row in rows], "now": now, "done": DONE, "pending": PENDING,
+            "waiting": f"{WAITING}%"}).all())
 
     def _waiting(self, row: Any, exc: Waiting) -> None:
         now = utcnow()
@@ -400,6 +417,18 @@ class InboxProcessor(WorkQueue):
 
 
 _inbox = InboxRow.__table__
+# The done mark in a data-modifying CTE, then the wake: disjoint rows (the wake leaves the
+# rows being marked), so the one statement touches no row twice.
+_DONE_AND_WAKE = text("""
+WITH done AS (
+    UPDATE inbox SET status = :done, attempts = inbox.attempts + 1, last_error = NULL,
+                     claimed_until = NULL, processed_at = :now
+    WHERE inbox.id = ANY(:ids)
+)
+UPDATE inbox SET next_attempt_at = :now
+WHERE inbox.status = :pending AND inbox.next_attempt_at > :now
+  AND inbox.last_error LIKE :waiting AND NOT inbox.id = ANY(:ids)
+RETURNING inbox.id""")
 _WAKE_WAITING = (update(_inbox)
                  .where(_inbox.c.status == PENDING,
                         _inbox.c.next_attempt_at > bindparam("now"),

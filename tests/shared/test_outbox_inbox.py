@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
+from shared import db as shared_db
 from shared import inbox, leases
 from shared.events import new_event
 from shared.inbox import InboxProcessor, InboxRow
@@ -251,3 +252,50 @@ def test_another_claim_is_due_only_after_a_full_one_or_a_wake_of_waiting_events(
     assert processor.process_due() == 2 and processor.more_due  # a full claim
     assert processor.process_due() == 1 and not processor.more_due
     assert handled == [1, 0, 2, 3, 4]
+
+
+@pytest.fixture
+def postgresql_database(postgres):
+    database = shared_db.Database(postgres("machinery").url)
+    shared_db.Base.metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+def test_on_postgresql_the_done_mark_wakes_what_waited_in_its_own_statement(
+        postgresql_database):
+    """No wake of its own after a handled claim: the done mark's statement wakes the waiting
+    event, seen due at the commit of the effects it waited for (SQLite wakes after the claim,
+    in a statement of its own: the test above)."""
+    database = postgresql_database
+    handled: list[int] = []
+
+    def handler(event, session):
+        number = event.data["number"]
+        if number == 0 and 1 not in handled:
+            raise inbox.Waiting("wave 1 first")
+        handled.append(number)
+
+    processor = InboxProcessor(database, {"wave.closed": handler}, wait_seconds=60)
+    inbox.store(database, new_event("wave.closed", {"number": 0}).as_message())
+    assert processor.process_due() == 0
+    inbox.store_many(database, [new_event("wave.closed", {"number": n}).as_message()
+                                for n in (1, 2)])
+    statements: list[str] = []
+
+    def seen(_connection, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    for engine in (database.engine, database._autocommit_engine()):
+        event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert processor.process_due() == 2 and processor.more_due
+    finally:
+        for engine in (database.engine, database._autocommit_engine()):
+            event.remove(engine, "before_cursor_execute", seen)
+    updates = [s for s in statements if "UPDATE inbox" in s]
+    assert len(updates) == 2 and "FOR UPDATE SKIP LOCKED" in updates[0]  # the claim
+    assert updates[1].startswith("WITH done AS ( UPDATE inbox SET status")
+    assert processor.process_due() == 1 and handled == [1, 2, 0]
+    with database.transaction() as session:
+        assert inbox.counts(session) == {"done": 3}
