@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pytest
-
 from services.notify import db
 from services.notify.domain import Contact
 from shared.events import new_event
