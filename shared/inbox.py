@@ -23,13 +23,15 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    all_,
+    any_,
     bindparam,
     cast,
     func,
     select,
-    text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -384,12 +386,10 @@ class InboxProcessor(WorkQueue):
         it woke (0 elsewhere, where ``process_due`` wakes them after the claim)."""
         now = utcnow()
         if not self.database.is_postgresql:
-            self.finish(session, rows, status=DONE, processed_at=now,
-                        attempts=InboxRow.attempts + 1, last_error=None)
+            self.finish(session, rows, **_done(now))
             return 0
-        return len(session.execute(_DONE_AND_WAKE, {
-            "ids": [row.id for row in rows], "now": now, "done": DONE, "pending": PENDING,
-            "waiting": f"{WAITING}%"}).all())
+        return len(session.execute(_DONE_AND_WAKE, {"ids": [row.id for row in rows],
+                                                    "now": now}).all())
 
     def _waiting(self, row: Any, exc: Waiting) -> None:
         now = utcnow()
@@ -416,25 +416,26 @@ class InboxProcessor(WorkQueue):
         self.failed(row, error, give_up=parked)
 
 
+def _done(processed_at: Any) -> dict[str, Any]:
+    """What done means for an inbox row (its claim cleared with it by ``finish``)."""
+    return {"status": DONE, "processed_at": processed_at, "attempts": InboxRow.attempts + 1,
+            "last_error": None}
+
+
 _inbox = InboxRow.__table__
-# The done mark in a data-modifying CTE, then the wake: disjoint rows (the wake leaves the
-# rows being marked), so the one statement touches no row twice.
-_DONE_AND_WAKE = text("""
-WITH done AS (
-    UPDATE inbox SET status = :done, attempts = inbox.attempts + 1, last_error = NULL,
-                     claimed_until = NULL, processed_at = :now
-    WHERE inbox.id = ANY(:ids)
-)
-UPDATE inbox SET next_attempt_at = :now
-WHERE inbox.status = :pending AND inbox.next_attempt_at > :now
-  AND inbox.last_error LIKE :waiting AND NOT inbox.id = ANY(:ids)
-RETURNING inbox.id""")
 _WAKE_WAITING = (update(_inbox)
                  .where(_inbox.c.status == PENDING,
                         _inbox.c.next_attempt_at > bindparam("now"),
                         _inbox.c.last_error.startswith(WAITING))
                  .values(next_attempt_at=bindparam("now"))
                  .returning(_inbox.c.id))
+# PostgreSQL: the done mark as a data-modifying CTE of the wake, which leaves out the rows being
+# marked (<> ALL): the one statement touches no row twice.
+_DONE_IDS = bindparam("ids", type_=ARRAY(_inbox.c.id.type))
+_DONE_AND_WAKE = (_WAKE_WAITING.where(_inbox.c.id != all_(_DONE_IDS))
+                  .add_cte(update(_inbox).where(_inbox.c.id == any_(_DONE_IDS))
+                           .values(claimed_until=None, **_done(bindparam("now")))
+                           .cte("done")))
 
 
 # json's C scanner without json.loads' Python wrapper around it (JSONDecoder.decode and its

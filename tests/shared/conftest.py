@@ -17,3 +17,13 @@ def database(request, tmp_path):
     yield database
     database.engine.dispose()
     shared_db._databases.pop(url, None)
+
+
+@pytest.fixture
+def postgresql_database(postgres):
+    """The machinery tables on PostgreSQL alone, for what only PostgreSQL does."""
+    database = shared_db.database_for(postgres("machinery").url)
+    shared_db.Base.metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+    shared_db._databases.pop(database.url, None)

@@ -6,11 +6,9 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 
-from shared import db as shared_db
 from shared import inbox, leases
 from shared.clock import utcnow
 from shared.events import new_event
@@ -127,19 +125,11 @@ def test_a_claim_of_columns_takes_the_due_first_in_one_statement_and_hides_them(
                                            columns=columns).rows] == [last, last - 2]
 
 
-@pytest.fixture
-def on_postgresql(postgres):
-    database = shared_db.database_for(postgres("claim_settings").url)
-    shared_db.Base.metadata.create_all(database.engine)
-    yield database
-    database.dispose()
-    shared_db._databases.pop(database.url, None)
-
-
-def test_a_claim_in_index_order_takes_its_planner_setting_in_its_one_round_trip(on_postgresql):
+def test_a_claim_in_index_order_takes_its_planner_setting_in_its_one_round_trip(
+        postgresql_database):
     """On PostgreSQL the claim's ``SET LOCAL`` travels in the claim's own query string: the
     setting holds for that statement and is gone after it, on the same pooled connection."""
-    database = on_postgresql
+    database = postgresql_database
     executed: list[str] = []
     database.execute_alone(select(InboxRow.id).limit(1))  # the autocommit pool exists now
 

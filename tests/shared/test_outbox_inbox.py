@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select, update
 
-from shared import db as shared_db
 from shared import inbox, leases
 from shared.events import new_event
 from shared.inbox import InboxProcessor, InboxRow
@@ -229,17 +228,22 @@ def test_a_failing_event_in_a_large_group_costs_a_few_halves_not_one_transaction
                      12, 13, 14, 15]
 
 
-def test_another_claim_is_due_only_after_a_full_one_or_a_wake_of_waiting_events(database):
-    """``more_due`` ends the inbox loop's step: no claim that can only come back empty after a
-    lone event, one more after a full claim or once handling woke an event that waited."""
-    handled: list[int] = []
-
+def _zero_waits_for_one(handled: list[int]):
+    """A handler of wave.closed whose number 0 waits until number 1 is handled."""
     def handler(event, session):
         number = event.data["number"]
         if number == 0 and 1 not in handled:
             raise inbox.Waiting("wave 1 first")
         handled.append(number)
 
+    return handler
+
+
+def test_another_claim_is_due_only_after_a_full_one_or_a_wake_of_waiting_events(database):
+    """``more_due`` ends the inbox loop's step: no claim that can only come back empty after a
+    lone event, one more after a full claim or once handling woke an event that waited."""
+    handled: list[int] = []
+    handler = _zero_waits_for_one(handled)
     processor = InboxProcessor(database, {"wave.closed": handler}, batch_size=2,
                                wait_seconds=60)
     inbox.store(database, new_event("wave.closed", {"number": 0}).as_message())
@@ -254,14 +258,6 @@ def test_another_claim_is_due_only_after_a_full_one_or_a_wake_of_waiting_events(
     assert handled == [1, 0, 2, 3, 4]
 
 
-@pytest.fixture
-def postgresql_database(postgres):
-    database = shared_db.Database(postgres("machinery").url)
-    shared_db.Base.metadata.create_all(database.engine)
-    yield database
-    database.dispose()
-
-
 def test_on_postgresql_the_done_mark_wakes_what_waited_in_its_own_statement(
         postgresql_database):
     """No wake of its own after a handled claim: the done mark's statement wakes the waiting
@@ -269,13 +265,7 @@ def test_on_postgresql_the_done_mark_wakes_what_waited_in_its_own_statement(
     in a statement of its own: the test above)."""
     database = postgresql_database
     handled: list[int] = []
-
-    def handler(event, session):
-        number = event.data["number"]
-        if number == 0 and 1 not in handled:
-            raise inbox.Waiting("wave 1 first")
-        handled.append(number)
-
+    handler = _zero_waits_for_one(handled)
     processor = InboxProcessor(database, {"wave.closed": handler}, wait_seconds=60)
     inbox.store(database, new_event("wave.closed", {"number": 0}).as_message())
     assert processor.process_due() == 0
@@ -295,7 +285,7 @@ def test_on_postgresql_the_done_mark_wakes_what_waited_in_its_own_statement(
             event.remove(engine, "before_cursor_execute", seen)
     updates = [s for s in statements if "UPDATE inbox" in s]
     assert len(updates) == 2 and "FOR UPDATE SKIP LOCKED" in updates[0]  # the claim
-    assert updates[1].startswith("WITH done AS ( UPDATE inbox SET status")
+    assert updates[1].startswith("WITH done AS (UPDATE inbox SET status")
     assert processor.process_due() == 1 and handled == [1, 2, 0]
     with database.transaction() as session:
         assert inbox.counts(session) == {"done": 3}
